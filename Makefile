@@ -1,0 +1,32 @@
+# Two commands do everything: `make serve` and `make test`. Both bootstrap their own
+# environment: a throwaway venv that holds uv, then `uv sync --frozen` into .venv from uv.lock.
+PYTHON ?= python3
+UV_VERSION := 0.13.9
+VENV := .venv
+UV := .tools/bin/uv
+SYNCED := $(VENV)/.synced
+export NO_MKDOCS_2_WARNING := 1
+
+.PHONY: test serve build sync
+
+$(UV):
+	$(PYTHON) -m venv .tools
+	.tools/bin/pip install --quiet uv==$(UV_VERSION)
+
+$(SYNCED): pyproject.toml uv.lock | $(UV)
+	$(UV) sync --frozen --python "$$(command -v $(PYTHON))"
+	touch $@
+
+sync: $(SYNCED)
+
+## serve: build the site and serve it on http://127.0.0.1:8000 (/ English, /zh/ Chinese)
+serve: $(SYNCED)
+	$(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+
+## build: build the site into site/ with --strict
+build: $(SYNCED)
+	$(VENV)/bin/mkdocs build --strict
+
+## test: install what is needed and run every test
+test: $(SYNCED)
+	$(VENV)/bin/pytest
