@@ -1,20 +1,14 @@
-// Options: task, dimensions and late chunking with jina-embeddings-v3.
-// Needs a Chroma server on http://localhost:8000 and JINA_API_KEY.
 import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-// Documents: the passage task, 256-dimensional vectors (Matryoshka), and
-// late chunking: the texts of one generate() call are embedded in one context,
-// so "Its" and "The city" below still know they are about Berlin.
+// Documents: passage task, 256 of 1024 dimensions, late chunking.
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.passage",
   dimensions: 256,
   lateChunking: true,
 });
-
-// Queries: @chroma-core/jina has no query task of its own, so embed queries
-// with a second function that uses the query task and the same dimensions.
+// Queries: query task, the same dimensions, no late chunking.
 const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
@@ -23,28 +17,30 @@ const queries = new JinaEmbeddingFunction({
 
 const client = new ChromaClient({ host: "localhost", port: 8000 });
 const collection = await client.getOrCreateCollection({
-  name: "berlin",
+  name: "late-chunking",
   embeddingFunction: passages,
 });
 
-// One add() = one generate() call = one late-chunking context: add the
-// chunks of one document together.
-await collection.add({
-  ids: ["berlin-1", "berlin-2", "berlin-3"],
-  documents: [
-    "Berlin is the capital and largest city of Germany.",
-    "Its more than 3.85 million inhabitants make it the most populous city of the EU.",
-    "The city is also one of the states of Germany.",
-  ],
+// One upsert() is one request and, with late chunking, one context:
+// "The city" and "It" are embedded knowing they mean Berlin.
+const documents = [
+  "Berlin is the capital of Germany.",
+  "The city has a population of 3.85 million.",
+  "It is the most populous city in the European Union.",
+  "Berlin is known for its art scene and cultural institutions.",
+];
+await collection.upsert({
+  ids: documents.map((_, i) => `berlin-${i}`),
+  documents,
 });
 
-const [queryVector] = await queries.generate(["How many people live in Berlin?"]);
-console.log(queryVector.length);
-//> 256
+const questions = await queries.generate([
+  "What is Berlin's population?",
+  "Which city is the most populous in the EU?",
+]);
+console.log(questions.length, questions[0].length);
+//> 2 256
 
-const results = await collection.query({
-  queryEmbeddings: [queryVector],
-  nResults: 1,
-});
-console.log(results.ids[0], results.documents[0]);
-//> [ 'berlin-2' ] [ 'Its more than 3.85 million inhabitants make it the most populous city of the EU.' ]
+const results = await collection.query({ queryEmbeddings: questions, nResults: 1 });
+console.log(results.ids);
+//> [ [ 'berlin-1' ], [ 'berlin-2' ] ]

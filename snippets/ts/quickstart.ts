@@ -1,35 +1,39 @@
-// Quickstart: embed with Jina AI, store in Chroma, query.
-// Needs a Chroma server (`chroma run --path ./chroma-data` serves http://localhost:8000)
-// and your key in the JINA_API_KEY environment variable.
 import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-const embedder = new JinaEmbeddingFunction({
-  modelName: "jina-embeddings-v2-base-en",
+const documents: Record<string, string> = {
+  tea: "Green tea is brewed at about 80 degrees Celsius.",
+  coffee: "Espresso is brewed by forcing hot water through ground coffee.",
+  bread: "Sourdough bread rises with wild yeast.",
+};
+
+// Reads the key from JINA_API_KEY. Always pass modelName: the default is jina-clip-v2.
+const passages = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.passage",
 });
 
-const vectors = await embedder.generate(["Chroma stores embeddings."]);
-console.log(vectors.length, vectors[0].length);
-//> 1 768
-
-const client = new ChromaClient({ host: "localhost", port: 8000 });
+const client = new ChromaClient({ host: "localhost", port: 8000 }); // `chroma run`
 const collection = await client.getOrCreateCollection({
-  name: "quickstart",
-  embeddingFunction: embedder,
+  name: "kitchen-notes",
+  embeddingFunction: passages,
 });
+await collection.upsert({
+  ids: Object.keys(documents),
+  documents: Object.values(documents),
+});
+console.log(await collection.count());
+//> 3
 
-await collection.add({
-  ids: ["doc1", "doc2", "doc3"],
-  documents: [
-    "Chroma is an open-source vector database.",
-    "Jina AI makes embedding models for text and images.",
-    "The Great Wall of China is over 20,000 km long.",
-  ],
+// No query task in @chroma-core/jina: embed the question with a second function.
+const queries = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.query",
 });
+const [question] = await queries.generate(["How hot should water be for tea?"]);
+console.log(question.length);
+//> 1024
 
-const results = await collection.query({
-  queryTexts: ["Which database stores vectors?"],
-  nResults: 2,
-});
-console.log(results.ids[0]);
-//> [ 'doc1', 'doc2' ]
+const result = await collection.query({ queryEmbeddings: [question], nResults: 1 });
+console.log(result.ids[0], result.documents[0]);
+//> [ 'tea' ] [ 'Green tea is brewed at about 80 degrees Celsius.' ]
