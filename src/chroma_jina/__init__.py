@@ -1,3 +1,41 @@
-"""A drop-in Jina AI embedding function for Chroma."""
+"""A drop-in Jina AI embedding function for Chroma.
+
+Importing this package registers `JinaEmbeddingFunction` with Chroma under the name "jina".
+"""
+
+from chroma_jina import errors
+from chroma_jina.client import Usage
+from chroma_jina.embedding_function import JinaEmbeddingFunction
+from chroma_jina.errors import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    JinaError,
+    JinaTimeoutError,
+    MalformedResponseError,
+    MissingAPIKeyError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+    ValidationError,
+)
 
 __version__ = "0.1.0"
+
+__all__ = [
+    "AuthenticationError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "JinaEmbeddingFunction",
+    "JinaError",
+    "JinaTimeoutError",
+    "MalformedResponseError",
+    "MissingAPIKeyError",
+    "NetworkError",
+    "RateLimitError",
+    "ServerError",
+    "Usage",
+    "ValidationError",
+    "__version__",
+    "errors",
+]

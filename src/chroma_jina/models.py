@@ -9,15 +9,29 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+import numpy as np
+
 EMBEDDING_TYPES: tuple[str, ...] = ("float", "base64", "binary", "ubinary")
 DEFAULT_MAX_ITEMS = 512
 """Items per request when the model's own cap is unknown (the 2026 cap on v4)."""
 
 DEFAULT_MODEL = "jina-embeddings-v2-base-en"
 
-_V3_TASKS = ("retrieval.query", "retrieval.passage", "text-matching", "classification", "separation")
+_V3_TASKS = (
+    "retrieval.query",
+    "retrieval.passage",
+    "text-matching",
+    "classification",
+    "separation",
+)
 _V4_TASKS = ("text-matching", "retrieval.query", "retrieval.passage", "code.query", "code.passage")
-_V5_TASKS = ("retrieval.query", "retrieval.passage", "text-matching", "clustering", "classification")
+_V5_TASKS = (
+    "retrieval.query",
+    "retrieval.passage",
+    "text-matching",
+    "clustering",
+    "classification",
+)
 _CODE_TASKS = tuple(
     f"{kind}.{side}"
     for kind in ("nl2code", "qa", "code2code", "code2nl", "code2completion")
@@ -73,36 +87,80 @@ MODELS: dict[str, ModelInfo] = {
         _v2("jina-embeddings-v2-base-code"),
         ModelInfo("jina-embeddings-v3", 1024, (32, 1024), 8192, _V3_TASKS, None, _V3_FIELDS),
         ModelInfo(
-            "jina-embeddings-v4", 2048, (128, 2048), 32768, _V4_TASKS, "text-matching",
-            _V4_FIELDS, ("text", "image"),
+            "jina-embeddings-v4",
+            2048,
+            (128, 2048),
+            32768,
+            _V4_TASKS,
+            "text-matching",
+            _V4_FIELDS,
+            ("text", "image"),
         ),
         ModelInfo(
-            "jina-embeddings-v5-text-small", 1024, (32, 1024), 32768, _V5_TASKS, "text-matching",
+            "jina-embeddings-v5-text-small",
+            1024,
+            (32, 1024),
+            32768,
+            _V5_TASKS,
+            "text-matching",
             _V5_FIELDS,
         ),
         ModelInfo(
-            "jina-embeddings-v5-text-nano", 768, (32, 768), 8192, _V5_TASKS, "text-matching",
+            "jina-embeddings-v5-text-nano",
+            768,
+            (32, 768),
+            8192,
+            _V5_TASKS,
+            "text-matching",
             _V5_FIELDS,
         ),
         ModelInfo(
-            "jina-embeddings-v5-omni-small", 1024, (32, 1024), 32768, _V5_TASKS, "text-matching",
-            _V5_FIELDS, ("text", "image"),
+            "jina-embeddings-v5-omni-small",
+            1024,
+            (32, 1024),
+            32768,
+            _V5_TASKS,
+            "text-matching",
+            _V5_FIELDS,
+            ("text", "image"),
         ),
         ModelInfo(
-            "jina-embeddings-v5-omni-nano", 768, (32, 768), 8192, _V5_TASKS, "text-matching",
-            _V5_FIELDS, ("text", "image"),
+            "jina-embeddings-v5-omni-nano",
+            768,
+            (32, 768),
+            8192,
+            _V5_TASKS,
+            "text-matching",
+            _V5_FIELDS,
+            ("text", "image"),
         ),
         ModelInfo(
-            "jina-code-embeddings-0.5b", 896, (64, 896), 32768, _CODE_TASKS, "nl2code.query",
+            "jina-code-embeddings-0.5b",
+            896,
+            (64, 896),
+            32768,
+            _CODE_TASKS,
+            "nl2code.query",
             _CODE_FIELDS,
         ),
         ModelInfo(
-            "jina-code-embeddings-1.5b", 1536, (128, 1536), 32768, _CODE_TASKS, "nl2code.query",
+            "jina-code-embeddings-1.5b",
+            1536,
+            (128, 1536),
+            32768,
+            _CODE_TASKS,
+            "nl2code.query",
             _CODE_FIELDS,
         ),
         ModelInfo("jina-clip-v1", 768, None, 8192, (), None, _V2_FIELDS, ("text", "image")),
         ModelInfo(
-            "jina-clip-v2", 1024, (64, 1024), 8192, ("retrieval.query",), None, _CLIP_V2_FIELDS,
+            "jina-clip-v2",
+            1024,
+            (64, 1024),
+            8192,
+            ("retrieval.query",),
+            None,
+            _CLIP_V2_FIELDS,
             ("text", "image"),
         ),
     )
@@ -112,3 +170,135 @@ MODELS: dict[str, ModelInfo] = {
 def lookup(model_name: str) -> ModelInfo | None:
     """Return the catalog entry for `model_name`, or None for a model this catalog does not know."""
     return MODELS.get(model_name)
+
+
+PARAMETERS: tuple[str, ...] = (
+    "task",
+    "late_chunking",
+    "truncate",
+    "dimensions",
+    "embedding_type",
+    "normalized",
+)
+"""The request options a user can set (the persisted config keys besides model and key)."""
+
+_API_DEFAULTS: dict[str, object] = {"late_chunking": False, "truncate": False, "normalized": True}
+"""Values the API uses when a field is absent: a model without the field still honours them."""
+
+_BOOLEANS = ("late_chunking", "truncate", "normalized")
+
+
+def check_params(model_name: str, params: dict[str, object]) -> dict[str, object]:
+    """Validate request options for `model_name`; return the fields to send.
+
+    Raises ValueError naming the value, the model and what is allowed. Only options that are
+    set (not None) and that the model accepts are returned; an option the model lacks is
+    dropped only when it asks for the API's own default (e.g. `late_chunking=False`).
+    """
+    unknown = set(params) - set(PARAMETERS)
+    if unknown:
+        raise ValueError(
+            f"unknown option(s) {sorted(unknown)} for {model_name!r}; allowed: {list(PARAMETERS)}"
+        )
+    info = lookup(model_name)
+    fields: dict[str, object] = {}
+    for key, value in params.items():
+        if value is None:
+            continue
+        _check_generic(model_name, key, value)
+        if info is not None and key not in info.fields:
+            if _API_DEFAULTS.get(key, object()) == value:
+                continue
+            raise ValueError(
+                f"{key}={value!r} is not accepted by model {model_name!r}; "
+                f"it accepts: {sorted(info.fields)}"
+            )
+        if info is not None and key == "task" and value not in info.tasks:
+            raise ValueError(
+                f"task={value!r} is not accepted by model {model_name!r}; "
+                f"allowed: {list(info.tasks)}"
+            )
+        if info is not None and key == "dimensions" and info.matryoshka is not None:
+            low, high = info.matryoshka
+            if not low <= value <= high:  # type: ignore[operator]
+                raise ValueError(
+                    f"dimensions={value!r} is out of range for model {model_name!r}; "
+                    f"allowed: {low}..{high}"
+                )
+        fields[key] = value
+    return fields
+
+
+def _check_generic(model_name: str, key: str, value: object) -> None:
+    if key in _BOOLEANS and not isinstance(value, bool):
+        raise ValueError(f"{key} must be True, False or None, got {value!r} (model {model_name!r})")
+    if key == "task" and not isinstance(value, str):
+        raise ValueError(f"task must be a string, got {value!r} (model {model_name!r})")
+    if key == "dimensions" and (isinstance(value, bool) or not isinstance(value, int) or value < 1):
+        raise ValueError(
+            f"dimensions must be a positive integer, got {value!r} (model {model_name!r})"
+        )
+    if key == "embedding_type" and value not in EMBEDDING_TYPES:
+        raise ValueError(
+            f"embedding_type={value!r} is not supported (model {model_name!r}); "
+            f"allowed: {list(EMBEDDING_TYPES)} (one value, not a list)"
+        )
+
+
+def output_dimensions(model_name: str, dimensions: int | None) -> int | None:
+    """Length of each returned vector: `dimensions` if set, else the model's, None if unknown."""
+    if dimensions is not None:
+        return dimensions
+    info = lookup(model_name)
+    return info.dimensions if info is not None else None
+
+
+def is_image(item: object) -> bool:
+    """True for an image as Chroma passes it: a numpy array of shape (h, w) or (h, w, channels)."""
+    return isinstance(item, np.ndarray) and item.ndim in (2, 3)
+
+
+def check_inputs(model_name: str, items: object, *, late_chunking: bool = False) -> None:
+    """Raise ValueError, before anything is sent, unless `items` is a non-empty list of inputs
+    that `model_name` accepts: strings, and images for multimodal models."""
+    if not isinstance(items, (list, tuple)):
+        raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
+            f"input must be a list of strings or images, got {type(items).__name__} "
+            f"(model {model_name!r}); wrap a single text as [text]"
+        )
+    if not items:
+        raise ValueError(f"input is empty: pass at least one text or image (model {model_name!r})")
+    info = lookup(model_name)
+    for i, item in enumerate(items):
+        if isinstance(item, str):
+            continue
+        if not is_image(item):
+            raise ValueError(
+                f"input {i} is a {type(item).__name__}; each input must be a str or an image "
+                f"(numpy array of shape (h, w) or (h, w, 3|4)) (model {model_name!r})"
+            )
+        if info is not None and not info.multimodal:
+            raise ValueError(
+                f"input {i} is an image but model {model_name!r} embeds text only; "
+                f"image models: {[m.name for m in MODELS.values() if m.multimodal]}"
+            )
+        if late_chunking:
+            raise ValueError(
+                f"input {i} is an image but late_chunking works on text only (model {model_name!r})"
+            )
+        _check_pixels(i, item)  # type: ignore[arg-type]
+
+
+def _check_pixels(i: int, image: np.ndarray) -> None:
+    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
+        raise ValueError(f"input {i}: image shape {image.shape} must be (h, w) or (h, w, 1|3|4)")
+    if image.size == 0:
+        raise ValueError(f"input {i}: image is empty (shape {image.shape})")
+    if image.dtype == np.uint8:
+        return
+    if image.dtype.kind not in "iuf" or not (
+        np.all(image >= 0) and np.all(image <= 255) and np.all(np.mod(image, 1) == 0)
+    ):
+        raise ValueError(
+            f"input {i}: image pixels must be whole numbers 0..255 (uint8), got dtype {image.dtype}"
+        )

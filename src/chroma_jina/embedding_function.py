@@ -1,0 +1,288 @@
+"""The Chroma adapter: a drop-in `JinaEmbeddingFunction` registered as "jina"."""
+
+from __future__ import annotations
+
+import os
+from typing import Any
+
+import httpx
+import numpy as np
+from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
+from chromadb.utils.embedding_functions import register_embedding_function
+from chromadb.utils.embedding_functions.schemas import validate_config_schema
+
+from chroma_jina.client import (
+    DEFAULT_BASE_URL,
+    DEFAULT_MAX_CONCURRENCY,
+    DEFAULT_MAX_TOKENS_PER_REQUEST,
+    JinaClient,
+    Job,
+    Meter,
+    Usage,
+)
+from chroma_jina.errors import MissingAPIKeyError
+from chroma_jina.models import (
+    DEFAULT_MAX_ITEMS,
+    DEFAULT_MODEL,
+    PARAMETERS,
+    check_inputs,
+    check_params,
+    is_image,
+    lookup,
+    output_dimensions,
+)
+from chroma_jina.wire import require_pillow, wire_fields
+
+CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
+"""The nine keys of Chroma's "jina" config schema, the only ones ever persisted."""
+
+DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
+FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
+
+
+def resolve_api_key(api_key: str | None, api_key_env_var: str) -> str:
+    """The key to use: `api_key` if given; else the variable named `api_key_env_var`; else,
+    only when that variable is unset or empty, JINA_API_KEY. Raises MissingAPIKeyError."""
+    if api_key is not None and not isinstance(api_key, str):
+        raise ValueError(f"api_key must be a string, got {type(api_key).__name__}")
+    key = api_key or os.environ.get(api_key_env_var) or os.environ.get(FALLBACK_API_KEY_ENV_VAR)
+    if not key:
+        raise MissingAPIKeyError(
+            f"No Jina API key: set the environment variable {api_key_env_var}"
+            + (
+                f" (or {FALLBACK_API_KEY_ENV_VAR})"
+                if api_key_env_var != FALLBACK_API_KEY_ENV_VAR
+                else ""
+            )
+            + ", or pass api_key= (which is never persisted).",
+            hint="Get a key at https://jina.ai/api-dashboard/key-manager.",
+        )
+    return key
+
+
+def _positive_int(name: str, value: object) -> int:
+    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
+        raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return value
+
+
+class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
+    """Embed texts (and images, on multimodal models) with the Jina AI API, for Chroma.
+
+    The positional parameters and their defaults are those of chromadb's built-in
+    `JinaEmbeddingFunction` and are what Chroma persists. The keyword-only ones are runtime
+    settings, never persisted: `base_url` (default env JINA_API_BASE_URL, else
+    https://api.jina.ai/v1), `timeout` (seconds per request), `max_retries`, `http_client` /
+    `async_http_client` (httpx clients, e.g. with an emulator's transport),
+    `max_concurrency` (default env JINA_MAX_CONCURRENCY, else 5), `batch_size` (inputs per
+    request, default the model's cap), `max_tokens_per_request` (estimated),
+    `requests_per_minute` / `tokens_per_minute` (client-side budgets), `wire_base64` (fetch
+    float vectors as base64: same float32 values, fewer bytes) and `progress` (tqdm bar;
+    None = for large calls in a terminal).
+
+    Binary and ubinary embeddings are returned as float32 vectors of length `dimensions`,
+    one value per bit: +1.0 for a set bit, -1.0 for a clear one.
+    """
+
+    def __init__(
+        self,
+        api_key: str | None = None,
+        model_name: str = DEFAULT_MODEL,
+        api_key_env_var: str = DEFAULT_API_KEY_ENV_VAR,
+        task: str | None = None,
+        late_chunking: bool | None = None,
+        truncate: bool | None = None,
+        dimensions: int | None = None,
+        embedding_type: str | None = None,
+        normalized: bool | None = None,
+        query_config: dict[str, Any] | None = None,
+        *,
+        base_url: str | None = None,
+        timeout: float = 60.0,
+        max_retries: int = 5,
+        http_client: httpx.Client | None = None,
+        async_http_client: httpx.AsyncClient | None = None,
+        max_concurrency: int | None = None,
+        batch_size: int | None = None,
+        max_tokens_per_request: int | None = None,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
+        wire_base64: bool = True,
+        progress: bool | None = None,
+    ) -> None:
+        if not isinstance(model_name, str) or not model_name:
+            raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
+        if not isinstance(api_key_env_var, str) or not api_key_env_var:
+            raise ValueError(f"api_key_env_var must be a non-empty string, got {api_key_env_var!r}")
+        if query_config is not None and not isinstance(query_config, dict):
+            raise ValueError(
+                f"query_config must be a dict such as {{'task': ...}}, got {query_config!r}"
+            )
+        self.api_key_env_var = api_key_env_var
+        self.model_name = model_name
+        self.task = task
+        self.late_chunking = late_chunking
+        self.truncate = truncate
+        self.dimensions = dimensions
+        self.embedding_type = embedding_type
+        self.normalized = normalized
+        self.query_config = query_config
+        self._fields = check_params(model_name, self._params())
+        try:
+            self._query_fields = check_params(
+                model_name, {**self._params(), **(query_config or {})}
+            )
+        except ValueError as exc:
+            raise ValueError(f"query_config: {exc}") from None
+        self._wire_base64 = bool(wire_base64)
+        self.last_usage: Usage | None = None
+        """Token usage of the last call (also set when it failed)."""
+
+        info = lookup(model_name)
+        cap = info.max_items if info is not None else DEFAULT_MAX_ITEMS
+        if batch_size is not None and _positive_int("batch_size", batch_size) > cap and info:
+            raise ValueError(
+                f"batch_size={batch_size} is over the {cap}-input cap of {model_name!r}"
+            )
+        env_concurrency = os.environ.get("JINA_MAX_CONCURRENCY")
+        if max_concurrency is None and env_concurrency:
+            try:
+                max_concurrency = int(env_concurrency)
+            except ValueError:
+                raise ValueError(
+                    f"JINA_MAX_CONCURRENCY must be an integer, got {env_concurrency!r}"
+                ) from None
+        if not isinstance(timeout, (int, float)) or timeout <= 0:
+            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+            raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+        for name, value in (
+            ("requests_per_minute", requests_per_minute),
+            ("tokens_per_minute", tokens_per_minute),
+        ):
+            if value is not None:
+                _positive_int(name, value)
+        self._client = JinaClient(
+            resolve_api_key(api_key, api_key_env_var),
+            base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
+            timeout=float(timeout),
+            max_retries=max_retries,
+            http_client=http_client,
+            async_http_client=async_http_client,
+            max_concurrency=_positive_int(
+                "max_concurrency", max_concurrency or DEFAULT_MAX_CONCURRENCY
+            ),
+            max_items=batch_size or cap,
+            max_tokens_per_request=_positive_int(
+                "max_tokens_per_request", max_tokens_per_request or DEFAULT_MAX_TOKENS_PER_REQUEST
+            ),
+            requests_per_minute=requests_per_minute,
+            tokens_per_minute=tokens_per_minute,
+            progress=progress,
+        )
+
+    def _params(self) -> dict[str, Any]:
+        return {key: getattr(self, key) for key in PARAMETERS}
+
+    def __repr__(self) -> str:
+        shown = ", ".join(
+            f"{key}={getattr(self, key)!r}" for key in CONFIG_KEYS if getattr(self, key) is not None
+        )
+        return f"JinaEmbeddingFunction({shown}, base_url={self._client.url.rsplit('/', 1)[0]!r})"
+
+    # -- embedding
+
+    def _job(self, input: Any, query: bool) -> Job:
+        fields = self._query_fields if query else self._fields
+        late = bool(fields.get("late_chunking"))
+        check_inputs(self.model_name, input, late_chunking=late)
+        if any(is_image(item) for item in input):
+            require_pillow()
+        sent, wire_type = wire_fields(fields, self._wire_base64)
+        dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
+        return Job(
+            self.model_name,
+            list(input),
+            sent,
+            wire_type,
+            dim,
+            late_chunking=late and not query,
+            each_alone=late and query,
+        )
+
+    def _run(self, input: Any, query: bool) -> list[np.ndarray]:
+        job = self._job(input, query)
+        meter = Meter()
+        try:
+            return self._client.run(job, meter)
+        finally:
+            self.last_usage = meter.usage()
+
+    async def _arun(self, input: Any, query: bool) -> list[np.ndarray]:
+        job = self._job(input, query)
+        meter = Meter()
+        try:
+            return await self._client.arun(job, meter)
+        finally:
+            self.last_usage = meter.usage()
+
+    def __call__(self, input: Embeddable) -> Embeddings:
+        """Embed documents (texts, or images on multimodal models): one float32 vector per
+        input, in order, or a typed error."""
+        return self._run(input, query=False)
+
+    def embed_query(self, input: Embeddable) -> Embeddings:
+        """Embed queries: the config with `query_config` applied on top. With late chunking
+        on for queries, each query is sent alone so that queries never share a context."""
+        return self._run(input, query=True)
+
+    async def aembed(self, input: Embeddable) -> Embeddings:
+        """Async `__call__`."""
+        return await self._arun(input, query=False)
+
+    async def aembed_query(self, input: Embeddable) -> Embeddings:
+        """Async `embed_query`."""
+        return await self._arun(input, query=True)
+
+    # -- Chroma's contract
+
+    @staticmethod
+    def name() -> str:
+        return "jina"
+
+    def default_space(self) -> Space:
+        return "cosine"
+
+    def supported_spaces(self) -> list[Space]:
+        return ["cosine", "l2", "ip"]
+
+    def get_config(self) -> dict[str, Any]:
+        """The nine keys of Chroma's "jina" schema (never the key, never runtime settings)."""
+        return {key: getattr(self, key) for key in CONFIG_KEYS}
+
+    @staticmethod
+    def build_from_config(config: dict[str, Any]) -> JinaEmbeddingFunction:
+        """Rebuild from a persisted config; runtime settings come from the environment."""
+        kwargs = {key: config.get(key) for key in CONFIG_KEYS}
+        kwargs["model_name"] = kwargs["model_name"] or DEFAULT_MODEL
+        kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
+        return JinaEmbeddingFunction(**kwargs)
+
+    @staticmethod
+    def validate_config(config: dict[str, Any]) -> None:
+        """Validate against Chroma's own "jina" JSON schema."""
+        validate_config_schema(config, "jina")
+
+    def validate_config_update(
+        self, old_config: dict[str, Any], new_config: dict[str, Any]
+    ) -> None:
+        """Refuse changes that would put new vectors in a different space than stored ones."""
+        for key in ("model_name", "dimensions"):
+            if key in new_config and new_config[key] != old_config.get(key):
+                raise ValueError(
+                    f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "
+                    f"stored vectors would not be comparable; create a new collection instead."
+                )
+
+
+register_embedding_function(JinaEmbeddingFunction)

@@ -1,0 +1,137 @@
+"""Typed errors raised by chroma-jina.
+
+Every error from the Jina API becomes one of these classes, carrying the HTTP `status`,
+Jina's `code` and `request_id` when the service sent them, the service's `message`, a
+`hint` saying how to fix it, and `input_indices`: the positions (in the caller's input
+list) of the inputs whose request failed. The API key never appears in any of them.
+"""
+
+from __future__ import annotations
+
+
+class JinaError(Exception):
+    """Base class of every error this library raises about a Jina request."""
+
+    default_hint = ""
+
+    def __init__(
+        self,
+        message: str,
+        *,
+        status: int | None = None,
+        code: str | None = None,
+        request_id: str | None = None,
+        hint: str | None = None,
+        input_indices: list[int] | None = None,
+    ) -> None:
+        self.message = message
+        self.status = status
+        self.code = code
+        self.request_id = request_id
+        self.hint = self.default_hint if hint is None else hint
+        self.input_indices = input_indices
+        super().__init__(message)
+
+    def __str__(self) -> str:
+        head = " ".join(
+            str(p) for p in (f"HTTP {self.status}" if self.status else None, self.code) if p
+        )
+        text = f"{head}: {self.message}" if head else self.message
+        if self.request_id:
+            text += f" (request_id {self.request_id})"
+        if self.input_indices is not None:
+            text += f" [{_describe_indices(self.input_indices)}]"
+        if self.hint:
+            text += f"\nHint: {self.hint}"
+        return text
+
+
+def _describe_indices(indices: list[int]) -> str:
+    if len(indices) == 1:
+        return f"input {indices[0]}"
+    if indices == list(range(indices[0], indices[0] + len(indices))):
+        return f"inputs {indices[0]}..{indices[-1]}"
+    shown = ", ".join(map(str, indices[:8]))
+    return f"{len(indices)} inputs: {shown}{', ...' if len(indices) > 8 else ''}"
+
+
+class AuthenticationError(JinaError):
+    """401: the API key is missing, malformed or not valid."""
+
+    default_hint = (
+        "Check the key in the variable named by api_key_env_var (default CHROMA_JINA_API_KEY); "
+        "keys start with 'jina_'. Get one at https://jina.ai/api-dashboard/key-manager."
+    )
+
+
+class MissingAPIKeyError(AuthenticationError, ValueError):
+    """No API key was passed and none is set in the environment (raised before any request)."""
+
+
+class InsufficientBalanceError(JinaError):
+    """402/403: the account has no token balance left or hit a resource limit."""
+
+    default_hint = "Top up the account at https://jina.ai/api-dashboard/key-manager."
+
+
+class RateLimitError(JinaError):
+    """429: too many requests, tokens or concurrent requests, after all retries."""
+
+    default_hint = (
+        "Lower max_concurrency, set requests_per_minute / tokens_per_minute, or raise max_retries."
+    )
+
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+        self.retry_after = retry_after
+        super().__init__(message, **kw)  # type: ignore[arg-type]
+
+
+class InvalidRequestError(JinaError):
+    """400/413/422 and other 4xx: the service refused the request as invalid (never retried)."""
+
+    default_hint = (
+        "Check the model name and options against the model catalog (chroma_jina.models)."
+    )
+
+
+ValidationError = InvalidRequestError
+"""Alias of `InvalidRequestError`."""
+
+
+class ServerError(JinaError):
+    """5xx: the service failed, after all retries."""
+
+    default_hint = "The service is failing; retry later or raise max_retries."
+
+
+class NetworkError(JinaError):
+    """The request did not get an HTTP answer (connection refused or dropped), after all retries."""
+
+    default_hint = "Check the network and base_url (env JINA_API_BASE_URL)."
+
+
+class JinaTimeoutError(NetworkError):
+    """The request timed out (client timeout or HTTP 408), after all retries."""
+
+    default_hint = "Raise timeout=, or send smaller batches (batch_size=, max_tokens_per_request=)."
+
+
+class MalformedResponseError(JinaError):
+    """A 200 response that cannot be used: not JSON, or indices missing, repeated or out of range."""
+
+    default_hint = "The response did not match the Jina API; check base_url points at a Jina API."
+
+
+__all__ = [
+    "AuthenticationError",
+    "InsufficientBalanceError",
+    "InvalidRequestError",
+    "JinaError",
+    "JinaTimeoutError",
+    "MalformedResponseError",
+    "MissingAPIKeyError",
+    "NetworkError",
+    "RateLimitError",
+    "ServerError",
+    "ValidationError",
+]
