@@ -1,0 +1,26 @@
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction
+
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    batch_size=100,  # (1)!
+    max_concurrency=2,  # (2)!
+    max_retries=5,  # (3)!
+    requests_per_minute=500,  # (4)!
+    tokens_per_minute=1_000_000,
+    progress=False,  # (5)!
+)
+documents = [f"Support ticket {n}: the printer on floor {n % 7} is jammed." for n in range(1000)]
+
+client = chromadb.EphemeralClient()
+collection = client.create_collection("tickets", embedding_function=jina)
+for start in range(0, len(documents), 500):  # (6)!
+    batch = documents[start : start + 500]
+    collection.add(ids=[f"ticket-{start + i}" for i in range(len(batch))], documents=batch)
+    print(jina.last_usage.requests, jina.last_usage.total_tokens > 0)
+    #> 5 True
+    #> 5 True
+print(collection.count())
+#> 1000
