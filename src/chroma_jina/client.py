@@ -328,6 +328,8 @@ class Context:
     meter: Meter
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
+    scrub: Callable[[JinaError], JinaError] = lambda error: error
+    """Removes the API key from an error's message, should the service echo it."""
 
 
 def _network_error(exc: Exception) -> JinaError:
@@ -361,6 +363,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
             error = parse_error(reply.status, reply.headers, reply.content, now=ctx.wall())
         else:
             error = _network_error(reply)  # type: ignore[arg-type]
+        error = ctx.scrub(error)
         delay = ctx.policy.delay(attempt, error)
         if delay is None:
             error.input_indices = list(positions)
@@ -500,7 +503,7 @@ class JinaClient:
     # -- shared
 
     def _context(self, meter: Meter) -> Context:
-        return Context(self.policy, self.pacer, meter, self.wall)
+        return Context(self.policy, self.pacer, meter, self.wall, self._scrub)
 
     def _bar(self, job: Job, batches: list[list[int]]) -> Any:
         show = self.progress
@@ -577,8 +580,6 @@ class JinaClient:
                         future.cancel()
                     raise
             return self._assemble(job, [f.result() for f in futures])
-        except JinaError as err:
-            raise self._scrub(err) from None
         finally:
             bar and bar.close()
 
@@ -617,8 +618,6 @@ class JinaClient:
         tasks = [asyncio.ensure_future(one(b)) for b in batches]
         try:
             return self._assemble(job, list(await asyncio.gather(*tasks)))
-        except JinaError as err:
-            raise self._scrub(err) from None
         finally:
             for task in tasks:
                 task.cancel()

@@ -1,0 +1,257 @@
+"""Chroma's contract: name, registry, persisted config, round-trips with the real built-in,
+config updates, spaces, query config, identical vectors, and the API-key rules."""
+
+from __future__ import annotations
+
+import inspect
+import json
+import logging
+import os
+import subprocess
+import sys
+import warnings
+
+import chromadb
+import httpx
+import numpy as np
+import pytest
+from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
+from chromadb.utils.embedding_functions import known_embedding_functions
+from chromadb.utils.embedding_functions.schemas import load_schema
+from lib_support import KEY, ROOT, FakeJina, expected, make_ef, same
+
+from chroma_jina import JinaEmbeddingFunction, MissingAPIKeyError
+
+FULL = {
+    "api_key_env_var": "MY_JINA_KEY",
+    "model_name": "jina-embeddings-v3",
+    "task": "retrieval.passage",
+    "late_chunking": False,
+    "truncate": True,
+    "dimensions": 256,
+    "embedding_type": "float",
+    "normalized": True,
+    "query_config": {"task": "retrieval.query"},
+}
+
+
+@pytest.fixture(autouse=True)
+def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in ("JINA_API_KEY", "CHROMA_JINA_API_KEY", "MY_JINA_KEY", "JINA_API_BASE_URL",
+                 "JINA_MAX_CONCURRENCY"):
+        monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    monkeypatch.setenv("MY_JINA_KEY", KEY)
+
+
+def test_name_and_registration() -> None:
+    assert JinaEmbeddingFunction.name() == "jina"
+    assert known_embedding_functions["jina"] is JinaEmbeddingFunction
+
+
+def test_constructor_matches_the_builtin_then_keyword_only_options() -> None:
+    ours = list(inspect.signature(JinaEmbeddingFunction).parameters.values())
+    theirs = list(inspect.signature(BuiltIn).parameters.values())
+    assert [(p.name, p.default, p.kind) for p in ours[: len(theirs)]] == [
+        (p.name, p.default, p.kind) for p in theirs
+    ]
+    rest = ours[len(theirs):]
+    assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in rest)
+    assert {p.name for p in rest} >= {
+        "base_url", "timeout", "max_retries", "http_client", "async_http_client",
+        "max_concurrency", "batch_size", "max_tokens_per_request", "requests_per_minute",
+        "tokens_per_minute", "wire_base64", "progress",
+    }
+
+
+def test_config_is_exactly_the_schema_keys_and_validates() -> None:
+    schema_keys = set(load_schema("jina")["properties"])
+    assert len(schema_keys) == 9
+    for kwargs in ({}, {k: v for k, v in FULL.items()}):
+        ef = JinaEmbeddingFunction(**kwargs, base_url="http://x/v1", timeout=3, max_retries=1,
+                                   max_concurrency=2, batch_size=8, progress=False)
+        config = ef.get_config()
+        assert set(config) == schema_keys
+        BuiltIn.validate_config(config)
+        JinaEmbeddingFunction.validate_config(config)
+        assert json.loads(json.dumps(config)) == config
+
+
+def test_round_trips_with_the_builtin_both_ways() -> None:
+    ours = JinaEmbeddingFunction(**FULL)
+    theirs = BuiltIn.build_from_config(ours.get_config())
+    assert theirs.get_config() == ours.get_config() == FULL
+    back = JinaEmbeddingFunction.build_from_config(theirs.get_config())
+    assert isinstance(back, JinaEmbeddingFunction)
+    assert back.get_config() == FULL
+    default = BuiltIn()
+    assert JinaEmbeddingFunction.build_from_config(default.get_config()).get_config() == (
+        default.get_config()
+    )
+
+
+def test_config_update_accepts_unchanged_model_and_rejects_a_changed_one() -> None:
+    ef = JinaEmbeddingFunction(**FULL)
+    ef.validate_config_update(ef.get_config(), ef.get_config())
+    ef.validate_config_update(ef.get_config(), {**ef.get_config(), "task": "text-matching"})
+    with pytest.raises(ValueError, match="model_name cannot change"):
+        ef.validate_config_update(ef.get_config(), {**FULL, "model_name": "jina-embeddings-v4"})
+    with pytest.raises(ValueError, match="dimensions cannot change"):
+        ef.validate_config_update(ef.get_config(), {**FULL, "dimensions": 512})
+
+
+def test_spaces() -> None:
+    ef = JinaEmbeddingFunction()
+    assert ef.default_space() == "cosine"
+    assert ef.supported_spaces() == ["cosine", "l2", "ip"]
+
+
+def test_embed_query_applies_query_config_on_top_of_the_config() -> None:
+    fake = FakeJina(dim=1024)
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", task="retrieval.passage", dimensions=64,
+                    query_config={"task": "retrieval.query"})
+    ef(["doc"])
+    ef.embed_query(["question"])
+    docs, query = fake.requests
+    assert docs["task"] == "retrieval.passage" and query["task"] == "retrieval.query"
+    assert docs["dimensions"] == query["dimensions"] == 64
+
+
+def test_same_vectors_as_the_builtin_for_the_same_config() -> None:
+    config = {k: v for k, v in FULL.items() if k != "api_key_env_var"}
+    fake = FakeJina(dim=1024)
+    ours, _ = make_ef(fake, **config)
+    theirs = BuiltIn(**config, api_key_env_var="MY_JINA_KEY")
+    theirs._session._transport = httpx.MockTransport(fake)
+    texts = ["a river bank", "a savings bank", "川流不息"]
+    for method in ("__call__", "embed_query"):
+        mine = getattr(ours, method)(texts)
+        builtin = getattr(theirs, method)(texts)
+        assert same(mine, builtin)
+        assert same(mine, expected(texts, 256))
+    # ours asked for base64 on the wire, the built-in for JSON floats: same float32 values
+    assert [r.get("embedding_type") for r in fake.requests] == ["base64", "float"] * 2
+
+
+def test_base_url_comes_from_the_argument_else_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeJina()
+    ef, _ = make_ef(fake)
+    ef(["x"])
+    monkeypatch.setenv("JINA_API_BASE_URL", "http://127.0.0.1:9/custom/v1/")
+    make_ef(fake)[0](["x"])
+    make_ef(fake, base_url="http://other:8080/v1")[0](["x"])
+    assert fake.urls == [
+        "https://api.jina.ai/v1/embeddings",
+        "http://127.0.0.1:9/custom/v1/embeddings",
+        "http://other:8080/v1/embeddings",
+    ]
+    rebuilt = JinaEmbeddingFunction.build_from_config(ef.get_config())
+    assert rebuilt._client.url == "http://127.0.0.1:9/custom/v1/embeddings"
+
+
+# ---- keys --------------------------------------------------------------------------------
+
+
+def _sent_key(ef: JinaEmbeddingFunction, fake: FakeJina) -> str:
+    ef(["x"])
+    return fake.headers[-1]["authorization"].removeprefix("Bearer ")
+
+
+def test_explicit_api_key_wins(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
+    fake = FakeJina()
+    ef, _ = make_ef(fake, api_key="jina_explicit")
+    assert _sent_key(ef, fake) == "jina_explicit"
+
+
+def test_named_variable_wins_over_jina_api_key_and_is_persisted(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
+    monkeypatch.setenv("MY_JINA_KEY", "jina_named")
+    fake = FakeJina()
+    ef, _ = make_ef(fake, api_key=None, api_key_env_var="MY_JINA_KEY")
+    assert _sent_key(ef, fake) == "jina_named"
+    assert ef.get_config()["api_key_env_var"] == "MY_JINA_KEY"
+    # the built-in lets JINA_API_KEY take over and persists that name instead
+    assert BuiltIn(api_key_env_var="MY_JINA_KEY").get_config()["api_key_env_var"] == "JINA_API_KEY"
+
+
+def test_jina_api_key_is_only_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMA_JINA_API_KEY")
+    monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
+    fake = FakeJina()
+    ef, _ = make_ef(fake, api_key=None)
+    assert _sent_key(ef, fake) == "jina_fallback"
+    assert ef.get_config()["api_key_env_var"] == "CHROMA_JINA_API_KEY"
+
+
+def test_missing_key_names_the_variables(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("CHROMA_JINA_API_KEY")
+    with pytest.raises(MissingAPIKeyError) as info:
+        JinaEmbeddingFunction()
+    assert "CHROMA_JINA_API_KEY" in str(info.value) and "JINA_API_KEY" in str(info.value)
+    assert isinstance(info.value, ValueError)
+
+
+def test_key_never_in_repr_str_config_errors_warnings_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+    secret = "jina_" + "s3cr3t" * 10
+    fake = FakeJina()
+    echo = {"detail": f"Invalid API key: {secret}"}
+    fake.script = [httpx.Response(503, json=echo), httpx.Response(401, json=echo)]
+    caplog.set_level(logging.DEBUG)
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        ef, _ = make_ef(fake, api_key=secret)
+        with pytest.raises(Exception) as info:
+            ef(["x"])
+    assert fake.headers[0]["authorization"] == f"Bearer {secret}"
+    texts = [repr(ef), str(ef), json.dumps(ef.get_config()), str(info.value), repr(info.value),
+             info.value.message, caplog.text, *(str(w.message) for w in caught),
+             repr(ef._client), repr(vars(ef))]
+    assert "Invalid API key: ***" in str(info.value)
+    assert all(secret not in t for t in texts)
+
+
+# ---- real Chroma ---------------------------------------------------------------------------
+
+
+def test_chroma_collection_uses_ours_and_reopens_with_the_builtin(tmp_path) -> None:
+    fake = FakeJina(dim=1024)
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", task="retrieval.passage",
+                    query_config={"task": "retrieval.query"})
+    client = chromadb.PersistentClient(path=str(tmp_path))
+    docs = ["the cat sat", "dogs bark", "川流不息"]
+    col = client.create_collection("jina-docs", embedding_function=ef)
+    assert col.configuration_json["embedding_function"] == {
+        "type": "known", "name": "jina", "config": ef.get_config()}
+    col.add(ids=["a", "b", "c"], documents=docs)
+    got = col.get(ids=["a", "b", "c"], include=["embeddings"])["embeddings"]
+    assert all(np.allclose(g, w, rtol=1e-6) for g, w in zip(got, expected(docs, 1024), strict=True))
+    found = col.query(query_texts=["dogs bark"], n_results=1)
+    assert [r["task"] for r in fake.requests] == ["retrieval.passage", "retrieval.query"]
+    assert found["ids"] == [["b"]]
+    reopened = client.get_collection("jina-docs")
+    assert isinstance(reopened.configuration["embedding_function"], JinaEmbeddingFunction)
+    # A process that never imports chroma_jina rebuilds the same collection with the built-in;
+    # another embeds text with ours without importing Pillow. Both run at once.
+    reopen = (
+        "import chromadb\n"
+        f"col = chromadb.PersistentClient(path={str(tmp_path)!r}).get_collection('jina-docs')\n"
+        "ef = col.configuration['embedding_function']\n"
+        "print(type(ef).__module__, ef.get_config()['model_name'])\n"
+    )
+    text_only = (
+        "import sys, httpx, chroma_jina\n"
+        "reply = {'data': [{'index': 0, 'embedding': [0.5] * 768}], 'usage': {'total_tokens': 3}}\n"
+        "http = httpx.Client(transport=httpx.MockTransport(lambda r: httpx.Response(200, json=reply)))\n"
+        "ef = chroma_jina.JinaEmbeddingFunction(http_client=http, wire_base64=False)\n"
+        "print(ef(['x'])[0].tolist()[:2], 'PIL' in sys.modules)\n"
+    )
+    env = {**os.environ, "CHROMA_JINA_API_KEY": KEY}
+    runs = [subprocess.Popen([sys.executable, "-c", code], stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True, cwd=ROOT, env=env)
+            for code in (reopen, text_only)]
+    outs = [run.communicate(timeout=60) for run in runs]
+    assert [run.returncode for run in runs] == [0, 0], outs
+    assert outs[0][0].split() == [
+        "chromadb.utils.embedding_functions.jina_embedding_function", "jina-embeddings-v3"]
+    assert outs[1][0].split() == ["[0.5,", "0.5]", "False"]
