@@ -43,4 +43,4 @@ console.log(questions.length, questions[0].length);
 
 const results = await collection.query({ queryEmbeddings: questions, nResults: 1 });
 console.log(results.ids);
-//> [ [ 'berlin-1' ], [ 'berlin-2' ] ]
+//> [ [ 'berlin-0' ], [ 'berlin-2' ] ]

@@ -36,4 +36,4 @@ console.log(question.length);
 
 const result = await collection.query({ queryEmbeddings: [question], nResults: 1 });
 console.log(result.ids[0], result.documents[0]);
-//> [ 'tea' ] [ 'Green tea is brewed at about 80 degrees Celsius.' ]
+//> [ 'coffee' ] [ 'Espresso is brewed by forcing hot water through ground coffee.' ]

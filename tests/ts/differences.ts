@@ -154,7 +154,15 @@ const status429 = await probe(
   () => Response.json({ detail: "Rate limit exceeded" }, { status: 429 }),
   () => new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3" }).generate(["a"]),
 );
-facts.status_429_json = { result: status429.result, error: status429.error };
+facts.status_429_json = { result: status429.result, error: status429.error, requests: status429.sent.length };
+
+// No batching: one generate() call is one request, however many texts.
+const many = Array.from({ length: 600 }, (_, i) => `text ${i}`);
+const batch = await probe(
+  () => embeddings(many.map(() => [0.5, 0.5])),
+  () => new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3" }).generate(many),
+);
+facts.batching = { requests: batch.sent.length, inputs_in_first: (batch.sent[0].body.input as string[]).length };
 
 // No query side: no generateForQueries, no query_config.
 const ef = new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3", task: "retrieval.passage" });

@@ -1,0 +1,477 @@
+"""TypeScript examples: type-check snippets/ts/*.ts and run them in node against cassettes/ts/*.yaml.
+
+Each snippet runs with a real Chroma server on loopback (`chroma run`) for the collection calls; its Jina
+requests are answered from its cassette by the preload tests/ts/replay.mjs, and what it prints must equal
+the `//> ` lines under each console.log. Then tests/ts/differences.ts probes the real @chroma-core/jina
+package for each difference the TypeScript page states.
+
+Record the cassettes from the offline emulator and refresh the `//> ` lines: `make record-ts`
+(= CHROMA_JINA_TS_RECORD=1 .venv/bin/pytest tests/test_typescript.py). A cassette recorded from the real
+API (no x-emulated-by header) is not overwritten unless CHROMA_JINA_RECORD_FORCE=1.
+"""
+
+from __future__ import annotations
+
+import difflib
+import hashlib
+import json
+import os
+import re
+import shutil
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections import defaultdict
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts"))
+CASSETTES = ROOT / "cassettes" / "ts"
+PAGES = {lang: ROOT / "docs" / lang / "typescript.md" for lang in ("en", "zh")}
+RECORD = os.environ.get("CHROMA_JINA_TS_RECORD") == "1"
+FORCE = os.environ.get("CHROMA_JINA_RECORD_FORCE") == "1"
+FAKE_KEY = "jina_offline_emulator_key"
+RECORD_COMMAND = "make record-ts"
+PROVENANCE = "x-emulated-by"
+KEY_SHAPE = re.compile(r"jina_[A-Za-z0-9_-]{40,}")
+NODE_TIMEOUT = 60
+
+
+def snippet_id(path: Path) -> str:
+    return path.relative_to(ROOT).as_posix()
+
+
+def cassette_for(snippet: Path) -> Path:
+    return CASSETTES / f"{snippet.stem}.yaml"
+
+
+# --- set-up: node packages and a Chroma server ------------------------------------------------------
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """`npm ci` from package-lock.json, skipped when node_modules already matches the lock file."""
+    npm = shutil.which("npm")
+    assert npm, "npm is not on PATH: the TypeScript examples need Node.js 20+ with npm"
+    lock = ROOT / "package-lock.json"
+    stamp = ROOT / "node_modules" / ".chroma-jina-lock.sha256"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == digest):
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"npm ci failed:\n{result.stdout}\n{result.stderr}"
+        stamp.write_text(digest)
+    return ROOT / "node_modules"
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@pytest.fixture(scope="module")
+def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a free loopback port, for the snippets' collection calls."""
+    port = free_port()
+    chroma = Path(sys.executable).parent / "chroma"
+    log = tmp_path_factory.mktemp("chroma-log") / "chroma.log"
+    with log.open("w") as out:
+        process = subprocess.Popen(
+            [
+                str(chroma),
+                "run",
+                "--path",
+                str(tmp_path_factory.mktemp("chroma-data")),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+                break
+            except OSError:
+                assert process.poll() is None, f"chroma run exited:\n{log.read_text()[-2000:]}"
+                assert time.monotonic() < deadline, (
+                    f"chroma run did not start:\n{log.read_text()[-2000:]}"
+                )
+                time.sleep(0.2)
+        yield url
+    finally:
+        process.terminate()
+        process.wait(timeout=30)
+
+
+# --- running a snippet --------------------------------------------------------------------------------
+
+
+@dataclass
+class NodeRun:
+    returncode: int
+    stdout: str
+    stderr: str
+    outputs: list[tuple[int | None, str]]  # (source line of the console.log call, printed text)
+
+
+def node_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if k not in ("JINA_API_KEY", "CHROMA_JINA_API_KEY")}
+    env["JINA_API_KEY"] = FAKE_KEY
+    env.update(extra)
+    return env
+
+
+def run_snippet(
+    snippet: Path, chroma_url: str, tmp_path: Path, *, upstream: str | None = None
+) -> NodeRun:
+    """Run one snippet in node with the replay (or, given `upstream`, record) preload."""
+    output_file = tmp_path / f"{snippet.stem}.outputs.jsonl"
+    env = node_env(
+        CHROMA_JINA_TS_SNIPPET=snippet_id(snippet),
+        CHROMA_JINA_TS_CASSETTE=str(cassette_for(snippet)),
+        CHROMA_JINA_TS_MODE="record" if upstream else "replay",
+        CHROMA_JINA_TS_CHROMA=chroma_url,
+        CHROMA_JINA_TS_OUTPUT=str(output_file),
+    )
+    if upstream:
+        env["CHROMA_JINA_TS_UPSTREAM"] = upstream
+    result = subprocess.run(
+        ["node", "--import", "tsx", "--import", "./tests/ts/replay.mjs", snippet_id(snippet)],
+        cwd=ROOT,
+        env=env,
+        check=False,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+    )
+    outputs = []
+    if output_file.exists():
+        for line in output_file.read_text().splitlines():
+            item = json.loads(line)
+            outputs.append((item["line"], item["text"]))
+    return NodeRun(result.returncode, result.stdout, result.stderr, outputs)
+
+
+def is_output_comment(line: str) -> bool:
+    return line.lstrip().startswith("//>")
+
+
+def statement_end(lines: list[str], start: int) -> int:
+    """Index of the line that closes the call starting at `start` (parentheses balance again)."""
+    depth = 0
+    for index in range(start, len(lines)):
+        depth += lines[index].count("(") - lines[index].count(")")
+        if depth <= 0:
+            return index
+    return len(lines) - 1
+
+
+def render_outputs(source: str, outputs: list[tuple[int | None, str]]) -> str:
+    """The source with every `//> ` line replaced by what the run printed, under the call that printed it."""
+    lines = source.splitlines()
+    printed: dict[int, list[str]] = defaultdict(list)
+    for line, text in outputs:
+        assert line is not None, f"console.log from outside the snippet printed {text!r}"
+        printed[line].extend(text.split("\n"))
+    inserts: dict[int, list[str]] = defaultdict(list)
+    for line, texts in printed.items():
+        call = lines[line - 1]
+        indent = call[: len(call) - len(call.lstrip())]
+        inserts[statement_end(lines, line - 1)].extend(f"{indent}//> {t}".rstrip() for t in texts)
+    rendered = []
+    for index, line in enumerate(lines):
+        if not is_output_comment(line):
+            rendered.append(line)
+            rendered.extend(inserts.get(index, []))
+    return "\n".join(rendered) + "\n"
+
+
+def is_emulated(interaction: dict) -> bool:
+    headers = {k.lower() for k in interaction["response"].get("headers", {})}
+    return PROVENANCE in headers
+
+
+def record_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
+    """Record the snippet's cassette from the offline emulator and rewrite its `//> ` lines."""
+    from chroma_jina.testing import JinaEmulator
+
+    cassette = cassette_for(snippet)
+    if cassette.exists() and not FORCE:
+        interactions = (yaml.safe_load(cassette.read_text()) or {}).get("interactions", [])
+        real = [i for i in interactions if not is_emulated(i)]
+        assert not real, (
+            f"{cassette.relative_to(ROOT)} holds {len(real)} responses from the real Jina API; "
+            "not overwriting them with emulated ones (set CHROMA_JINA_RECORD_FORCE=1 to do it anyway)"
+        )
+    CASSETTES.mkdir(parents=True, exist_ok=True)
+    with JinaEmulator().serve() as base_url:
+        run = run_snippet(snippet, chroma_url, tmp_path, upstream=base_url)
+    assert run.returncode == 0, f"recording {snippet_id(snippet)} failed:\n{run.stderr}"
+    snippet.write_text(render_outputs(snippet.read_text(), run.outputs))
+
+
+# --- the snippets ------------------------------------------------------------------------------------
+
+
+def test_snippets_exist() -> None:
+    names = {p.name for p in TS_SNIPPETS}
+    assert {"quickstart.ts", "options.ts"} <= names, names
+
+
+def test_typecheck(node_modules: Path) -> None:
+    """tsc's diagnostics against the packages' own types, plus floating promises (a missing await)."""
+    result = subprocess.run(
+        ["node", "tests/ts/typecheck.mjs"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+    )
+    assert result.returncode == 0, (
+        "TypeScript type-check failed (run `npx tsc --noEmit` or `node tests/ts/typecheck.mjs`):\n"
+        + result.stdout
+        + result.stderr
+    )
+
+
+@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
+def test_snippet_runs_and_prints(
+    snippet: Path, node_modules: Path, chroma_server: str, tmp_path: Path
+) -> None:
+    if RECORD:
+        record_snippet(snippet, chroma_server, tmp_path)
+    assert cassette_for(snippet).exists(), (
+        f"{snippet_id(snippet)} has no cassette {cassette_for(snippet).relative_to(ROOT)}; "
+        f"record it with: {RECORD_COMMAND}"
+    )
+    run = run_snippet(snippet, chroma_server, tmp_path)
+    assert run.returncode == 0, (
+        f"{snippet_id(snippet)} failed in node (exit {run.returncode}):\n{run.stderr[-4000:]}"
+    )
+    assert not run.stderr.strip(), f"{snippet_id(snippet)} wrote to stderr:\n{run.stderr[-4000:]}"
+    source = snippet.read_text()
+    expected = render_outputs(source, run.outputs)
+    if expected != source:
+        diff = "".join(
+            difflib.unified_diff(
+                source.splitlines(keepends=True),
+                expected.splitlines(keepends=True),
+                fromfile=f"{snippet_id(snippet)} (//> lines)",
+                tofile="what it printed",
+            )
+        )
+        pytest.fail(
+            f"{snippet_id(snippet)} printed something other than its //> lines; "
+            f"if the change is intended, re-record with: {RECORD_COMMAND}\n{diff}"
+        )
+
+
+def test_every_cassette_belongs_to_a_snippet() -> None:
+    stems = {p.stem for p in TS_SNIPPETS}
+    orphans = [p.name for p in CASSETTES.glob("*.yaml") if p.stem not in stems]
+    assert not orphans, f"cassettes/ts/ holds cassettes no snippet uses: {orphans}"
+
+
+@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
+def test_cassette_is_clean(snippet: Path) -> None:
+    cassette = cassette_for(snippet)
+    if not cassette.exists():
+        pytest.fail(f"missing {cassette.relative_to(ROOT)}; record it with: {RECORD_COMMAND}")
+    text = cassette.read_text()
+    assert not KEY_SHAPE.search(text), f"{cassette.name} holds something shaped like a Jina API key"
+    interactions = yaml.safe_load(text)["interactions"]
+    assert interactions, f"{cassette.name} holds no interactions"
+    for item in interactions:
+        assert item["request"]["uri"] == "https://api.jina.ai/v1/embeddings"
+        assert "authorization" not in {k.lower() for k in item["request"]["headers"]}
+        assert FAKE_KEY not in text
+        assert is_emulated(item), f"{cassette.name}: a response without the {PROVENANCE} header"
+
+
+# --- how @chroma-core/jina differs from our Python function -----------------------------------------
+
+PYTHON_COLLECTION = "saved-from-python"
+
+
+@pytest.fixture(scope="module")
+def facts(node_modules: Path, chroma_server: str) -> dict:
+    """Run tests/ts/differences.ts against the real package; a collection saved from Python first."""
+    import chromadb
+    from chromadb.utils.embedding_functions.jina_embedding_function import (
+        JinaEmbeddingFunction as BuiltinJina,
+    )
+
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("JINA_API_KEY", raising=False)
+        env.setenv("CHROMA_JINA_API_KEY", FAKE_KEY)
+        saved = BuiltinJina(
+            model_name="jina-embeddings-v3",
+            task="retrieval.passage",
+            query_config={"task": "retrieval.query"},
+        )
+        host, port = chroma_server.removeprefix("http://").split(":")
+        client = chromadb.HttpClient(host=host, port=int(port))
+        client.get_or_create_collection(PYTHON_COLLECTION, embedding_function=saved)
+
+    result = subprocess.run(
+        ["node", "--import", "tsx", "tests/ts/differences.ts"],
+        check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=NODE_TIMEOUT,
+        env=node_env(
+            CHROMA_JINA_TS_CHROMA=chroma_server, CHROMA_JINA_TS_PYTHON_COLLECTION=PYTHON_COLLECTION
+        ),
+    )
+    assert result.returncode == 0, f"tests/ts/differences.ts failed:\n{result.stderr[-4000:]}"
+    return json.loads(result.stdout)
+
+
+def page_texts() -> dict[str, str]:
+    missing = [str(p.relative_to(ROOT)) for p in PAGES.values() if not p.exists()]
+    assert not missing, f"missing TypeScript pages: {missing}"
+    return {lang: path.read_text(encoding="utf-8") for lang, path in PAGES.items()}
+
+
+def assert_pages_say(*phrases: str) -> None:
+    """Each page states the observed behaviour with these literal values (code spans are fine)."""
+    for lang, text in page_texts().items():
+        absent = [p for p in phrases if p not in text]
+        assert not absent, (
+            f"docs/{lang}/typescript.md no longer states {absent}: the package changed, update the page"
+        )
+
+
+def test_default_model_and_key_variable(facts: dict) -> None:
+    from chroma_jina.models import DEFAULT_MODEL
+
+    defaults = facts["defaults"]
+    assert defaults["url"] == "https://api.jina.ai/v1/embeddings"
+    assert defaults["body"] == {"input": ["hello"], "model": "jina-clip-v2"}
+    assert defaults["authorization_from_JINA_API_KEY"]
+    assert defaults["config"] == {"api_key_env_var": "JINA_API_KEY", "model_name": "jina-clip-v2"}
+    assert DEFAULT_MODEL == "jina-embeddings-v2-base-en"
+    assert_pages_say("jina-clip-v2", DEFAULT_MODEL, "JINA_API_KEY", "CHROMA_JINA_API_KEY")
+
+
+def test_chroma_jina_api_key_is_not_read(facts: dict) -> None:
+    assert facts["chroma_jina_api_key_ignored"]["authorization"] == "Bearer undefined"
+    assert_pages_say("CHROMA_JINA_API_KEY")
+
+
+def test_missing_key_only_warns(facts: dict) -> None:
+    missing = facts["missing_key"]
+    assert missing["warnings"] == [
+        (
+            "Jina AI API key is not set. Please provide it in the constructor or set the environment "
+            "variable JINA_API_KEY."
+        )
+    ]
+    assert missing["requests_sent"] == 1
+    assert missing["authorization"] == "Bearer undefined"
+    assert_pages_say("Bearer undefined")
+
+
+def test_options_go_snake_case_and_legacy_names_are_ignored(facts: dict) -> None:
+    assert facts["options_body"] == {
+        "input": ["hello"],
+        "model": "jina-embeddings-v3",
+        "task": "retrieval.passage",
+        "late_chunking": True,
+        "dimensions": 256,
+    }
+    assert facts["legacy_names"] == {"model": "jina-clip-v2", "authorization": f"Bearer {FAKE_KEY}"}
+    assert_pages_say("modelName", "lateChunking", "model_name", "jinaai_api_key")
+
+
+def test_results_are_not_sorted_by_index(facts: dict) -> None:
+    # The response listed indexes 2, 0, 1; the vectors come back in that order, not sorted.
+    assert facts["index_order"] == {"result": [[2, 2], [0, 0], [1, 1]], "error": None}
+    assert_pages_say("index")
+
+
+def test_no_count_check(facts: dict) -> None:
+    assert facts["count_check"] == {"result": [[0, 0]], "error": None}
+
+
+def test_http_status_is_not_checked(facts: dict) -> None:
+    assert facts["status_500_with_data"] == {"result": [[9, 9]], "error": None}
+    assert facts["status_502_html"]["result"] is None
+    assert "is not valid JSON" in facts["status_502_html"]["error"]
+    assert "502" not in facts["status_502_html"]["error"]
+    assert facts["status_429_json"]["error"] == (
+        "Error calling Jina AI API: Failed to generate jina embedding data."
+    )
+    assert facts["status_429_json"]["requests"] == 1  # no retry
+    assert_pages_say("Failed to generate jina embedding data.", "is not valid JSON")
+
+
+def test_no_batching(facts: dict) -> None:
+    # chroma-jina splits at the model's item cap (512); the TypeScript package sends one request.
+    assert facts["batching"] == {"requests": 1, "inputs_in_first": 600}
+    assert_pages_say("512")
+
+
+def test_no_query_task(facts: dict) -> None:
+    assert facts["query_side"]["generateForQueries"] == "undefined"
+    assert "query_config" not in facts["query_side"]["config_keys"]
+    opened = facts["python_collection_query"]
+    assert opened["error"] is None, opened
+    # Saved from Python with query_config={"task": "retrieval.query"}; TypeScript queries use the
+    # document task.
+    assert [b["task"] for b in opened["bodies"]] == ["retrieval.passage"]
+    assert_pages_say("generateForQueries", "query_config", "retrieval.query", "queryEmbeddings")
+
+
+def test_python_saved_collection_keeps_its_key_variable_and_sends_nulls(facts: dict) -> None:
+    opened = facts["python_collection_query"]
+    # The saved config names CHROMA_JINA_API_KEY, so TypeScript reads that variable, not JINA_API_KEY.
+    assert opened["warnings"] and all("CHROMA_JINA_API_KEY" in w for w in opened["warnings"])
+    # Unset options were saved as JSON null and go on the wire as null.
+    assert {k: v for k, v in opened["bodies"][0].items() if v is None} == {
+        "late_chunking": None,
+        "truncate": None,
+        "dimensions": None,
+        "normalized": None,
+        "embedding_type": None,
+    }
+    assert_pages_say("api_key_env_var", "null")
+
+
+def test_pages_state_the_locked_versions() -> None:
+    lock = json.loads((ROOT / "package-lock.json").read_text())
+    for package in ("@chroma-core/jina", "chromadb"):
+        version = lock["packages"][f"node_modules/{package}"]["version"]
+        assert_pages_say(f"{package}@{version}")
+
+
+def test_pages_include_the_snippets() -> None:
+    for lang, text in page_texts().items():
+        for snippet in TS_SNIPPETS:
+            include = f'--8<-- "{snippet_id(snippet)}"'
+            assert include in text, (
+                f"docs/{lang}/typescript.md does not include {snippet_id(snippet)}"
+            )
+        assert "```ts" in text, f"docs/{lang}/typescript.md has no ```ts fence"
