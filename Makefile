@@ -30,3 +30,10 @@ build: $(SYNCED)
 ## test: install what is needed and run every test
 test: $(SYNCED)
 	$(VENV)/bin/pytest
+
+## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) from the offline emulator
+##   and refresh their `//>` outputs. FORCE=1 lets it replace a cassette recorded from the real API.
+.PHONY: record-ts
+record-ts: $(SYNCED)
+	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \
+		-q -k "snippet_runs or cassette"
