@@ -2,7 +2,7 @@
 
 Vectors are a deterministic function of each input, so a test can compute the vector any
 input must get and check order and alignment exactly. Responses honour `embedding_type` and
-`dimensions` like the real API. `script` replaces the answer to the next requests: an
+`dimensions` like the real API (default length: the model's, or `dim`). `script` replaces the answer to the next requests: an
 `httpx.Response`, an exception to raise (a network failure), or a callable
 `(body) -> httpx.Response`.
 """
@@ -20,6 +20,8 @@ from typing import Any
 
 import httpx
 import numpy as np
+
+from chroma_jina.models import lookup
 
 KEY = "jina_offline_emulator_key"
 ROOT = Path(__file__).resolve().parent.parent
@@ -65,7 +67,7 @@ def error(status: int, body: Any, headers: dict[str, str] | None = None) -> http
 class FakeJina:
     """The fake endpoint. `requests` holds the parsed bodies of all requests, in order."""
 
-    def __init__(self, dim: int = 768, delay: Callable[[], float] | None = None) -> None:
+    def __init__(self, dim: int | None = None, delay: Callable[[], float] | None = None) -> None:
         self.dim = dim
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
@@ -80,7 +82,8 @@ class FakeJina:
                headers: dict[str, str] | None = None) -> httpx.Response:
         """A correct 200 answer to `body`, optionally without some indices or shuffled."""
         kind = body.get("embedding_type", "float")
-        dim = body.get("dimensions", self.dim)
+        info = lookup(body["model"])
+        dim = body.get("dimensions") or self.dim or (info.dimensions if info else 768)
         data = [
             {"object": "embedding", "index": i, "embedding": encode(vector_for(x, dim), kind)}
             for i, x in enumerate(body["input"]) if i not in drop

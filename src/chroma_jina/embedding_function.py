@@ -170,11 +170,15 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             http_client=http_client,
             async_http_client=async_http_client,
             max_concurrency=_positive_int(
-                "max_concurrency", max_concurrency or DEFAULT_MAX_CONCURRENCY
+                "max_concurrency",
+                DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency,
             ),
-            max_items=batch_size or cap,
+            max_items=cap if batch_size is None else batch_size,
             max_tokens_per_request=_positive_int(
-                "max_tokens_per_request", max_tokens_per_request or DEFAULT_MAX_TOKENS_PER_REQUEST
+                "max_tokens_per_request",
+                DEFAULT_MAX_TOKENS_PER_REQUEST
+                if max_tokens_per_request is None
+                else max_tokens_per_request,
             ),
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,

@@ -1,0 +1,135 @@
+"""wire.py: request bodies, decoding of every embedding type, placement by index."""
+
+from __future__ import annotations
+
+import base64
+import io
+import json
+
+import numpy as np
+import pytest
+from lib_support import KEY, FakeJina, expected, make_ef, same
+
+from chroma_jina import MalformedResponseError
+from chroma_jina.wire import (
+    build_body,
+    decode_response,
+    decode_vector,
+    parse_retry_after,
+    wire_fields,
+)
+
+
+def _body(entries: list[dict], usage: dict | None = None) -> bytes:
+    return json.dumps({"data": entries, "usage": usage or {"total_tokens": 1}}).encode()
+
+
+def test_float_and_base64_decode_to_the_same_float32() -> None:
+    v = np.array([0.000015258789, -1.5, 3.4028235e38, 1e-45], dtype=np.float32)
+    as_float = decode_vector([float(x) for x in v], "float", 4)
+    as_b64 = decode_vector(base64.b64encode(v.astype("<f4").tobytes()).decode(), "base64", 4)
+    assert as_float.dtype == as_b64.dtype == np.float32
+    assert np.array_equal(as_float, v) and np.array_equal(as_b64, v)
+
+
+def test_packed_bits_expand_msb_first_to_plus_minus_one() -> None:
+    # the measured pair from the API: ubinary [50,193,128,255] is binary [-78,65,0,127]
+    u = decode_vector([50.0, 193.0, 128.0, 255.0], "ubinary", 32)
+    b = decode_vector([-78.0, 65.0, 0.0, 127.0], "binary", 32)
+    bits = "00110010" "11000001" "10000000" "11111111"
+    assert np.array_equal(u, b)
+    assert u.dtype == np.float32 and u.tolist() == [1.0 if c == "1" else -1.0 for c in bits]
+
+
+def test_packed_bits_are_cut_to_the_dimension_and_checked() -> None:
+    assert decode_vector([255.0, 0.0, 128.0], "ubinary", 17).tolist() == [1.0] * 8 + [-1.0] * 8 + [1.0]
+    assert decode_vector([255.0], "ubinary", None).tolist() == [1.0] * 8
+    for value, kind, dim in (([1.0, 2.0], "ubinary", 32), ([256.0], "ubinary", 8),
+                             ([-129.0], "binary", 8), ([1.5], "ubinary", 8), ("AAAA", "ubinary", 8)):
+        with pytest.raises(MalformedResponseError):
+            decode_vector(value, kind, dim)
+
+
+@pytest.mark.parametrize(
+    ("value", "kind"),
+    [([1.0, 2.0], "float"), ("not base64!", "base64"), (base64.b64encode(b"\0" * 8).decode(), "base64"),
+     ([[1.0, 2.0, 3.0]], "float"), (None, "float"), ([], "float"), (["a", "b", "c"], "float")],
+)
+def test_wrong_shaped_vectors_are_refused(value: object, kind: str) -> None:
+    with pytest.raises(MalformedResponseError):
+        decode_vector(value, kind, 3)
+
+
+def test_results_are_placed_by_index_and_missing_ones_left_out() -> None:
+    entries = [{"index": i, "embedding": [float(i)] * 2} for i in (2, 0, 3)]
+    decoded = decode_response(_body(entries, {"total_tokens": 9, "prompt_tokens": 7}), 4, "float", 2)
+    assert sorted(decoded.vectors) == [0, 2, 3]
+    assert all(v[0] == i for i, v in decoded.vectors.items())
+    assert (decoded.total_tokens, decoded.prompt_tokens) == (9, 7)
+    assert decode_response(_body(entries), 4, "float", 2).prompt_tokens is None
+
+
+@pytest.mark.parametrize(
+    "content",
+    [
+        _body([{"index": 0, "embedding": [1.0]}, {"index": 0, "embedding": [1.0]}]),  # repeated
+        _body([{"index": 2, "embedding": [1.0]}]),  # out of range
+        _body([{"index": -1, "embedding": [1.0]}]),
+        _body([{"index": "0", "embedding": [1.0]}]),
+        _body([{"index": 0, "embedding": [1.0]}, {"index": 1, "embedding": [1.0]}, {"embedding": [1.0]}]),
+        b"<html>502 Bad Gateway</html>",
+        b'{"detail": "no data here"}',
+        b'{"data": "nope"}',
+        b"",
+    ],
+)
+def test_bad_200_bodies_raise_malformed(content: bytes) -> None:
+    with pytest.raises(MalformedResponseError):
+        decode_response(content, 2, "float", 1)
+
+
+def test_wire_fields_fetch_base64_only_when_float_is_wanted() -> None:
+    assert wire_fields({}, True) == ({"embedding_type": "base64"}, "base64")
+    assert wire_fields({"embedding_type": "float"}, True) == ({"embedding_type": "base64"}, "base64")
+    assert wire_fields({}, False) == ({}, "float")
+    assert wire_fields({"embedding_type": "ubinary"}, True) == ({"embedding_type": "ubinary"}, "ubinary")
+
+
+def test_text_bodies_are_plain_lists_and_mixed_ones_objects() -> None:
+    assert build_body("m", ["a", "b"], {"task": "t"}) == {"input": ["a", "b"], "model": "m", "task": "t"}
+    pixels = np.arange(2 * 3 * 3, dtype=np.uint8).reshape(2, 3, 3)
+    body = build_body("jina-clip-v2", ["a", pixels], {})
+    assert body["input"][0] == {"text": "a"}
+    from PIL import Image
+
+    png = base64.b64decode(body["input"][1]["image"])
+    assert png.startswith(b"\x89PNG")
+    assert np.array_equal(np.asarray(Image.open(io.BytesIO(png))), pixels)
+
+
+def test_retry_after_in_seconds_or_as_an_http_date() -> None:
+    assert parse_retry_after("7", now=0) == 7.0
+    assert parse_retry_after("0.5", now=0) == 0.5
+    assert parse_retry_after("Fri, 15 Jan 2027 08:00:30 GMT", now=1_800_000_000.0 + 3600 * 24 * 0) == 30.0
+    assert parse_retry_after("Thu, 01 Jan 1970 00:00:00 GMT", now=1_800_000_000.0) == 0.0
+    assert parse_retry_after("soon", now=0) is None
+    assert parse_retry_after(None) is None
+
+
+@pytest.mark.parametrize(
+    ("embedding_type", "dims"), [(None, 1024), ("float", 1024), ("base64", 1024), ("ubinary", 1024),
+                                 ("binary", 1024), ("ubinary", 36), ("binary", 36), ("base64", 36)],
+)
+@pytest.mark.parametrize("wire_base64", [True, False])
+def test_every_embedding_type_comes_back_as_float32_of_length_dim(
+    embedding_type: str | None, dims: int, wire_base64: bool
+) -> None:
+    fake = FakeJina(dim=1024)
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", embedding_type=embedding_type,
+                    dimensions=dims if dims != 1024 else None, wire_base64=wire_base64)
+    texts = ["one", "two", "three"]
+    got = ef(texts)
+    assert same(got, expected(texts, dims, embedding_type or "float"))
+    sent = fake.requests[0].get("embedding_type")
+    wants_float = embedding_type in (None, "float")
+    assert sent == ("base64" if wants_float and wire_base64 else embedding_type)
