@@ -249,7 +249,7 @@ def test_typecheck(node_modules: Path) -> None:
         timeout=NODE_TIMEOUT,
     )
     assert result.returncode == 0, (
-        "TypeScript type-check failed (run `npx tsc --noEmit` or `node tests/ts/typecheck.mjs`):\n"
+        "TypeScript type-check failed (reproduce: node tests/ts/typecheck.mjs):\n"
         + result.stdout
         + result.stderr
     )

@@ -74,11 +74,12 @@ function sortKeys(value) {
   return value;
 }
 
-/** Headers as vcrpy stores them: {Name: [value]}, sorted, without Authorization. */
+/** Headers as vcrpy stores them: {Name: [value]}, sorted, without Authorization (nor Date: a
+ * re-recording that changes nothing else leaves the cassette unchanged). */
 function headerLists(headers) {
   const out = {};
   for (const [name, value] of new Headers(headers)) {
-    if (name === "authorization") continue;
+    if (name === "authorization" || name === "date") continue;
     out[name] = [value];
   }
   return sortKeys(out);
