@@ -1,0 +1,383 @@
+"""The emulated Jina Embeddings API: one request handler shared by the transport and the server."""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+import time
+from collections import Counter, deque
+from collections.abc import Callable, Iterable, Iterator, Mapping
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from email.utils import formatdate
+from typing import TYPE_CHECKING
+
+import numpy as np
+
+from chroma_jina import __version__
+
+from . import bodies, encode, vectors
+from .faults import (
+    DroppedConnection,
+    DuplicatedIndex,
+    ErrorReply,
+    Fault,
+    HTMLErrorPage,
+    MissingIndices,
+    RandomFaults,
+    ServerFailure,
+    ShuffledIndices,
+    SlowResponse,
+    TooManyRequests,
+)
+from .limits import Latency, Limiter, RateLimits, Refusal
+from .validate import EmbedRequest, Rejected, parse
+
+if TYPE_CHECKING:
+    from .transport import EmulatorTransport
+
+EMULATOR_HEADER = "x-emulated-by"
+EMULATOR_ID = f"chroma-jina-emulator/{__version__}"
+"""Value of the provenance header on every emulated response."""
+
+_PROMPT_TOKENS_ALWAYS = ("jina-embeddings-v2-", "jina-clip-")
+
+
+def _noop() -> None:
+    return None
+
+
+@dataclass
+class Reply:
+    """What to send back for one request, and how."""
+
+    status: int
+    headers: list[tuple[str, str]]
+    body: bytes
+    delay: float = 0.0
+    """Seconds to wait before answering (latency model plus slow-response faults)."""
+    drop: DroppedConnection | None = None
+    release: Callable[[], None] = _noop
+    """Call after the delay: frees the request's concurrency slot."""
+
+
+@dataclass(frozen=True)
+class RecordedRequest:
+    """One request the emulator received."""
+
+    method: str
+    path: str
+    json: object | None
+    """The parsed body (None if it was not JSON)."""
+    status: int | None
+    """Status answered, or None when the connection was dropped before a status line."""
+    fault: Fault | None
+    tokens: int
+
+
+@dataclass(frozen=True)
+class EmulatorStats:
+    """Counters since the emulator was created or `reset`."""
+
+    requests: int = 0
+    statuses: Mapping[int, int] = field(default_factory=dict)
+    """Answers per HTTP status (dropped connections count under the status they would have had)."""
+    dropped: int = 0
+    faults_injected: int = 0
+    faults: Mapping[str, int] = field(default_factory=dict)
+    """Injected faults per kind, e.g. {"TooManyRequests": 3}."""
+    rate_limited: int = 0
+    """429s the emulator's own rate limits gave (not counting injected ones)."""
+    bytes_received: int = 0
+    bytes_sent: int = 0
+    """Response body bytes written (a dropped response counts what was sent before the drop)."""
+    tokens: int = 0
+    """Tokens billed in successful answers."""
+    vectors: int = 0
+    peak_concurrency: int = 0
+
+
+class JinaEmulator:
+    """An offline stand-in for api.jina.ai's `POST /v1/embeddings`.
+
+    Vectors are deterministic lexical stand-ins, not Jina's model (see the testing docs).
+    Use `transport()` with httpx clients, or `serve()` for anything that needs a URL.
+
+    Args:
+        faults: random faults for every request (e.g. `RandomFaults(rate=0.15, seed=1)`).
+        latency: time each answer takes (e.g. `Latency(0.1, 5e-6)`: 100 ms + 5 µs/token).
+        limits: rate limits answered with 429 like the real service (`RateLimits.free_tier()`).
+        api_keys: accepted keys; None accepts any key that starts with "jina_".
+        token_balance: tokens the key may spend before 403 AUTHZ_INSUFFICIENT_BALANCE; None: unlimited.
+    """
+
+    def __init__(
+        self,
+        *,
+        faults: RandomFaults | None = None,
+        latency: Latency | None = None,
+        limits: RateLimits | None = None,
+        api_keys: Iterable[str] | None = None,
+        token_balance: int | None = None,
+    ) -> None:
+        self.faults = faults
+        self.latency = latency or Latency()
+        self.limits = limits
+        self.api_keys = frozenset(api_keys) if api_keys is not None else None
+        self.token_balance = token_balance
+        self._lock = threading.Lock()
+        self._script: deque[Fault | None] = deque()
+        self._limiter = Limiter(limits) if limits else None
+        self.reset()
+
+    # -- configuration ---------------------------------------------------------------------
+
+    def script(self, *faults: Fault | None) -> None:
+        """Apply `faults` to the next requests, one each, in order (None: a normal answer).
+
+        Scripted faults come before random ones.
+        """
+        with self._lock:
+            self._script.extend(faults)
+
+    def reset(self) -> None:
+        """Forget counters, recorded requests, scripted faults and rate-limit history."""
+        with self._lock:
+            self._script.clear()
+            self._counts: Counter[str] = Counter()
+            self._statuses: Counter[int] = Counter()
+            self._fault_kinds: Counter[str] = Counter()
+            self._requests: list[RecordedRequest] = []
+            self._in_flight = 0
+            self._peak = 0
+            if self.limits:
+                self._limiter = Limiter(self.limits)
+
+    @property
+    def stats(self) -> EmulatorStats:
+        """A snapshot of the counters."""
+        with self._lock:
+            c = self._counts
+            return EmulatorStats(
+                requests=c["requests"], statuses=dict(self._statuses), dropped=c["dropped"],
+                faults_injected=sum(self._fault_kinds.values()), faults=dict(self._fault_kinds),
+                rate_limited=c["rate_limited"], bytes_received=c["bytes_received"],
+                bytes_sent=c["bytes_sent"], tokens=c["tokens"], vectors=c["vectors"],
+                peak_concurrency=self._peak,
+            )
+
+    @property
+    def requests(self) -> list[RecordedRequest]:
+        """Every request received so far, in arrival order."""
+        with self._lock:
+            return list(self._requests)
+
+    # -- ways in ---------------------------------------------------------------------------
+
+    def transport(self) -> EmulatorTransport:
+        """An httpx transport for `httpx.Client(transport=...)` and `httpx.AsyncClient(...)`."""
+        from .transport import EmulatorTransport
+
+        return EmulatorTransport(self)
+
+    @contextmanager
+    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
+        """Run a threaded HTTP server; yields its base URL, e.g. "http://127.0.0.1:PORT/v1"."""
+        from .server import serve
+
+        with serve(self, host, port) as base_url:
+            yield base_url
+
+    def embed(self, texts: list[str], model: str = "jina-embeddings-v3", **options: object) -> np.ndarray:
+        """The float32 vectors the emulated API answers for `texts` (a test's expected values).
+
+        Options are request fields (task, dimensions, normalized, late_chunking, ...).
+        Raises ValueError with the API's error body if the request would be refused.
+        """
+        body = json.dumps({"model": model, "input": texts, **options}).encode()
+        try:
+            request = parse(body)
+        except Rejected as exc:
+            raise ValueError(exc.body.decode()) from None
+        return self._vectors(request)[1]
+
+    # -- the handler -----------------------------------------------------------------------
+
+    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+        """Answer one HTTP request. Callers wait `reply.delay`, then call `reply.release()`."""
+        with self._lock:
+            self._counts["requests"] += 1
+            self._counts["bytes_received"] += len(body)
+            fault = self._script.popleft() if self._script else None
+        if fault is None and self.faults is not None:
+            fault = self.faults.draw()
+        reply, tokens = self._answer(method, path, headers, body, fault)
+        reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
+        if isinstance(fault, SlowResponse):
+            reply.delay += fault.seconds
+        if isinstance(fault, DroppedConnection):
+            reply.drop = fault
+        sent = 0 if reply.drop and reply.drop.after_bytes is None else len(reply.body)
+        if reply.drop and reply.drop.after_bytes is not None:
+            sent = min(sent, reply.drop.after_bytes)
+        try:
+            payload = json.loads(body) if body else None
+        except ValueError:
+            payload = None
+        with self._lock:
+            self._statuses[reply.status] += 1
+            self._counts["bytes_sent"] += sent
+            self._counts["dropped"] += reply.drop is not None
+            if fault is not None:
+                self._fault_kinds[fault.kind] += 1
+            self._requests.append(RecordedRequest(
+                method, path, payload, None if reply.drop and reply.drop.after_bytes is None
+                else reply.status, fault, tokens,
+            ))
+        return reply
+
+    def _answer(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes, fault: Fault | None
+    ) -> tuple[Reply, int]:
+        if not path.rstrip("/").endswith("/embeddings"):
+            return _json(404, b'{"detail":"Not Found"}'), 0
+        if method != "POST":
+            return _json(405, b'{"detail":"Method Not Allowed"}'), 0
+        early = self._fault_reply(fault)
+        if early is not None:
+            return early, 0
+        auth = _auth_error(headers.get("authorization"), self.api_keys)
+        if auth is not None:
+            return _json(401, bodies.flat(auth)), 0
+        limiter = self._limiter
+        if limiter is not None:
+            refusal = limiter.enter()
+            if refusal is not None:
+                return self._refused(refusal, limiter), 0
+        release = limiter.leave if limiter is not None else _noop
+        self._enter()
+        try:
+            reply, tokens = self._embeddings(body, fault, limiter)
+        except BaseException:
+            self._leave(release)
+            raise
+        if limiter is not None:
+            reply.headers.extend(limiter.headers())
+        reply.release = lambda: self._leave(release)
+        if reply.status == 200:
+            reply.delay += self.latency.delay(tokens)
+        return reply, tokens
+
+    def _enter(self) -> None:
+        with self._lock:
+            self._in_flight += 1
+            self._peak = max(self._peak, self._in_flight)
+
+    def _leave(self, release: Callable[[], None]) -> None:
+        with self._lock:
+            self._in_flight -= 1
+        release()
+
+    def _refused(self, refusal: Refusal, limiter: Limiter) -> Reply:
+        with self._lock:
+            self._counts["rate_limited"] += 1
+        reply = _json(429, bodies.flat(refusal.code, refusal.detail))
+        reply.headers.append(("Retry-After", str(refusal.retry_after)))
+        reply.headers.extend(limiter.headers())
+        return reply
+
+    def _embeddings(
+        self, body: bytes, fault: Fault | None, limiter: Limiter | None
+    ) -> tuple[Reply, int]:
+        try:
+            request = parse(body)
+        except Rejected as exc:
+            return _json(exc.status, exc.body), 0
+        tokens = request.tokens
+        if limiter is not None:
+            refusal = limiter.charge(tokens)
+            if refusal is not None:
+                return self._refused(refusal, limiter), 0
+        if self.token_balance is not None:
+            with self._lock:
+                if tokens > self.token_balance:
+                    return _json(403, bodies.flat("AUTHZ_INSUFFICIENT_BALANCE")), 0
+                self.token_balance -= tokens
+        mant, values = self._vectors(request)
+        encoded = _encode(request.embedding_type, mant, values)
+        order = list(range(len(encoded)))
+        if isinstance(fault, ShuffledIndices):
+            random.Random(fault.seed).shuffle(order)
+        elif isinstance(fault, MissingIndices):
+            order = order[: max(0, len(order) - fault.count)]
+        elif isinstance(fault, DuplicatedIndex) and len(order) > 1:
+            order = order[:-1] + [order[0]]
+        usage = {"total_tokens": tokens}
+        if _reports_prompt_tokens(request):
+            usage["prompt_tokens"] = tokens
+        out = encode.embeddings_body(request.model.name, usage, encoded, order)
+        with self._lock:
+            self._counts["tokens"] += tokens
+            self._counts["vectors"] += len(order)
+        return _json(200, out), tokens
+
+    def _vectors(self, request: EmbedRequest) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
+        full = vectors.embed(
+            request.items, request.analyses, request.model, request.task, request.late_chunking,
+            request.normalized, request.dimensions,
+        )
+        mant, exp, values = encode.quantize(full)
+        return (mant, exp), values
+
+    def _fault_reply(self, fault: Fault | None) -> Reply | None:
+        if isinstance(fault, TooManyRequests):
+            reply = _json(429, bodies.flat(fault.code))
+            if fault.retry_after is not None:
+                value = (formatdate(time.time() + fault.retry_after, usegmt=True)
+                         if fault.http_date else str(fault.retry_after))
+                reply.headers.append(("Retry-After", value))
+            return reply
+        if isinstance(fault, ServerFailure):
+            code = bodies.STATUS_CODES.get(fault.status, "INTERNAL_ERROR")
+            return _json(fault.status, bodies.flat(code))
+        if isinstance(fault, ErrorReply):
+            return _json(fault.status, bodies.flat(fault.code, fault.detail))
+        if isinstance(fault, HTMLErrorPage):
+            return Reply(fault.status, [("Content-Type", "text/html; charset=UTF-8")],
+                         bodies.html_page(fault.status))
+        return None
+
+
+def _json(status: int, body: bytes) -> Reply:
+    return Reply(status, [("Content-Type", "application/json")], body)
+
+
+def _auth_error(header: str | None, keys: frozenset[str] | None) -> str | None:
+    if not header or not header.strip():
+        return "AUTH_MISSING_API_KEY"
+    scheme, _, key = header.strip().partition(" ")
+    key = key.strip()
+    if scheme.lower() != "bearer" or not key.startswith("jina_"):
+        return "AUTH_INVALID_FORMAT"
+    if keys is not None and key not in keys:
+        return "AUTH_INVALID_API_KEY"
+    return None
+
+
+def _reports_prompt_tokens(request: EmbedRequest) -> bool:
+    """PROD-2026: v2 and clip always; v3 with late chunking or object-form input; others never."""
+    name = request.model.name
+    if name.startswith(_PROMPT_TOKENS_ALWAYS):
+        return True
+    if name == "jina-embeddings-v3":
+        return request.late_chunking or request.object_form
+    return False
+
+
+def _encode(kind: str, mant: tuple[np.ndarray, np.ndarray], values: np.ndarray) -> list[bytes]:
+    if kind == "base64":
+        return encode.base64_strings(values)
+    if kind in ("binary", "ubinary"):
+        return encode.packed_arrays(values, offset=kind == "binary")
+    return encode.float_arrays(*mant)
