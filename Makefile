@@ -37,3 +37,10 @@ test: $(SYNCED)
 record-ts: $(SYNCED)
 	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \
 		-q -k "snippet_runs or cassette"
+
+## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs.
+##   SNIPPET=snippets/x.py records one. With JINA_API_KEY set it records the real Jina API, without
+##   it the offline emulator. FORCE=1 lets an emulated recording replace one from the real API.
+record: $(SYNCED)
+	CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest --record-mode=rewrite --update-examples \
+		"tests/test_examples.py::test_example$(if $(SNIPPET),[snippets/$(patsubst snippets/%,%,$(SNIPPET))])"

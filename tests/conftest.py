@@ -23,3 +23,10 @@ def built_site() -> Path:
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
     return SITE_DIR
+
+
+def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
+    """Close the run by saying where the cassettes came from: the real Jina API or the emulator."""
+    from recording import provenance_summary
+
+    terminalreporter.write_sep("-", provenance_summary())

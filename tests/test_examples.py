@@ -1,0 +1,136 @@
+"""Every docs example runs here with pytest-examples: ruff lints it, it runs, its `#>` lines are checked.
+
+- Snippets (`snippets/**/*.py`) run as whole programs, each replaying its own cassette
+  `cassettes/<same path>.yaml` with the network blocked.
+- Python blocks written inline in a page of docs/en or docs/zh (not `--8<--` includes) run too,
+  offline and without a cassette, unless the fence says why not:
+  ```python {test="skip" reason="needs a real API key"}```.
+
+`make record [SNIPPET=snippets/x.py] [FORCE=1]` re-records cassettes and refreshes `#>` outputs
+(`--record-mode=rewrite --update-examples`); see tests/recording.py.
+"""
+
+from __future__ import annotations
+
+import ctypes
+import traceback
+from contextlib import AbstractContextManager
+from pathlib import Path
+from types import FrameType
+
+import pytest
+import pytest_examples.traceback
+from docs_examples import (
+    ROOT,
+    inline_block_id,
+    inline_blocks,
+    skip_reason,
+    snippet_example,
+    snippet_files,
+)
+from pytest_examples import CodeExample, EvalExample
+from recording import Session, offline, recording, replaying
+
+LINE_LENGTH = 100
+"""The project's line length (pyproject.toml); `#>` output is wrapped to it too."""
+RUFF_RULES = ["E", "W", "F", "B", "SIM", "C4", "PIE", "RUF"]
+"""Besides isort (I) and pyupgrade (UP) for Python 3.11, which set_config adds."""
+
+SNIPPETS = snippet_files()
+INLINE = [ex for ex in inline_blocks() if skip_reason(ex) is None]
+CASES = [pytest.param(path, id=path.relative_to(ROOT).as_posix()) for path in SNIPPETS] + [
+    pytest.param(ex, id=inline_block_id(ex)) for ex in INLINE
+]
+
+
+def example_frame(frame: FrameType, example: CodeExample) -> FrameType:
+    """A copy of an example's frame that names the snippet (or page) and its real line numbers.
+
+    Replaces pytest-examples' helper, which on Python 3.11 builds the code object with the old
+    line-number table, so a failing example crashed the whole run (INTERNALERROR) instead of
+    failing its own test. `CodeType.replace` keeps the table that belongs to the running Python.
+    """
+    code = frame.f_code.replace(
+        co_filename=str(example.path),
+        co_firstlineno=frame.f_code.co_firstlineno + example.start_line,
+    )
+    pointer = ctypes.POINTER(ctypes.c_ulong)
+    new_frame = ctypes.pythonapi.PyFrame_New
+    new_frame.argtypes = (pointer, pointer, ctypes.py_object, ctypes.py_object)
+    new_frame.restype = ctypes.py_object
+    thread_state = ctypes.pythonapi.PyThreadState_Get
+    thread_state.argtypes = None
+    thread_state.restype = pointer
+    return new_frame(thread_state(), ctypes.cast(id(code), pointer), frame.f_globals, frame.f_locals)
+
+
+@pytest.fixture(autouse=True)
+def _example_tracebacks(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setattr(pytest_examples.traceback, "create_custom_frame", example_frame)
+
+
+def configure(eval_example: EvalExample) -> None:
+    """The lint and print-formatting rules every example follows."""
+    eval_example.set_config(
+        line_length=LINE_LENGTH,
+        ruff_line_length=LINE_LENGTH,
+        target_version="py311",
+        isort=True,
+        upgrade=True,
+        ruff_select=RUFF_RULES,
+    )
+
+
+def session_for(
+    case: Path | CodeExample, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
+) -> AbstractContextManager[Session]:
+    """Replay (default), record (`--record-mode` other than none), or offline for inline blocks."""
+    if isinstance(case, CodeExample):
+        return offline(inline_block_id(case), monkeypatch, tmp_path)
+    if (request.config.getoption("--record-mode") or "none") == "none":
+        return replaying(case, monkeypatch)
+    return recording(case, monkeypatch, tmp_path)
+
+
+@pytest.mark.parametrize("case", CASES)
+def test_example(
+    case: Path | CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+) -> None:
+    example = snippet_example(case) if isinstance(case, Path) else case
+    configure(eval_example)
+    if eval_example.update_examples:
+        eval_example.format_ruff(example)
+    else:
+        eval_example.lint_ruff(example)
+    with session_for(case, request, monkeypatch, tmp_path):
+        if eval_example.update_examples:
+            eval_example.run_print_update(example)
+        else:
+            eval_example.run_print_check(example)
+
+
+def test_there_are_examples() -> None:
+    assert len(SNIPPETS) >= 1, "no snippets found under snippets/"
+
+
+def test_skipped_blocks_say_why() -> None:
+    """A page block that is not run must carry a visible reason in its fence."""
+    silent = [
+        inline_block_id(ex) for ex in inline_blocks() if skip_reason(ex) == ""
+    ]
+    assert not silent, (
+        f"these blocks skip without a reason: {silent}; write the fence as "
+        '```python {test="skip" reason="why it cannot run"}'
+    )
+
+
+def test_a_failing_example_fails_its_own_test(eval_example: EvalExample, tmp_path: Path) -> None:
+    """The example's exception reaches pytest with a traceback it can print (file and line)."""
+    broken = tmp_path / "broken.py"
+    broken.write_text('print("fine so far")\nraise RuntimeError("broken on purpose")\n')
+    with pytest.raises(RuntimeError, match="broken on purpose") as info:
+        eval_example.run(snippet_example(broken))
+    formatted = "".join(traceback.format_exception(info.value))
+    assert f'File "{broken}", line 2' in formatted
