@@ -28,8 +28,18 @@ build: $(SYNCED)
 	$(VENV)/bin/mkdocs build --strict
 
 ## test: install what is needed and run every test
-test: $(SYNCED)
+test: $(SYNCED) chromium
 	$(VENV)/bin/pytest
+
+## chromium: Debian's Chromium and a CJK font for the browser tests (apt-get, only when missing)
+.PHONY: chromium screenshots
+chromium:
+	.ci/ensure-chromium
+
+## screenshots: home and late-chunking pages in English and Chinese -> build/screenshots/*.png
+screenshots: $(SYNCED) chromium
+	$(VENV)/bin/pytest tests/browser/test_pages.py -k screenshot -q -p no:cacheprovider
+	@ls build/screenshots/*.png
 
 ## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) from the offline emulator
 ##   and refresh their `//>` outputs. FORCE=1 lets it replace a cassette recorded from the real API.

@@ -1,0 +1,59 @@
+"""Home pages, the language switcher and screenshots, in a real browser."""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+
+import pytest
+from playwright.sync_api import Page, expect
+
+GUIDE = "late-chunking/"
+CJK = re.compile(r"[\u4e00-\u9fff]")
+
+
+def switch_language(page: Page, hreflang: str) -> None:
+    """Open the header's language menu and click the entry for `hreflang`, as a reader does."""
+    page.locator(".md-header__option .md-select").hover()
+    page.locator(f".md-header__option a.md-select__link[hreflang='{hreflang}']").click()
+
+
+def test_english_home_loads(visit) -> None:
+    page = visit("")
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".md-content h1")).to_have_count(1)
+    expect(page.locator(".md-search__input")).to_have_attribute("placeholder", "Search")
+    assert page.locator(".md-content").inner_text().strip(), "home page has no content"
+
+
+def test_language_switcher_keeps_the_page(visit, site_url: str) -> None:
+    page = visit(GUIDE)
+    english_title = page.locator(".md-content h1").inner_text()
+
+    switch_language(page, "zh")
+    page.wait_for_url(site_url + "zh/" + GUIDE)
+    expect(page.locator("html")).to_have_attribute("lang", "zh")
+    expect(page.locator(".md-search__input")).to_have_attribute("placeholder", "搜索")
+    chinese_title = page.locator(".md-content h1").inner_text()
+    assert CJK.search(chinese_title) and chinese_title != english_title, (
+        f"zh page title {chinese_title!r} is not Chinese (fallback to English?)"
+    )
+
+    switch_language(page, "en")
+    page.wait_for_url(site_url + GUIDE)
+    expect(page.locator("html")).to_have_attribute("lang", "en")
+    expect(page.locator(".md-search__input")).to_have_attribute("placeholder", "Search")
+    expect(page.locator(".md-content h1")).to_have_text(english_title)
+
+
+@pytest.mark.parametrize(
+    ("name", "path"),
+    [("home-en", ""), ("home-zh", "zh/"), ("guide-en", GUIDE), ("guide-zh", "zh/" + GUIDE)],
+)
+def test_screenshot(visit, screenshots: Path, name: str, path: str) -> None:
+    """Save a full-page screenshot under build/screenshots/ (also what `make screenshots` runs)."""
+    page = visit(path)
+    page.evaluate("document.fonts.ready")
+    target = screenshots / f"{name}.png"
+    png = page.screenshot(path=target, full_page=True)
+    assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
