@@ -316,16 +316,16 @@ PYTHON_COLLECTION = "saved-from-python"
 
 @pytest.fixture(scope="module")
 def facts(node_modules: Path, chroma_server: str) -> dict:
-    """Run tests/ts/differences.ts against the real package; a collection saved from Python first."""
+    """Run tests/ts/differences.ts against the real package, after saving a collection from Python
+    with chroma-jina's defaults plus a task and a query_config."""
     import chromadb
-    from chromadb.utils.embedding_functions.jina_embedding_function import (
-        JinaEmbeddingFunction as BuiltinJina,
-    )
+
+    from chroma_jina import JinaEmbeddingFunction
 
     with pytest.MonkeyPatch.context() as env:
         env.delenv("JINA_API_KEY", raising=False)
         env.setenv("CHROMA_JINA_API_KEY", FAKE_KEY)
-        saved = BuiltinJina(
+        saved = JinaEmbeddingFunction(
             model_name="jina-embeddings-v3",
             task="retrieval.passage",
             query_config={"task": "retrieval.query"},
@@ -391,7 +391,15 @@ def test_missing_key_only_warns(facts: dict) -> None:
     ]
     assert missing["requests_sent"] == 1
     assert missing["authorization"] == "Bearer undefined"
-    assert_pages_say("Bearer undefined")
+    # chroma-jina, for contrast, refuses at construction.
+    from chroma_jina import JinaEmbeddingFunction, MissingAPIKeyError
+
+    with pytest.MonkeyPatch.context() as env:
+        env.delenv("JINA_API_KEY", raising=False)
+        env.delenv("CHROMA_JINA_API_KEY", raising=False)
+        with pytest.raises(MissingAPIKeyError):
+            JinaEmbeddingFunction()
+    assert_pages_say("Bearer undefined", "MissingAPIKeyError")
 
 
 def test_options_go_snake_case_and_legacy_names_are_ignored(facts: dict) -> None:
