@@ -64,8 +64,10 @@ class _Handler(BaseHTTPRequestHandler):
 
     def _drop(self, reset: bool) -> None:
         self.close_connection = True
-        if reset:  # SO_LINGER 0: close sends RST instead of FIN
+        if reset:  # SO_LINGER 0: closing sends RST instead of FIN
             self.connection.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+            self.rfile.close()  # drop the file's reference so close() really closes now
+            self.connection.close()
         else:
             self.connection.shutdown(socket.SHUT_RDWR)
 
