@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 SYNCED := $(VENV)/.synced
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: test serve build sync
+.PHONY: test serve build sync bench
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -41,12 +41,9 @@ screenshots: $(SYNCED) chromium
 	$(VENV)/bin/pytest tests/browser/test_pages.py -k screenshot -q -p no:cacheprovider
 	@ls build/screenshots/*.png
 
-## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) from the offline emulator
-##   and refresh their `//>` outputs. FORCE=1 lets it replace a cassette recorded from the real API.
-.PHONY: record-ts
-record-ts: $(SYNCED)
-	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \
-		-q -k "snippet_runs or cassette"
+## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits)
+bench: $(SYNCED)
+	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
 
 ## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs.
 ##   SNIPPET=snippets/x.py records one. With JINA_API_KEY set it records the real Jina API, without
@@ -54,3 +51,10 @@ record-ts: $(SYNCED)
 record: $(SYNCED)
 	CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest --record-mode=rewrite --update-examples \
 		"tests/test_examples.py::test_example$(if $(SNIPPET),[snippets/$(patsubst snippets/%,%,$(SNIPPET))])"
+
+## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) from the offline emulator
+##   and refresh their `//>` outputs. FORCE=1 lets it replace a cassette recorded from the real API.
+.PHONY: record-ts
+record-ts: $(SYNCED)
+	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \
+		-q -k "snippet_runs or cassette"

@@ -1,0 +1,137 @@
+"""Run one contender in its own process, so wall time, CPU time and peak memory do not mix.
+
+    python -m benchmarks.contender {builtin,ours} --base-url URL --n N --out DIR
+
+Writes `DIR/<label>.json` (figures) and, when every passage got a vector, `DIR/<label>.npy`
+(the vectors, float32, in input order).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.corpus import passages
+
+MODEL = "jina-embeddings-v3"
+USER_BATCH = 512
+"""What a user of the built-in must feed it at a time: the API's per-request item cap."""
+API_KEY = "jina_offline_emulator_key"
+
+
+Embed = Callable[[list[str]], tuple[list[np.ndarray], dict[str, Any]]]
+
+
+def _peak_rss_mb() -> float:
+    """High-water mark of this process's resident memory, in MB.
+
+    Read from /proc (VmHWM) rather than ru_maxrss, which Linux carries over from the parent
+    process across fork and exec, so a child started by a big parent would report the parent's peak.
+    """
+    with open("/proc/self/status", encoding="ascii") as status:
+        for line in status:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    raise RuntimeError("no VmHWM in /proc/self/status")
+
+
+def _builtin(base_url: str) -> Embed:
+    """chromadb's own function, fed 512 passages at a time; stops at its first exception."""
+    from chromadb.utils.embedding_functions import JinaEmbeddingFunction
+
+    ef = JinaEmbeddingFunction(model_name=MODEL)
+    ef._api_url = f"{base_url}/embeddings"  # the URL is not a parameter of the built-in
+    return lambda texts: _feed(ef, texts)
+
+
+def _feed(
+    ef: Callable[[list[str]], list[np.ndarray]], texts: list[str]
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    vectors: list[np.ndarray] = []
+    info: dict[str, Any] = {"wrong_count_batches": 0, "error": None}
+    for start in range(0, len(texts), USER_BATCH):
+        batch = texts[start : start + USER_BATCH]
+        try:
+            got = ef(batch)
+        except Exception as exc:  # noqa: BLE001 - what kills a user's loop is the figure
+            info["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            break
+        if len(got) != len(batch):
+            info["wrong_count_batches"] += 1  # silently misaligned: a user would not notice
+        vectors.extend(got)
+    return vectors, info
+
+
+def _ours(base_url: str) -> Embed:
+    """chroma-jina with its defaults: one call with every passage."""
+    from chroma_jina import JinaEmbeddingFunction
+
+    ef = JinaEmbeddingFunction(model_name=MODEL, base_url=base_url)
+    return lambda texts: _call(ef, texts)
+
+
+def _call(ef: Any, texts: list[str]) -> tuple[list[np.ndarray], dict[str, Any]]:
+    info: dict[str, Any] = {"wrong_count_batches": 0, "error": None}
+    try:
+        vectors = ef(texts)
+    except Exception as exc:  # noqa: BLE001 - reported, and the run counts as failed
+        info["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        return [], info
+    usage = ef.last_usage
+    info["usage"] = {"total_tokens": usage.total_tokens, "requests": usage.requests}
+    return vectors, info
+
+
+CONTENDERS: dict[str, Callable[[str], Embed]] = {"builtin": _builtin, "ours": _ours}
+
+
+def run(contender: str, base_url: str, n: int, out: Path, label: str) -> dict[str, Any]:
+    """Embed `n` passages with `contender`, measure, and write the figures and vectors under `out`."""
+    os.environ["CHROMA_JINA_API_KEY"] = API_KEY
+    os.environ.pop("JINA_API_KEY", None)
+    texts = passages(n)
+    embed = CONTENDERS[contender](base_url)  # imports and construction are not timed
+    rss_before = _peak_rss_mb()
+    cpu0, wall0 = time.process_time(), time.perf_counter()
+    vectors, info = embed(texts)
+    wall, cpu = time.perf_counter() - wall0, time.process_time() - cpu0
+    figures = {
+        "contender": contender,
+        "label": label,
+        "passages": n,
+        "embedded": len(vectors),
+        "wall_s": wall,
+        "cpu_s": cpu,
+        "rss_before_mb": rss_before,
+        "rss_peak_mb": _peak_rss_mb(),
+        **info,
+    }
+    out.mkdir(parents=True, exist_ok=True)
+    if len(vectors) == n and info["wrong_count_batches"] == 0:
+        np.save(out / f"{label}.npy", np.stack(vectors).astype(np.float32, copy=False))
+    (out / f"{label}.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
+    return figures
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("contender", choices=sorted(CONTENDERS))
+    parser.add_argument("--base-url", required=True)
+    parser.add_argument("--n", type=int, required=True)
+    parser.add_argument("--out", type=Path, required=True)
+    parser.add_argument("--label", help="file name stem for the outputs (default: the contender)")
+    args = parser.parse_args()
+    run(args.contender, args.base_url, args.n, args.out, args.label or args.contender)
+
+
+if __name__ == "__main__":
+    main()
