@@ -4,11 +4,12 @@ Vectors are a deterministic function of each input, so a test can compute the ve
 input must get and check order and alignment exactly. Responses honour `embedding_type` and
 `dimensions` like the real API (default length: the model's, or `dim`). `script` replaces the answer to the next requests: an
 `httpx.Response`, an exception to raise (a network failure), or a callable
-`(body) -> httpx.Response`.
+`(body) -> httpx.Response`. `delay(body)` gives seconds to wait before answering.
 """
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import json
@@ -67,7 +68,7 @@ def error(status: int, body: Any, headers: dict[str, str] | None = None) -> http
 class FakeJina:
     """The fake endpoint. `requests` holds the parsed bodies of all requests, in order."""
 
-    def __init__(self, dim: int | None = None, delay: Callable[[], float] | None = None) -> None:
+    def __init__(self, dim: int | None = None, delay: Callable[[dict], float] | None = None) -> None:
         self.dim = dim
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
@@ -116,7 +117,7 @@ class FakeJina:
             self.max_in_flight = max(self.max_in_flight, self.in_flight)
         try:
             if self.delay:
-                time.sleep(self.delay())
+                time.sleep(self.delay(json.loads(request.content)))
             return self._reply(request)
         finally:
             with self._lock:
@@ -133,8 +134,7 @@ class FakeJina:
                 self.in_flight += 1
                 self.max_in_flight = max(self.max_in_flight, self.in_flight)
             try:
-                if self.delay:
-                    await asyncio.sleep(self.delay())
+                await asyncio.sleep(self.delay(json.loads(request.content)) if self.delay else 0)
                 return self._reply(request)
             finally:
                 with self._lock:
@@ -167,6 +167,7 @@ def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
 
     async def async_sleep(seconds: float) -> None:
         sleep(seconds)
+        await asyncio.sleep(0)
 
     ef._client.sleep = sleep
     ef._client.async_sleep = async_sleep

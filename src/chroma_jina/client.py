@@ -246,20 +246,18 @@ class Pacer:
         self.clock = clock
         self._not_before = 0.0
         self._gap = 0.0
-        self._next_slot = 0.0
+        self._last_start = float("-inf")
 
     def reserve(self, tokens: int) -> float:
         """Seconds to wait before sending a request of about `tokens` tokens."""
         with self._lock:
             now = self.clock()
-            start = max(now, self._not_before)
-            if self._gap:
-                start = max(start, self._next_slot)
-                self._next_slot = start + self._gap
+            start = max(now, self._not_before, self._last_start + self._gap)
             if self._requests:
                 start = self._requests.admit(1, start, now)
             if self._tokens:
                 start = self._tokens.admit(tokens, start, now)
+            self._last_start = start
             return start - now
 
     def hold(self, seconds: float) -> None:
@@ -278,15 +276,15 @@ class Pacer:
             gap = max(gap, 60.0 * tokens / (remaining_tokens + tokens))
         with self._lock:
             if gap and not self._gap:
-                self._next_slot = self.clock()
                 logger.info("rate-limit headers report little budget left: pacing %.2fs apart", gap)
             self._gap = gap
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
+    value = next((v for k, v in headers.items() if k.lower() == name), None)
     try:
-        return max(0, int(float(headers[name])))
-    except (KeyError, ValueError):
+        return None if value is None else max(0, int(float(value)))
+    except ValueError:
         return None
 
 

@@ -1,0 +1,273 @@
+"""client.py: batching (items and tokens), late chunking, splitting what is too large,
+re-requesting what is missing, bounded concurrency sync and async, pacing, progress, usage."""
+
+from __future__ import annotations
+
+import asyncio
+import random
+
+import httpx
+import pytest
+from lib_support import KEY, FakeJina, error, expected, make_ef, same
+
+from chroma_jina import InvalidRequestError, MalformedResponseError, ServerError, Usage
+from chroma_jina.client import Job, Pacer, estimate_tokens, plan
+
+TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
+
+
+def _job(items, **kw) -> Job:
+    return Job("m", items, {}, "float", None, **kw)
+
+
+def test_plan_respects_item_cap_and_token_budget_in_order() -> None:
+    assert [len(b) for b in plan(_job(["a"] * 1100), 512, 10**9)] == [512, 512, 76]
+    long, short = "word " * 400, "hi"  # ~502 and 2+... tokens
+    batches = plan(_job([long, long, short, long, short, short]), 512, 1100)
+    assert batches == [[0, 1, 2], [3, 4, 5]]
+    assert plan(_job([long * 10]), 512, 100) == [[0]]  # an over-budget input still goes alone
+    assert plan(_job(["a"] * 10, late_chunking=True), 512, 5) == [list(range(10))]
+    assert plan(_job(["a"] * 3, each_alone=True), 512, 10**9) == [[0], [1], [2]]
+
+
+def test_token_estimate_counts_latin_and_wide_text() -> None:
+    assert estimate_tokens("shape") == 3 and estimate_tokens("Hello world") == 4  # as measured
+    assert estimate_tokens("川流不息") >= 6
+    assert estimate_tokens(b"") == 1000  # images: a fixed estimate
+
+
+def test_calls_are_split_by_the_model_cap_and_by_batch_size() -> None:
+    fake = FakeJina()
+    ef, _ = make_ef(fake)
+    assert same(ef(TEXTS), expected(TEXTS))
+    assert [len(r["input"]) for r in fake.requests] == [512, 512, 76]
+    fake.requests.clear()
+    ef, _ = make_ef(fake, batch_size=300, max_tokens_per_request=2000)
+    assert same(ef(TEXTS[:700]), expected(TEXTS[:700]))
+    assert all(sum(estimate_tokens(t) for t in r["input"]) <= 2000 for r in fake.requests)
+    assert max(len(r["input"]) for r in fake.requests) <= 300
+    assert [t for r in fake.requests for t in r["input"]] == TEXTS[:700]
+
+
+def test_too_large_batches_are_halved_until_they_fit() -> None:
+    fake = FakeJina()
+
+    def limit(body):
+        if len(body["input"]) > 100:
+            return error(422, {"detail": "Each input list can contain at most 100 items"})
+        return fake.answer(body)
+
+    fake.script = [limit] * 100
+    ef, sleeps = make_ef(fake)
+    assert same(ef(TEXTS[:512]), expected(TEXTS[:512]))
+    sizes = [len(r["input"]) for r in fake.requests]
+    assert sizes == [512, 256, 128, 64, 64, 128, 64, 64, 256, 128, 64, 64, 128, 64, 64]
+    assert sleeps == []
+    assert [t for r in fake.requests if len(r["input"]) <= 100 for t in r["input"]] == TEXTS[:512]
+
+
+@pytest.mark.parametrize("too_large", [
+    error(413, b"Request Entity Too Large"),
+    error(400, {"detail": {"message": "too many tokens", "code": "INPUT_TOKEN_LIMIT_EXCEEDED"}}),
+    error(400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'}),
+])
+def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
+    fake = FakeJina()
+    fake.script = [lambda b: too_large if "BIG" in b["input"] else fake.answer(b)] * 20
+    ef, _ = make_ef(fake)
+    items = ["a", "b", "c", "BIG", "d"]
+    with pytest.raises(InvalidRequestError) as info:
+        ef(items)
+    assert info.value.input_indices == [3]
+
+
+def test_late_chunking_is_never_split() -> None:
+    fake = FakeJina()
+    fake.script = [error(413, b"too large")]
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True)
+    with pytest.raises(InvalidRequestError) as info:
+        ef(TEXTS[:400])
+    assert len(fake.requests) == 1 and info.value.input_indices == list(range(400))
+    assert same(ef(TEXTS[:400]), expected(TEXTS[:400], 1024))
+    assert len(fake.requests) == 2 and fake.requests[1]["late_chunking"] is True
+    with pytest.raises(ValueError, match="late_chunking.*at most 512 inputs.*got 600"):
+        ef(TEXTS[:600])
+    assert len(fake.requests) == 2
+
+
+def test_late_chunked_queries_are_sent_one_by_one() -> None:
+    fake = FakeJina()
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True, task="retrieval.passage",
+                    query_config={"task": "retrieval.query"})
+    queries = ["what is a bank?", "where do rivers start?", "why is the sky blue?"]
+    assert same(ef.embed_query(queries), expected(queries, 1024))
+    assert [r["input"] for r in fake.requests] == [[q] for q in queries]
+    ef2, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True,
+                     query_config={"late_chunking": False})
+    ef2.embed_query(queries)
+    assert fake.requests[-1]["input"] == queries and fake.requests[-1]["late_chunking"] is False
+
+
+def test_only_missing_indices_are_asked_again() -> None:
+    fake = FakeJina()
+    fake.script = [lambda b: fake.answer(b, drop=(3, 7), shuffle=True)]
+    ef, _ = make_ef(fake)
+    items = [f"t{i}" for i in range(10)]
+    assert same(ef(items), expected(items))
+    assert [r["input"] for r in fake.requests] == [items, ["t3", "t7"]]
+    assert ef.last_usage.requests == 2
+
+
+def test_still_missing_indices_raise_and_no_partial_list() -> None:
+    fake = FakeJina()
+    fake.script = [lambda b: fake.answer(b, drop=(3, 7)), lambda b: fake.answer(b, drop=(1,))]
+    ef, _ = make_ef(fake)
+    with pytest.raises(MalformedResponseError) as info:
+        ef([f"t{i}" for i in range(10)])
+    assert info.value.input_indices == [7]
+
+
+def test_late_chunking_asks_again_for_the_whole_call_when_some_are_missing() -> None:
+    fake = FakeJina()
+    fake.script = [lambda b: fake.answer(b, drop=(1,))]
+    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True)
+    items = ["a", "b", "c"]
+    assert same(ef(items), expected(items, 1024))
+    assert [r["input"] for r in fake.requests] == [items, items]
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_concurrency_is_bounded_and_order_kept(asynchronous: bool) -> None:
+    rng = random.Random(7)
+    fake = FakeJina(delay=lambda body: rng.uniform(0.0, 0.03))
+    ef, _ = make_ef(fake, batch_size=50, max_concurrency=3, asynchronous=asynchronous)
+    items = TEXTS[:1000]
+    got = asyncio.run(ef.aembed(items)) if asynchronous else ef(items)
+    assert same(got, expected(items))
+    assert len(fake.requests) == 20 and fake.max_in_flight == 3
+
+
+def test_default_concurrency_is_five_and_env_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+    fake = FakeJina(delay=lambda body: 0.02)
+    ef, _ = make_ef(fake, batch_size=10)
+    ef(TEXTS[:200])
+    assert fake.max_in_flight == 5
+    monkeypatch.setenv("JINA_MAX_CONCURRENCY", "2")
+    fake2 = FakeJina(delay=lambda body: 0.02)
+    make_ef(fake2, batch_size=10)[0](TEXTS[:100])
+    assert fake2.max_in_flight == 2
+
+
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_a_failing_batch_raises_with_its_indices_and_stops_the_rest(asynchronous: bool) -> None:
+    marker = "passage number 150 about rivers"
+    fake = FakeJina(delay=lambda body: 0 if marker in body["input"] else 0.05)
+    fake.script = [lambda b: error(500, {"detail": "boom"}) if marker in b["input"] else fake.answer(b)] * 100
+    ef, _ = make_ef(fake, batch_size=100, max_concurrency=2, max_retries=2,
+                    asynchronous=asynchronous)
+    with pytest.raises(ServerError) as info:
+        asyncio.run(ef.aembed(TEXTS)) if asynchronous else ef(TEXTS)
+    assert info.value.input_indices == list(range(100, 200))
+    assert len(fake.requests) < 11 + 2  # did not go on through all 11 batches
+
+
+def test_async_without_an_async_client_uses_the_sync_one_in_a_thread() -> None:
+    fake = FakeJina()
+    ef, _ = make_ef(fake)
+    assert same(asyncio.run(ef.aembed_query(["q"])), expected(["q"]))
+
+
+def test_async_and_sync_send_the_same_requests() -> None:
+    a, b = FakeJina(), FakeJina()
+    kw = {"batch_size": 64, "max_concurrency": 1, "task": "retrieval.passage", "dimensions": 128}
+    make_ef(a, KEY, "jina-embeddings-v3", **kw)[0](TEXTS[:300])
+    asyncio.run(make_ef(b, KEY, "jina-embeddings-v3", asynchronous=True, **kw)[0].aembed(TEXTS[:300]))
+    assert a.requests == b.requests
+
+
+def test_last_usage_sums_tokens_and_counts_requests() -> None:
+    fake = FakeJina()
+    fake.script = [httpx.ConnectError("refused")]
+    ef, _ = make_ef(fake)
+    assert ef.last_usage is None
+    ef(TEXTS[:600])
+    want = sum(len(t.split()) + 2 for t in TEXTS[:600])
+    assert ef.last_usage == Usage(total_tokens=want, prompt_tokens=want, requests=3)
+
+
+def test_progress_bar_can_be_forced_and_is_off_by_default_off_a_terminal(capsys) -> None:
+    fake = FakeJina()
+    make_ef(fake, progress=True)[0](TEXTS)
+    assert "1100/1100" in capsys.readouterr().err
+    make_ef(fake)[0](TEXTS)  # stderr is not a terminal under pytest
+    make_ef(fake, progress=False)[0](TEXTS)
+    assert capsys.readouterr().err == ""
+
+
+# ---- pacing ------------------------------------------------------------------------------
+
+
+class Clock:
+    def __init__(self) -> None:
+        self.now = 0.0
+
+    def __call__(self) -> float:
+        return self.now
+
+
+def test_requests_per_minute_budget() -> None:
+    clock = Clock()
+    pacer = Pacer(requests_per_minute=3, clock=clock)
+    assert [pacer.reserve(10) for _ in range(4)] == [0, 0, 0, 60]
+    clock.now = 30
+    assert pacer.reserve(10) == 30  # the 5th may go once the 2nd request leaves the window
+
+
+def test_tokens_per_minute_budget() -> None:
+    clock = Clock()
+    pacer = Pacer(tokens_per_minute=1000, clock=clock)
+    assert [pacer.reserve(400) for _ in range(3)] == [0, 0, 60]
+    assert pacer.reserve(5000) == 120  # larger than the budget: waits for an empty window
+
+
+def test_remaining_headers_slow_requests_down_before_a_429() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock, low_water=5)
+    pacer.observe({"x-ratelimit-remaining-requests": "400"}, 100)
+    assert [pacer.reserve(100) for _ in range(3)] == [0, 0, 0]
+    pacer.observe({"X-RateLimit-Remaining-Requests": "3"}, 100)
+    assert [pacer.reserve(100) for _ in range(3)] == [15, 30, 45]  # 60 s / (3 + 1) apart
+    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "900"}, 100)
+    clock.now = 100
+    assert pacer.reserve(100) == 0 and pacer.reserve(100) == pytest.approx(6.0)  # 60*100/1000
+    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "10^6"}, 1)
+    pacer.observe({"x-ratelimit-remaining-requests": "400"}, 100)
+    clock.now = 200
+    assert pacer.reserve(100) == 0 and pacer.reserve(100) == 0
+
+
+def test_a_429_holds_every_request_for_its_retry_after() -> None:
+    fake = FakeJina()
+    fake.script = [error(429, {"detail": "slow"}, {"Retry-After": "2"})]
+    ef, sleeps = make_ef(fake, batch_size=10, max_concurrency=1)
+    ef(TEXTS[:30])
+    assert sleeps == [2.0] and len(fake.requests) == 4
+
+
+def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
+    """A fake service with 20 requests per fixed minute that reports what remains."""
+    fake = FakeJina()
+    ef, sleeps = make_ef(fake, batch_size=5, max_concurrency=1)
+    clock = ef._client.pacer.clock
+    used: dict[int, int] = {}
+
+    def limited(body):
+        window = int(clock() // 60)
+        used[window] = used.get(window, 0) + 1
+        if used[window] > 20:
+            return error(429, {"detail": "limit"}, {"Retry-After": str(60 - clock() % 60)})
+        return fake.answer(body, headers={"X-RateLimit-Remaining-Requests": str(20 - used[window])})
+
+    fake.script = [limited] * 200
+    assert same(ef(TEXTS[:300]), expected(TEXTS[:300]))
+    assert ef.last_usage.requests == 60 and sum(sleeps) > 60
