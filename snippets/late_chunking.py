@@ -21,7 +21,7 @@ collection.add(ids=[f"berlin-{i}" for i in range(len(documents))], documents=doc
 
 results = collection.query(  # (5)!
     query_texts=["What is Berlin's population?", "Which city is the most populous in the EU?"],
-    n_results=1,
+    n_results=2,
 )
-print(results["ids"])
-#> [['berlin-1'], ['berlin-2']]
+print(results["ids"])  # (6)!
+#> [['berlin-0', 'berlin-1'], ['berlin-2', 'berlin-1']]

@@ -4,15 +4,7 @@ info = lookup("jina-embeddings-v3")
 print(info.dimensions, info.matryoshka, info.context)
 #> 1024 (32, 1024) 8192
 print(info.tasks)
-"""
-(
-    'retrieval.query',
-    'retrieval.passage',
-    'text-matching',
-    'classification',
-    'separation',
-)
-"""
+#> ('retrieval.query', 'retrieval.passage', 'text-matching', 'classification', 'separation')
 print(sorted(name for name, model in MODELS.items() if model.multimodal))
 """
 [

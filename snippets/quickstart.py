@@ -21,7 +21,7 @@ with tempfile.TemporaryDirectory() as folder:  # (1)!
         ),
     )
     collection.add(ids=list(documents), documents=list(documents.values()))  # (2)!
-    result = collection.query(query_texts=["How hot should water be for tea?"], n_results=1)
+    result = collection.query(query_texts=["At what temperature is green tea brewed?"], n_results=1)
     print(result["ids"][0])
     #> ['tea']
 

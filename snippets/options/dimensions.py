@@ -11,4 +11,4 @@ try:
     JinaEmbeddingFunction(model_name="jina-embeddings-v3", dimensions=2048)  # (3)!
 except ValueError as error:
     print(error)
-    #> dimensions 2048 is out of range for jina-embeddings-v3 (32..1024)
+    #> dimensions=2048 is out of range for model 'jina-embeddings-v3'; allowed: 32..1024

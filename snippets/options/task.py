@@ -11,7 +11,8 @@ print(passage_vector.shape, np.allclose(passage_vector, query_vector))  # (1)!
 #> (1024,) False
 
 try:
-    JinaEmbeddingFunction(model_name="jina-embeddings-v3", task="retrieval")  # (2)!
+    JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (2)!
 except ValueError as error:
-    print(error)
-    #> task 'retrieval' is not accepted by jina-embeddings-v3
+    problem = error
+print(problem)
+#> task='retrieval.passage' is not accepted by model 'jina-clip-v2'; allowed: ['retrieval.query']
