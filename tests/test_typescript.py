@@ -309,6 +309,26 @@ def test_cassette_is_clean(snippet: Path) -> None:
         assert is_emulated(item), f"{cassette.name}: a response without the {PROVENANCE} header"
 
 
+def request_bodies(cassette: Path) -> list[dict]:
+    interactions = yaml.safe_load(cassette.read_text())["interactions"]
+    return [json.loads(item["request"]["body"]) for item in interactions]
+
+
+def test_quickstart_sends_what_the_python_quickstart_sends() -> None:
+    """Same model, texts and tasks as snippets/quickstart.py; only the wire encoding differs
+    (chroma-jina asks for base64), which is why the cassettes are separate."""
+    python = ROOT / "cassettes" / "quickstart.yaml"
+    assert python.exists(), "cassettes/quickstart.yaml (the Python quickstart's) is missing"
+    python_bodies = [
+        {k: v for k, v in body.items() if k != "embedding_type"} for body in request_bodies(python)
+    ]
+    for body in request_bodies(CASSETTES / "quickstart.yaml"):
+        assert body in python_bodies, (
+            f"snippets/ts/quickstart.ts sends {body}, which the Python quickstart does not: keep the "
+            f"two quickstarts' texts, model and tasks the same, then run {RECORD_COMMAND}"
+        )
+
+
 # --- how @chroma-core/jina differs from our Python function -----------------------------------------
 
 PYTHON_COLLECTION = "saved-from-python"

@@ -30,10 +30,10 @@ const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
 });
-const [question] = await queries.generate(["How hot should water be for tea?"]);
+const [question] = await queries.generate(["At what temperature is green tea brewed?"]);
 console.log(question.length);
 //> 1024
 
 const result = await collection.query({ queryEmbeddings: [question], nResults: 1 });
 console.log(result.ids[0], result.documents[0]);
-//> [ 'coffee' ] [ 'Espresso is brewed by forcing hot water through ground coffee.' ]
+//> [ 'tea' ] [ 'Green tea is brewed at about 80 degrees Celsius.' ]
