@@ -41,6 +41,9 @@ const questions = await queries.generate([
 console.log(questions.length, questions[0].length);
 //> 2 256
 
-const results = await collection.query({ queryEmbeddings: questions, nResults: 1 });
+const results = await collection.query({
+  queryEmbeddings: questions,
+  nResults: 1,
+});
 console.log(results.ids);
 //> [ [ 'berlin-0' ], [ 'berlin-2' ] ]

@@ -7,13 +7,15 @@ const documents: Record<string, string> = {
   bread: "Sourdough bread rises with wild yeast.",
 };
 
-// Reads the key from JINA_API_KEY. Always pass modelName: the default is jina-clip-v2.
+// The key comes from JINA_API_KEY. Always pass modelName:
+// the default model is jina-clip-v2.
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.passage",
 });
 
-const client = new ChromaClient({ host: "localhost", port: 8000 }); // `chroma run`
+// A server started with `chroma run --path ./chroma-data`.
+const client = new ChromaClient({ host: "localhost", port: 8000 });
 const collection = await client.getOrCreateCollection({
   name: "kitchen-notes",
   embeddingFunction: passages,
@@ -25,15 +27,21 @@ await collection.upsert({
 console.log(await collection.count());
 //> 3
 
-// No query task in @chroma-core/jina: embed the question with a second function.
+// @chroma-core/jina has no query task: embed questions with a second
+// function that uses the query task.
 const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
 });
-const [question] = await queries.generate(["At what temperature is green tea brewed?"]);
+const [question] = await queries.generate([
+  "At what temperature is green tea brewed?",
+]);
 console.log(question.length);
 //> 1024
 
-const result = await collection.query({ queryEmbeddings: [question], nResults: 1 });
+const result = await collection.query({
+  queryEmbeddings: [question],
+  nResults: 1,
+});
 console.log(result.ids[0], result.documents[0]);
 //> [ 'tea' ] [ 'Green tea is brewed at about 80 degrees Celsius.' ]
