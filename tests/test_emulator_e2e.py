@@ -25,8 +25,8 @@ KEY = "jina_offline_emulator_key"
 DOCS = [
     "Berlin is the capital and largest city of Germany.",
     "The city has a rich history dating back centuries.",
-    "It was founded in the 13th century and has been a significant cultural and political "
-    "center throughout European history.",
+    ("It was founded in the 13th century and has been a significant cultural and political "
+    "center throughout European history."),
 ]
 QUESTION = "When was Berlin founded?"
 

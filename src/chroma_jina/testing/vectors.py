@@ -66,6 +66,13 @@ def _positions(keys: list[str], dims: int) -> tuple[np.ndarray, np.ndarray]:
     return pos, signs
 
 
+@lru_cache(maxsize=32)
+def _model_signs(model: str, dims: int) -> np.ndarray:
+    """A fixed +1/-1 per dimension and model, so two models never share a vector space."""
+    raw = np.frombuffer(hashlib.shake_256(f"signs:{model}".encode()).digest(dims), np.uint8)
+    return np.where(raw & 1, 1.0, -1.0)
+
+
 def _dense(keys: list[str], dims: int) -> np.ndarray:
     """Unit-length pseudo-random dense vectors for `keys`."""
     raw = b"".join(hashlib.shake_256(k.encode()).digest(dims) for k in keys)
@@ -139,6 +146,7 @@ def embed(
         flat = (rows[:, None] * dims + pos[which]).ravel()
         vals = (signs[which] * weights[:, None]).ravel()
         lex = np.bincount(flat, weights=vals, minlength=n * dims).reshape(n, dims)
+        lex *= _model_signs(model.name, dims)
     lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-12)
     if late_chunking and n > 1:
         gaps = np.abs(np.subtract.outer(np.arange(n), np.arange(n)))
