@@ -17,6 +17,8 @@ collection.add(
         "Paris is the capital of France.",
     ],
 )
-result = collection.query(query_texts=["Which database stores embeddings?"], n_results=1)
+result = collection.query(
+    query_texts=["Which database stores embeddings?"], n_results=1
+)
 print(result["ids"][0])
 #> ['chroma']

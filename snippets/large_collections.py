@@ -12,13 +12,16 @@ jina = JinaEmbeddingFunction(
     tokens_per_minute=1_000_000,
     progress=False,  # (5)!
 )
-documents = [f"Support ticket {n}: the printer on floor {n % 7} is jammed." for n in range(1000)]
+documents = [
+    f"Support ticket {n}: the printer on floor {n % 7} is jammed." for n in range(1000)
+]
 
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
 for start in range(0, len(documents), 500):  # (6)!
     batch = documents[start : start + 500]
-    collection.add(ids=[f"ticket-{start + i}" for i in range(len(batch))], documents=batch)
+    ids = [f"ticket-{start + i}" for i in range(len(batch))]
+    collection.add(ids=ids, documents=batch)
     print(jina.last_usage.requests, jina.last_usage.total_tokens > 0)
     #> 5 True
     #> 5 True

@@ -17,11 +17,10 @@ documents = [
     "It is the most populous city in the European Union.",
     "Berlin is known for its art scene and cultural institutions.",
 ]
-collection.add(ids=[f"berlin-{i}" for i in range(len(documents))], documents=documents)  # (4)!
+ids = [f"berlin-{i}" for i in range(len(documents))]
+collection.add(ids=ids, documents=documents)  # (4)!
 
-results = collection.query(  # (5)!
-    query_texts=["What is Berlin's population?", "Which city is the most populous in the EU?"],
-    n_results=2,
-)
+queries = ["What is Berlin's population?", "Which city is the most populous in the EU?"]
+results = collection.query(query_texts=queries, n_results=2)  # (5)!
 print(results["ids"])  # (6)!
 #> [['berlin-0', 'berlin-1'], ['berlin-2', 'berlin-1']]

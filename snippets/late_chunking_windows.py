@@ -22,7 +22,9 @@ def embed_long_document(jina, chunks, window=6, overlap=2):  # (1)!
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True
 )
-chapters = [f"Chapter {n} of the manual explains step {n} of the set-up." for n in range(1, 15)]
+chapters = [
+    f"Chapter {n} of the manual explains step {n} of the set-up." for n in range(1, 15)
+]
 vectors = embed_long_document(jina, chapters)
 print(len(chapters), len(vectors), vectors[0].dtype)  # (3)!
 #> 14 14 float32

@@ -21,11 +21,13 @@ with tempfile.TemporaryDirectory() as folder:  # (1)!
         ),
     )
     collection.add(ids=list(documents), documents=list(documents.values()))  # (2)!
-    result = collection.query(query_texts=["At what temperature is green tea brewed?"], n_results=1)
+    question = "At what temperature is green tea brewed?"
+    result = collection.query(query_texts=[question], n_results=1)
     print(result["ids"][0])
     #> ['tea']
 
-    reopened = chromadb.PersistentClient(path=folder).get_collection("kitchen-notes")  # (3)!
+    client = chromadb.PersistentClient(path=folder)  # (3)!
+    reopened = client.get_collection("kitchen-notes")
     print(type(reopened.configuration["embedding_function"]).__module__)
     #> chroma_jina.embedding_function
     result = reopened.query(query_texts=["What makes bread rise?"], n_results=1)

@@ -22,7 +22,8 @@ with tempfile.TemporaryDirectory() as folder:
         ],
     )
 
-    reopened = chromadb.PersistentClient(path=folder).get_collection("support-articles")  # (3)!
+    client = chromadb.PersistentClient(path=folder)  # (3)!
+    reopened = client.get_collection("support-articles")
     saved = reopened.configuration_json["embedding_function"]
     print(saved["name"], saved["config"]["task"], saved["config"]["query_config"])
     #> jina retrieval.passage {'task': 'retrieval.query'}

@@ -96,39 +96,49 @@ def test_chinese_pages_are_written_in_chinese(page: str) -> None:
     assert not english_lines, f"zh/{page} has untranslated English lines: {english_lines}"
 
 
-def model_rows(lang: str) -> dict[str, list[str]]:
-    """Rows of the catalog table on the Models page, by model name."""
-    rows = {}
-    for line in read(lang, "models.md").splitlines():
+def model_rows(lang: str, anchor: str) -> dict[str, list[str]]:
+    """Rows of the table in the `{#anchor}` section of the Models page, by model name."""
+    text = read(lang, "models.md")
+    section = text[text.index(f"{{#{anchor}}}") :].split("\n## ", 1)[0]
+    rows: dict[str, list[str]] = {}
+    for line in section.splitlines():
         match = re.match(r"^\| `([^`]+)` \|(.*)\|\s*$", line)
         if match:
-            assert match.group(1) not in rows, f"{lang}/models.md lists {match.group(1)} twice"
+            assert match.group(1) not in rows, f"{lang}/models.md#{anchor} lists {match.group(1)} twice"
             rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
     return rows
 
 
-def expected_row(model: ModelInfo, lang: str) -> list[str]:
+def expected_rows(model: ModelInfo, lang: str) -> dict[str, list[str]]:
+    """The cells (after the model name) of each table of the Models page, from the catalog."""
     kinds = INPUT_KINDS[lang]
-    return [
-        str(model.dimensions),
-        f"{model.matryoshka[0]}–{model.matryoshka[1]}" if model.matryoshka else "—",
-        str(model.context),
-        ("、" if lang == "zh" else ", ").join(kinds[kind] for kind in model.inputs),
-        ", ".join(f"`{task}`" for task in model.tasks) or "—",
-        f"`{model.default_task}`" if model.default_task else "—",
-        ", ".join(f"`{field}`" for field in sorted(model.fields)),
-    ]
+    return {
+        "catalog": [
+            str(model.dimensions),
+            f"{model.matryoshka[0]}–{model.matryoshka[1]}" if model.matryoshka else "—",
+            str(model.context),
+            ("、" if lang == "zh" else ", ").join(kinds[kind] for kind in model.inputs),
+            f"`{model.default_task}`" if model.default_task else "—",
+        ],
+        "tasks": [
+            ", ".join(f"`{task}`" for task in model.tasks) or "—",
+            ", ".join(f"`{field}`" for field in sorted(model.fields)),
+        ],
+    }
 
 
+@pytest.mark.parametrize("anchor", ["catalog", "tasks"])
 @pytest.mark.parametrize("lang", LANGS)
-def test_model_table_matches_catalog(lang: str) -> None:
-    rows = model_rows(lang)
-    assert not set(MODELS) - set(rows), f"{lang}/models.md is missing {sorted(set(MODELS) - set(rows))}"
-    assert not set(rows) - set(MODELS), f"{lang}/models.md lists unknown {sorted(set(rows) - set(MODELS))}"
+def test_model_tables_match_catalog(lang: str, anchor: str) -> None:
+    rows = model_rows(lang, anchor)
+    page = f"{lang}/models.md#{anchor}"
+    assert not set(MODELS) - set(rows), f"{page} is missing {sorted(set(MODELS) - set(rows))}"
+    assert not set(rows) - set(MODELS), f"{page} lists unknown {sorted(set(rows) - set(MODELS))}"
     for name, model in MODELS.items():
-        assert rows[name] == expected_row(model, lang), (
-            f"{lang}/models.md row for {name} does not match src/chroma_jina/models.py\n"
-            f"  page: {rows[name]}\n  code: {expected_row(model, lang)}"
+        expected = expected_rows(model, lang)[anchor]
+        assert rows[name] == expected, (
+            f"{page}: the row for {name} does not match src/chroma_jina/models.py\n"
+            f"  page: {rows[name]}\n  code: {expected}"
         )
 
 

@@ -5,7 +5,9 @@ from chroma_jina import JinaEmbeddingFunction
 text = ["Binary embeddings are 32 times smaller."]
 vectors = {}
 for embedding_type in ["float", "base64", "binary", "ubinary"]:
-    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", embedding_type=embedding_type)
+    jina = JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3", embedding_type=embedding_type
+    )
     vectors[embedding_type] = vector = jina(text)[0]
     print(embedding_type, vector.dtype, vector.shape)
     #> float float32 (1024,)

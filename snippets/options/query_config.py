@@ -17,6 +17,8 @@ print(len(documents), len(queries))
 client = chromadb.EphemeralClient()
 collection = client.create_collection("query-config-demo", embedding_function=jina)
 collection.add(ids=["chroma", "jina"], documents=texts)
-result = collection.query(query_texts=["Who computes the vectors?"], n_results=1)  # (4)!
+result = collection.query(  # (4)!
+    query_texts=["Who computes the vectors?"], n_results=1
+)
 print(result["ids"][0], jina.get_config()["query_config"])
 #> ['jina'] {'task': 'retrieval.query', 'late_chunking': False}

@@ -3,8 +3,9 @@ import numpy as np
 from chroma_jina import JinaEmbeddingFunction
 
 text = ["How do I reset my password?"]
-as_passage = JinaEmbeddingFunction(model_name="jina-embeddings-v3", task="retrieval.passage")
-as_query = JinaEmbeddingFunction(model_name="jina-embeddings-v3", task="retrieval.query")
+model = "jina-embeddings-v3"
+as_passage = JinaEmbeddingFunction(model_name=model, task="retrieval.passage")
+as_query = JinaEmbeddingFunction(model_name=model, task="retrieval.query")
 passage_vector = as_passage(text)[0]
 query_vector = as_query(text)[0]
 print(passage_vector.shape, np.allclose(passage_vector, query_vector))  # (1)!
