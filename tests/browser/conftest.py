@@ -83,7 +83,7 @@ def site_url(built_site: Path) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="package")  # closed after the browser tests: Playwright's sync API keeps an event loop running, which breaks asyncio.run() in later tests
 def browser() -> Iterator[Browser]:
     """One headless Debian Chromium for the whole session."""
     assert CHROMIUM.exists(), "Chromium is missing: run `make test` (it runs .ci/ensure-chromium)"
