@@ -83,7 +83,9 @@ def site_url(built_site: Path) -> Iterator[str]:
     server.server_close()
 
 
-@pytest.fixture(scope="package")  # closed after the browser tests: Playwright's sync API keeps an event loop running, which breaks asyncio.run() in later tests
+# Package scope: Playwright's sync API keeps an event loop running while it is open, which
+# would make asyncio.run() fail in the async tests that run after the browser tests.
+@pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """One headless Debian Chromium for the whole session."""
     assert CHROMIUM.exists(), "Chromium is missing: run `make test` (it runs .ci/ensure-chromium)"
