@@ -1,12 +1,12 @@
 from chroma_jina import JinaEmbeddingFunction, JinaError
 
-try:
-    JinaEmbeddingFunction(api_key_env_var="MY_UNSET_JINA_KEY")  # (1)!
-except ValueError as error:  # (2)!
-    print(type(error).__name__)
-    #> MissingAPIKeyError
-
 jina = JinaEmbeddingFunction(model_name="jina-embeddings-v2-base-en")
+try:
+    jina(["A text", {"title": "not a text"}])  # (1)!
+except ValueError as error:
+    print(type(error).__name__, "input 1" in str(error))  # (2)!
+    #> ValueError True
+
 try:
     jina(["Far too long. " * 5000])  # (3)!
 except JinaError as error:  # (4)!
