@@ -54,7 +54,7 @@ def copy_block(page: Page, block: Locator) -> str:
     return page.evaluate("navigator.clipboard.readText()")
 
 
-@pytest.mark.parametrize("path", ["quickstart/", "zh/quickstart/"])
+@pytest.mark.parametrize("path", ["quickstart/", "zh/late-chunking/"])
 def test_copy_button_copies_the_snippet_exactly(visit, path: str) -> None:
     page = visit(path)
     blocks = page.locator(".md-content .language-python.highlight:visible")

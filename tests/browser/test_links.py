@@ -8,10 +8,13 @@ from urllib.parse import unquote, urlsplit
 
 from playwright.sync_api import Page
 
+# Links a reader can follow. Material's code annotation markers are left out: they are JavaScript
+# controls whose href points at a tooltip the theme renames once it has mounted it.
 PAGE_DATA = """() => ({
     ids: [...document.querySelectorAll('[id]')].map(el => el.id)
         .concat([...document.querySelectorAll('a[name]')].map(el => el.name)),
-    links: [...document.querySelectorAll('a[href]')].map(a => a.href),
+    links: [...document.querySelectorAll('a[href]')]
+        .filter(a => !a.closest('.md-annotation')).map(a => a.href),
 })"""
 
 

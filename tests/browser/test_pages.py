@@ -14,8 +14,11 @@ CJK = re.compile(r"[\u4e00-\u9fff]")
 
 def switch_language(page: Page, hreflang: str) -> None:
     """Open the header's language menu and click the entry for `hreflang`, as a reader does."""
-    page.locator(".md-header__option .md-select").hover()
-    page.locator(f".md-header__option a.md-select__link[hreflang='{hreflang}']").click()
+    switcher = page.locator(".md-header__option .md-select")
+    assert switcher.count() == 1, "no language switcher in the header"
+    switcher.hover()
+    with page.expect_navigation():
+        page.locator(f".md-header__option a.md-select__link[hreflang='{hreflang}']").click()
 
 
 def test_english_home_loads(visit) -> None:
@@ -31,7 +34,7 @@ def test_language_switcher_keeps_the_page(visit, site_url: str) -> None:
     english_title = page.locator(".md-content h1").inner_text()
 
     switch_language(page, "zh")
-    page.wait_for_url(site_url + "zh/" + GUIDE)
+    assert page.url == site_url + "zh/" + GUIDE, f"中文 on {GUIDE} led to {page.url}"
     expect(page.locator("html")).to_have_attribute("lang", "zh")
     expect(page.locator(".md-search__input")).to_have_attribute("placeholder", "搜索")
     chinese_title = page.locator(".md-content h1").inner_text()
@@ -40,7 +43,7 @@ def test_language_switcher_keeps_the_page(visit, site_url: str) -> None:
     )
 
     switch_language(page, "en")
-    page.wait_for_url(site_url + GUIDE)
+    assert page.url == site_url + GUIDE, f"English on zh/{GUIDE} led to {page.url}"
     expect(page.locator("html")).to_have_attribute("lang", "en")
     expect(page.locator(".md-search__input")).to_have_attribute("placeholder", "Search")
     expect(page.locator(".md-content h1")).to_have_text(english_title)

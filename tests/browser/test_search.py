@@ -8,13 +8,19 @@ from urllib.parse import urlsplit
 
 import pytest
 from playwright.sync_api import Page
+from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
 
 def search(page: Page, query: str) -> list[tuple[str, str]]:
     """Type `query` into the header's search box; return (link without query or fragment, title) per result."""
-    page.locator(".md-search__input").fill(query)
+    box = page.locator(".md-search__input")
+    assert box.count() == 1, "no search box in the header: is the search plugin enabled?"
+    box.fill(query)
     results = page.locator(".md-search-result__item a.md-search-result__link")
-    results.first.wait_for()
+    try:
+        results.first.wait_for()
+    except PlaywrightTimeoutError:
+        pytest.fail(f"search found nothing for {query!r}")
     found = results.evaluate_all(
         "links => links.map(link => [link.href, link.querySelector('h1, h2').textContent.trim()])"
     )
