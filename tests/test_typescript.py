@@ -437,7 +437,7 @@ def test_options_go_snake_case_and_legacy_names_are_ignored(facts: dict) -> None
 def test_results_are_not_sorted_by_index(facts: dict) -> None:
     # The response listed indexes 2, 0, 1; the vectors come back in that order, not sorted.
     assert facts["index_order"] == {"result": [[2, 2], [0, 0], [1, 1]], "error": None}
-    assert_pages_say("index")
+    assert_pages_say("`index`")
 
 
 def test_no_count_check(facts: dict) -> None:

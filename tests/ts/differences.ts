@@ -193,7 +193,8 @@ if (chromaUrl && collectionName) {
 }
 
 // Text only, and no query method, in the package's own types: if a release adds either,
-// these @ts-expect-error lines become unused and `make test` fails at type-checking.
+// these @ts-expect-error lines become unused and `make test` fails at type-checking: then update
+// docs/en/typescript.md and docs/zh/typescript.md (#text-only, #query-task) and these pins.
 function typeLevelPins(f: JinaEmbeddingFunction) {
   // @ts-expect-error generate() accepts string[] only: no image input.
   void f.generate([{ image: "https://example.org/cat.png" }]);
