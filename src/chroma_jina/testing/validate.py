@@ -121,6 +121,12 @@ def parse(raw: bytes) -> EmbedRequest:
     truncate = _bool(body, "truncate", False)
     late_chunking = _bool(body, "late_chunking", False)
     multivector = _bool(body, "return_multivector", False)
+    if multivector:
+        # Multi-vector output is not modelled: refuse rather than answer single vectors.
+        raise _invalid(
+            "return_multivector", "Value error, return_multivector is not supported by the "
+            "chroma-jina emulator", "value_error", True,
+        )
     if multivector and dimensions is not None:
         raise _invalid(
             "return_multivector", "Value error, dimensions cannot be used with return_multivector",
