@@ -12,7 +12,6 @@ from __future__ import annotations
 
 import os
 import re
-import shutil
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
 from dataclasses import dataclass
@@ -26,6 +25,7 @@ import yaml
 from docs_examples import ROOT, cassette_for, record_command, shown
 from pytest_recording.network import blocking_context
 from vcr.errors import CannotOverwriteExistingCassetteException
+from vcr.serializers import yamlserializer
 
 JINA_API = "https://api.jina.ai"
 PROVENANCE_HEADER = "x-emulated-by"
@@ -262,7 +262,20 @@ def _install(snippet: Path, scratch: Path, target: Path, source: str) -> None:
             pytrace=False,
         )
     target.parent.mkdir(parents=True, exist_ok=True)
-    shutil.move(scratch, target)
+    target.write_text(in_stable_order(scratch.read_text(encoding="utf-8")), encoding="utf-8")
+
+
+def in_stable_order(cassette_yaml: str) -> str:
+    """Interactions sorted by request, so that re-recording unchanged code changes nothing.
+
+    Concurrent requests are recorded in the order they finish. The sort is stable, so identical
+    requests (a retried one) keep their recorded order, which is the order replay hands them out.
+    """
+    data = yamlserializer.deserialize(cassette_yaml)
+    data["interactions"].sort(
+        key=lambda i: (i["request"]["method"], i["request"]["uri"], str(i["request"]["body"]))
+    )
+    return yamlserializer.serialize(data)
 
 
 def _example_env(monkeypatch: pytest.MonkeyPatch, *, key: str, base_url: str | None) -> None:
