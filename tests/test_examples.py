@@ -100,6 +100,7 @@ def test_example(
 ) -> None:
     example = snippet_example(case) if isinstance(case, Path) else case
     configure(eval_example)
+    monkeypatch.setenv("RUFF_OUTPUT_FORMAT", "concise")  # one line per problem, with file and line
     if eval_example.update_examples:
         eval_example.format_ruff(example)
     else:
