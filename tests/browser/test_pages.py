@@ -49,6 +49,26 @@ def test_language_switcher_keeps_the_page(visit, site_url: str) -> None:
     expect(page.locator(".md-content h1")).to_have_text(english_title)
 
 
+GLYPHS_DIFFER = """() => {
+    const font = getComputedStyle(document.querySelector('.md-content h1')).font;
+    const draw = text => {
+        const canvas = document.createElement('canvas');
+        canvas.width = canvas.height = 64;
+        const context = canvas.getContext('2d');
+        context.font = font;
+        context.fillText(text, 4, 48);
+        return Array.from(context.getImageData(0, 0, 64, 64).data).join();
+    };
+    return draw('中') !== draw('文');
+}"""
+
+
+def test_chinese_glyphs_render(visit) -> None:
+    """Without a CJK font every Chinese character is the same empty box (fonts-noto-cjk fixes it)."""
+    page = visit("zh/")
+    assert page.evaluate(GLYPHS_DIFFER), "Chinese characters render as identical boxes: no CJK font"
+
+
 @pytest.mark.parametrize(
     ("name", "path"),
     [("home-en", ""), ("home-zh", "zh/"), ("guide-en", GUIDE), ("guide-zh", "zh/" + GUIDE)],
