@@ -217,3 +217,42 @@ def test_built_chinese_site_is_chinese(built_site: Path) -> None:
         assert '<html lang="zh"' in html, f"{html_path} is not a Chinese page"
         article = html[html.index("<article") : html.index("</article>")]
         assert len(HAN.findall(article)) >= 40, f"{html_path} shows no Chinese text (fallback?)"
+
+
+def annotated_blocks(markdown: str) -> list[tuple[str, int, list[int]]]:
+    """For each fenced include of a whole snippet: (snippet, markers in it, list numbers after it).
+
+    A `# (1)!` marker in a snippet needs item 1 of a numbered list right after the code block
+    (Material code annotations); without it the reader sees a bare `# (1)!` comment.
+    """
+    lines = markdown.splitlines()
+    found = []
+    for i, line in enumerate(lines):
+        include = INCLUDE.match(line)
+        if not include or ":" in include.group(1) or not include.group(1).endswith(".py"):
+            continue
+        markers = len(re.findall(r"# \(\d+\)!", (ROOT / include.group(1)).read_text(encoding="utf-8")))
+        end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```"))
+        numbers: list[int] = []
+        indent = None
+        for after in lines[end + 1 :]:
+            item = re.match(r"^(\s*)(\d+)\. ", after)
+            if item and indent in (None, len(item.group(1))):
+                indent = len(item.group(1))
+                numbers.append(int(item.group(2)))
+            elif not after.strip():
+                continue
+            elif indent is None or len(after) - len(after.lstrip()) <= indent:
+                break
+        found.append((include.group(1), markers, numbers))
+    return found
+
+
+@pytest.mark.parametrize("lang", LANGS)
+@pytest.mark.parametrize("page", pages("en"))
+def test_code_annotations_are_written(lang: str, page: str) -> None:
+    for snippet, markers, numbers in annotated_blocks(read(lang, page)):
+        assert numbers[:markers] == list(range(1, markers + 1)), (
+            f"{lang}/{page}: {snippet} has {markers} annotation markers `# (n)!`; write the "
+            f"numbered list 1..{markers} right after its code block (found {numbers})"
+        )
