@@ -456,6 +456,30 @@ def test_http_status_is_not_checked(facts: dict) -> None:
     assert_pages_say("Failed to generate jina embedding data.", "is not valid JSON")
 
 
+def test_embedding_types_are_not_decoded(facts: dict) -> None:
+    assert facts["embedding_type"]["body"]["embedding_type"] == "base64"
+    assert facts["embedding_type"]["result"] == ["AACAPwAAAEA=", [201, 7]]
+    assert_pages_say("embeddingType", "base64", "ubinary")
+
+
+def test_chroma_refuses_base64_and_stores_packed_bits(facts: dict) -> None:
+    stored = facts["chroma_stores"]
+    assert stored["base64"]["result"] is None
+    assert "Non-finite float value" in stored["base64"]["error"]
+    assert stored["binary"]["error"] is None
+    assert len(stored["binary"]["result"]) == 2 and stored["binary"]["result"][0] == 201
+    assert_pages_say("Non-finite float value")
+
+
+def test_api_key_passed_is_not_kept_by_the_collection(facts: dict) -> None:
+    passed = facts["api_key_passed"]
+    assert passed["error"] is None
+    assert passed["warnings"] > 0  # printed although a key was passed
+    # upsert with the function given; query through the collection reopened without it
+    assert passed["authorizations"] == [f"Bearer {FAKE_KEY}", "Bearer undefined"]
+    assert_pages_say("apiKey", "getCollection")
+
+
 def test_no_batching(facts: dict) -> None:
     # chroma-jina splits at the model's item cap (512); the TypeScript package sends one request.
     assert facts["batching"] == {"requests": 1, "inputs_in_first": 600}

@@ -156,6 +156,23 @@ const status429 = await probe(
 );
 facts.status_429_json = { result: status429.result, error: status429.error, requests: status429.sent.length };
 
+// Embedding types are not decoded: base64 strings and packed bits come back as sent.
+const base64 = await probe(
+  () =>
+    Response.json({
+      data: [
+        { index: 0, embedding: "AACAPwAAAEA=" },
+        { index: 1, embedding: [201, 7] },
+      ],
+    }),
+  () =>
+    new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3", embeddingType: "base64" }).generate([
+      "a",
+      "b",
+    ]),
+);
+facts.embedding_type = { body: base64.sent[0].body, result: base64.result, error: base64.error };
+
 // No batching: one generate() call is one request, however many texts.
 const many = Array.from({ length: 600 }, (_, i) => `text ${i}`);
 const batch = await probe(
@@ -190,6 +207,44 @@ if (chromaUrl && collectionName) {
     warnings: opened.warnings,
     bodies: opened.sent.map((s) => s.body),
   };
+
+  // A key passed as apiKey: the client rebuilds the function from the saved config (which never
+  // holds the key) and warns, though it embeds with the function it was given.
+  withEnv({});
+  const passed = await probe(
+    () => embeddings([[0.5, 0.5]]),
+    async () => {
+      const ef = new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3", apiKey: KEY });
+      const collection = await client.getOrCreateCollection({ name: "api-key-passed", embeddingFunction: ef });
+      await collection.upsert({ ids: ["a"], documents: ["a"] });
+      const reopened = await client.getCollection({ name: "api-key-passed" });
+      await reopened.query({ queryTexts: ["a question"], nResults: 1 });
+    },
+  );
+  facts.api_key_passed = {
+    error: passed.error,
+    warnings: passed.warnings.length,
+    authorizations: passed.sent.map((s) => s.authorization),
+  };
+  withEnv({ JINA_API_KEY: KEY });
+
+  // What Chroma does with undecoded vectors: base64 strings are refused, packed bits are stored.
+  const stored: Record<string, unknown> = {};
+  for (const [embeddingType, vector] of [["base64", "AACAPwAAAEA="], ["binary", [201, 7]]] as const) {
+    const outcome = await probe(
+      () => Response.json({ data: [{ index: 0, embedding: vector }] }),
+      async () => {
+        const ef = new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3", embeddingType });
+        const name = `embedding-type-${embeddingType}`;
+        const collection = await client.getOrCreateCollection({ name, embeddingFunction: ef });
+        await collection.upsert({ ids: ["a"], documents: ["a"] });
+        const got = await collection.get({ ids: ["a"], include: ["embeddings"] });
+        return got.embeddings[0];
+      },
+    );
+    stored[embeddingType] = { result: outcome.result, error: outcome.error };
+  }
+  facts.chroma_stores = stored;
 }
 
 // Text only, and no query method, in the package's own types: if a release adds either,
