@@ -87,7 +87,7 @@ def site_url(built_site: Path) -> Iterator[str]:
 # would make asyncio.run() fail in the async tests that run after the browser tests.
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
-    """One headless Debian Chromium for the whole session."""
+    """One headless Debian Chromium shared by all the browser tests."""
     assert CHROMIUM.exists(), "Chromium is missing: run `make test` (it runs .ci/ensure-chromium)"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
