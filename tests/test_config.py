@@ -203,7 +203,7 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(caplog: pytest.Log
     assert fake.headers[0]["authorization"] == f"Bearer {secret}"
     texts = [repr(ef), str(ef), json.dumps(ef.get_config()), str(info.value), repr(info.value),
              info.value.message, caplog.text, *(str(w.message) for w in caught),
-             repr(ef._client), repr(vars(ef))]
+             repr(ef._client), repr(vars(ef)), repr(vars(ef._client))]
     assert "Invalid API key: ***" in str(info.value)
     assert all(secret not in t for t in texts)
 

@@ -454,6 +454,23 @@ async def adrive(step: Step[T], send: Callable[[Send], Any], sleep: Callable[[fl
         return stop.value  # type: ignore[no-any-return]
 
 
+class _Secret:
+    """Holds the API key; its repr never shows it."""
+
+    def __init__(self, value: str) -> None:
+        self.value = value
+
+    def __repr__(self) -> str:
+        return "_Secret('***')"
+
+    def headers(self) -> dict[str, str]:
+        return {
+            "Authorization": f"Bearer {self.value}",
+            "Content-Type": "application/json",
+            "User-Agent": "chroma-jina",
+        }
+
+
 class JinaClient:
     """Sends validated jobs to `{base_url}/embeddings`, sync or async."""
 
@@ -474,12 +491,7 @@ class JinaClient:
         progress: bool | None = None,
     ) -> None:
         self.url = base_url.rstrip("/") + "/embeddings"
-        self._headers = {
-            "Authorization": f"Bearer {api_key}",
-            "Content-Type": "application/json",
-            "User-Agent": "chroma-jina",
-        }
-        self._secret = api_key
+        self._secret = _Secret(api_key)
         self.timeout = timeout
         self.policy = RetryPolicy(max_retries)
         self.pacer = Pacer(requests_per_minute, tokens_per_minute, low_water=max_concurrency)
@@ -526,8 +538,9 @@ class JinaClient:
         return out  # type: ignore[return-value]
 
     def _scrub(self, error: JinaError) -> JinaError:
-        if self._secret and self._secret in error.message:
-            error.message = error.message.replace(self._secret, "***")
+        key = self._secret.value
+        if key and key in error.message:
+            error.message = error.message.replace(key, "***")
             error.args = (error.message,)
         return error
 
@@ -541,7 +554,7 @@ class JinaClient:
     def _send(self, effect: Send) -> Reply | Exception:
         try:
             r = self._client().post(
-                self.url, content=effect.body, headers=self._headers, timeout=self.timeout
+                self.url, content=effect.body, headers=self._secret.headers(), timeout=self.timeout
             )
         except httpx.TransportError as exc:
             return exc
@@ -586,7 +599,7 @@ class JinaClient:
     async def _asend(self, client: httpx.AsyncClient, effect: Send) -> Reply | Exception:
         try:
             r = await client.post(
-                self.url, content=effect.body, headers=self._headers, timeout=self.timeout
+                self.url, content=effect.body, headers=self._secret.headers(), timeout=self.timeout
             )
         except httpx.TransportError as exc:
             return exc
