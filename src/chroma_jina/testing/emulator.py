@@ -206,6 +206,7 @@ class JinaEmulator:
 
     def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
         """Answer one HTTP request. Callers wait `reply.delay`, then call `reply.release()`."""
+        started = time.monotonic()
         with self._lock:
             self._counts["requests"] += 1
             self._counts["bytes_received"] += len(body)
@@ -218,6 +219,8 @@ class JinaEmulator:
             reply.delay += fault.seconds
         if isinstance(fault, DroppedConnection):
             reply.drop = fault
+        # The time spent computing the answer is part of the modelled latency, not added to it.
+        reply.delay = max(0.0, reply.delay - (time.monotonic() - started))
         sent = 0 if reply.drop and reply.drop.after_bytes is None else len(reply.body)
         if reply.drop and reply.drop.after_bytes is not None:
             sent = min(sent, reply.drop.after_bytes)

@@ -15,8 +15,8 @@ from functools import lru_cache
 import numpy as np
 
 _SIG = 6
-_ZEROS = 4
-"""Leading zeros after "0." handled by the fast path (values down to 1e-5); others go the slow way."""
+_ZEROS = 5
+"""Leading zeros after "0." laid out by table (values down to 1e-6); smaller ones go the slow way."""
 
 
 def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
@@ -38,30 +38,41 @@ def quantize(vectors: np.ndarray) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
     return mant, s, values
 
 
+_POW10 = 10.0 ** np.arange(-40, 41)
+
+
 def _pow10(s: np.ndarray) -> np.ndarray:
-    return np.power(10.0, s.astype(np.float64))
+    return _POW10[np.clip(s, -40, 40) + 40]
+
+
+def _words(rows: list[bytes]) -> np.ndarray:
+    """Each text NUL-padded to 8 bytes, as one little-endian uint64."""
+    return np.frombuffer(b"".join(r.ljust(8, b"\0") for r in rows), "<u8").copy()
 
 
 @lru_cache(maxsize=1)
-def _digit_table() -> np.ndarray:
-    """ASCII digits of 100000..999999, trailing zeros blanked (NUL), first digit always kept."""
+def _digit_words() -> np.ndarray:
+    """Digits of 100000..999999 without trailing zeros, then ",": one uint64 each."""
     n = np.arange(10 ** (_SIG - 1), 10**_SIG)
     digits = (n[:, None] // 10 ** np.arange(_SIG - 1, -1, -1)) % 10
     keep = np.flip(np.logical_or.accumulate(np.flip(digits != 0, 1), 1), 1)
     keep[:, 0] = True
-    return np.where(keep, digits + 48, 0).astype(np.uint8)
+    cells = np.zeros((len(n), 8), np.uint8)
+    cells[:, :_SIG] = np.where(keep, digits + 48, 0)
+    cells[:, _SIG] = ord(",")
+    return cells.view("<u8")[:, 0]
 
 
 @lru_cache(maxsize=1)
-def _prefix_table() -> np.ndarray:
-    """Row (negative * (_ZEROS + 1) + zeros): "-"? + "0." + zeros, NUL padded."""
-    width = 3 + _ZEROS
-    table = np.zeros((2 * (_ZEROS + 1), width), np.uint8)
-    for neg in (0, 1):
-        for z in range(_ZEROS + 1):
-            text = ("-" if neg else "") + "0." + "0" * z
-            table[neg * (_ZEROS + 1) + z, : len(text)] = np.frombuffer(text.encode(), np.uint8)
-    return table
+def _prefix_words() -> np.ndarray:
+    """Word (negative * (_ZEROS + 1) + zeros): "-"? + "0." + zeros."""
+    return _words([
+        (("-" if neg else "") + "0." + "0" * z).encode() for neg in (0, 1) for z in range(_ZEROS + 1)
+    ])
+
+
+_LAST = (ord("]") - ord(",")) << (8 * _SIG)
+"""Added to the digit word of a row's last number: its "," becomes "]"."""
 
 
 def _slow(m: int, s: int) -> bytes:
@@ -76,23 +87,21 @@ def float_arrays(mant: np.ndarray, s: np.ndarray) -> list[bytes]:
     n, d = mant.shape
     zeros = s - _SIG
     fast = (mant != 0) & (zeros >= 0) & (zeros <= _ZEROS)
-    neg = mant < 0
-    prefix_row = np.where(fast, neg * (_ZEROS + 1) + np.clip(zeros, 0, _ZEROS), 0)
-    body = np.abs(mant) - 10 ** (_SIG - 1)
-    slow = {
-        (i, j): _slow(int(mant[i, j]), int(s[i, j])) for i, j in zip(*np.nonzero(~fast))
-    }
-    pw = _prefix_table().shape[1]
-    width = max([pw + _SIG] + [len(text) for text in slow.values()]) + 1
-    cells = np.zeros((n, d, width), np.uint8)
-    cells[:, :, :pw] = _prefix_table()[prefix_row]
-    cells[:, :, pw : pw + _SIG] = _digit_table()[np.where(fast, body, 0)]
-    cells[:, :, -1] = ord(",")
-    cells[:, -1, -1] = ord("]")
+    prefix = np.where(fast, (mant < 0) * (_ZEROS + 1) + np.clip(zeros, 0, _ZEROS), 0)
+    body = np.where(fast, np.abs(mant) - 10 ** (_SIG - 1), 0)
+    slow = {(i, j): _slow(int(mant[i, j]), int(s[i, j])) for i, j in zip(*np.nonzero(~fast))}
+    width = max([16] + [len(text) + 1 for text in slow.values()])
+    words = -(-width // 8)
+    cells = np.zeros((n, d, words), "<u8")
+    cells[:, :, 0] = _prefix_words()[prefix]
+    cells[:, :, 1] = _digit_words()[body]
+    cells[:, -1, 1] += np.uint64(_LAST)
+    raw = cells.view(np.uint8).reshape(n, d, words * 8)
     for (i, j), text in slow.items():
-        cells[i, j, :-1] = 0
-        cells[i, j, : len(text)] = np.frombuffer(text, np.uint8)
-    flat = cells.reshape(n, -1)
+        raw[i, j, :] = 0
+        raw[i, j, : len(text)] = np.frombuffer(text, np.uint8)
+        raw[i, j, len(text)] = ord("]") if j == d - 1 else ord(",")
+    flat = raw.reshape(n, -1)
     lengths = np.count_nonzero(flat, axis=1)
     data = flat[flat != 0].tobytes()
     out, pos = [], 0

@@ -38,12 +38,9 @@ QUESTION_CUES = {
 _TIME_WORDS = frozenset(
     ["century", "year", "decade", "ago", "since", "date", "era", "ancient", "medieval", "bc", "ad", "年", "世纪", "年代", "时期", "古代"]
 )
-_CUE_RE = re.compile(
-    "|".join(
-        re.escape(c) if _IS_CJK.match(c) else rf"\b{re.escape(c)}\b"
-        for c in sorted(QUESTION_CUES, key=len, reverse=True)
-    )
-)
+_WORD_CUES = {c.encode(): k for c, k in QUESTION_CUES.items() if c.isalpha() and c.isascii()}
+_PHRASE_CUES = {c: k for c, k in QUESTION_CUES.items() if " " in c}
+_CJK_CUES = {c: k for c, k in QUESTION_CUES.items() if not c.isascii()}
 
 
 @dataclass(frozen=True)
@@ -82,9 +79,19 @@ def analyze(text: str) -> Analysis:
         extra = {
             a + b: 0.5 for a, b in pairwise(found) if is_cjk(a) and is_cjk(b)
         }
-    if any(cue in low for cue in QUESTION_CUES):
-        for match in _CUE_RE.finditer(low):
-            extra[QUESTION_CUES[match.group()]] = 0.0  # weight set by the task
+    # answer kinds a question asks for; weight 0.0 means "set by the task"
+    words = set(pieces)
+    for cue, kind in _WORD_CUES.items():
+        if cue in words:
+            extra[kind] = 0.0
+    if b"how" in words or b"what" in words:
+        for cue, kind in _PHRASE_CUES.items():
+            if re.search(rf"\b{cue}\b", low):
+                extra[kind] = 0.0
+    if not low.isascii():
+        for cue, kind in _CJK_CUES.items():
+            if cue in low:
+                extra[kind] = 0.0
     count = SPECIAL_TOKENS + marks + sum(map(piece_tokens, pieces))
     return Analysis(pieces, extra, count)
 
