@@ -103,6 +103,7 @@ def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
             ],
             stdout=out,
             stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
         )
     url = f"http://127.0.0.1:{port}"
     try:

@@ -176,10 +176,10 @@ if (outputPath) {
   };
 }
 
-process.on("exit", () => {
+process.on("exit", (code) => {
   if (mode === "record") {
-    const doc = { interactions: recorded, version: 1 };
-    writeFileSync(cassettePath, YAML.stringify(doc, { lineWidth: 0 }));
+    // A failed run leaves the old cassette alone.
+    if (code === 0) writeFileSync(cassettePath, YAML.stringify({ interactions: recorded, version: 1 }, { lineWidth: 0 }));
     return;
   }
   const unplayed = interactions.filter((item) => !item.played).length;
