@@ -88,7 +88,7 @@ def fence_language(prefix: str) -> str:
 
 
 def skip_reason(example: CodeExample) -> str | None:
-    """The reason given in the fence for not running a block (`{test="skip" reason="..."}`), or None."""
+    """Why a fence says its block is not run (`{test="skip" reason="..."}`), or None."""
     settings = example.prefix_settings()
     if settings.get("test") != "skip":
         return None
@@ -96,7 +96,7 @@ def skip_reason(example: CodeExample) -> str | None:
 
 
 def is_include(source: str) -> bool:
-    """Whether a fenced block only includes snippets: `--8<-- "..."` lines, or a `--8<--` block of paths."""
+    """Whether a fenced block only includes snippets: `--8<-- "..."` lines or a `--8<--` block."""
     lines = [line.strip() for line in source.splitlines() if line.strip()]
     in_block = False
     for line in lines:
@@ -112,7 +112,8 @@ def inline_blocks() -> list[CodeExample]:
     """Python blocks written in the pages of both languages (not includes, not ```pycon)."""
     found = find_examples(*(page_dir(lang) for lang in LANGUAGES))
     return [
-        ex for ex in found
+        ex
+        for ex in found
         if fence_language(ex.prefix) in PYTHON_FENCES and not is_include(ex.source)
     ]
 
@@ -158,7 +159,7 @@ def page_includes(page: Path) -> list[Include]:
 
 
 def expand(target: str) -> str:
-    """The text pymdownx.snippets puts in place of `--8<-- "target"` (raises if it does not resolve)."""
+    """The text pymdownx.snippets puts in place of `--8<-- "target"` (raises if unresolved)."""
     return "\n".join(_preprocessor().run([f'--8<-- "{target}"']))
 
 
@@ -182,12 +183,14 @@ def mkdocs_config() -> dict:
 
 @lru_cache(maxsize=1)
 def _preprocessor() -> SnippetPreprocessor:
-    """The snippets preprocessor with mkdocs.yml's settings, base paths resolved from the repo root."""
+    """The snippets preprocessor with mkdocs.yml's settings, base paths taken from the repo root."""
     config: dict = {}
     for ext in mkdocs_config().get("markdown_extensions", []):
         if isinstance(ext, dict) and "pymdownx.snippets" in ext:
             config = dict(ext["pymdownx.snippets"] or {})
     bases = config.get("base_path", ["."])
     config["base_path"] = [str(ROOT / b) for b in ([bases] if isinstance(bases, str) else bases)]
-    md = markdown.Markdown(extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": config})
+    md = markdown.Markdown(
+        extensions=["pymdownx.snippets"], extension_configs={"pymdownx.snippets": config}
+    )
     return md.preprocessors["snippet"]

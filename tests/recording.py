@@ -14,7 +14,6 @@ import os
 import re
 from collections.abc import Iterator
 from contextlib import ExitStack, contextmanager
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit, urlunsplit
@@ -35,7 +34,7 @@ KEY_SHAPED_BYTES = re.compile(KEY_SHAPED.pattern.encode())
 REDACTED = "<JINA_API_KEY>"
 FORCE_ENV = "CHROMA_JINA_RECORD_FORCE"
 UNSTABLE_HEADERS = {"set-cookie", "date"}
-"""Response headers not kept: cookies, and the date (re-recording an unchanged snippet changes nothing)."""
+"""Response headers not kept: cookies, and the date (re-recording must not churn)."""
 EXAMPLE_ENV = {"ANONYMIZED_TELEMETRY": "False"}
 """Set for every example run; nothing a reader's copy of a snippet needs."""
 
@@ -103,9 +102,11 @@ def response_header(interaction: dict, name: str) -> list[str]:
 
 
 def provenance(cassette: Path) -> str:
-    """`emulated` if every response carries the provenance header, `real` if none does, else `mixed`."""
+    """`emulated` if every response has the provenance header, `real` if none has, else `mixed`."""
     marks = {bool(response_header(i, PROVENANCE_HEADER)) for i in load_interactions(cassette)}
-    return {frozenset({True}): "emulated", frozenset({False}): "real"}.get(frozenset(marks), "mixed")
+    return {frozenset({True}): "emulated", frozenset({False}): "real"}.get(
+        frozenset(marks), "mixed"
+    )
 
 
 def all_cassettes() -> list[Path]:
@@ -120,19 +121,11 @@ def provenance_summary(cassettes: list[Path] | None = None) -> str:
         kind = provenance(cassette)
         counts[kind] = counts.get(kind, 0) + 1
     line = (
-        f"cassettes: {sum(counts.values())} ({counts.get('real', 0)} recorded from the real Jina API, "
+        f"cassettes: {sum(counts.values())} "
+        f"({counts.get('real', 0)} recorded from the real Jina API, "
         f"{counts.get('emulated', 0)} from the offline emulator"
     )
     return line + (f", {counts['mixed']} MIXED)" if counts.get("mixed") else ")")
-
-
-@dataclass
-class Session:
-    """One example run: its snippet, where answers come from (replay, real, emulated), the cassette."""
-
-    snippet: Path
-    source: str
-    cassette: Any = None
 
 
 def cassette_miss(exc: BaseException) -> CannotOverwriteExistingCassetteException | None:
@@ -148,18 +141,21 @@ def cassette_miss(exc: BaseException) -> CannotOverwriteExistingCassetteExceptio
 
 
 @contextmanager
-def replaying(snippet: Path, monkeypatch: pytest.MonkeyPatch, *, allow_localhost: bool = False) -> Iterator[Session]:
-    """Run code with the network blocked, every Jina request answered from the snippet's cassette."""
+def replaying(
+    snippet: Path, monkeypatch: pytest.MonkeyPatch, *, allow_localhost: bool = False
+) -> Iterator[None]:
+    """Run code with the network blocked, every Jina request answered from the snippet's cassette.
+
+    `allow_localhost` lets code also talk to servers on loopback (a local `chroma run`).
+    """
     cassette_path = cassette_for(snippet)
-    session = Session(snippet, "replay")
     _example_env(monkeypatch, key=OFFLINE_KEY, base_url=None)
     hosts = ["127.0.0.1", "localhost", "::1"] if allow_localhost else []
     player = make_vcr("none", ignore_localhost=allow_localhost)
     miss = None
     with blocking_context(allowed_hosts=hosts), player.use_cassette(str(cassette_path)) as cassette:
-        session.cassette = cassette
         try:
-            yield session
+            yield
         except Exception as exc:
             miss = cassette_miss(exc)
             if miss is None:
@@ -178,7 +174,7 @@ def replaying(snippet: Path, monkeypatch: pytest.MonkeyPatch, *, allow_localhost
 
 @contextmanager
 def offline(label: str, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
-    """Run a block written inline in a page: network blocked, an empty cassette, so no HTTP at all."""
+    """Run a block written in a page: network blocked, an empty cassette, so no HTTP at all."""
     _example_env(monkeypatch, key=OFFLINE_KEY, base_url=None)
     empty = str(tmp_path / "no-requests.yaml")
     with blocking_context(allowed_hosts=[]), make_vcr("none").use_cassette(empty):
@@ -215,12 +211,12 @@ def _miss_message(snippet: Path, miss: CannotOverwriteExistingCassetteException)
 
 
 @contextmanager
-def recording(snippet: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[Session]:
-    """Record the snippet's traffic into a fresh cassette; it replaces the old one only on success."""
+def recording(snippet: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> Iterator[None]:
+    """Record the snippet's traffic into a new cassette; it replaces the old one only on success."""
     real_key = os.environ.get("JINA_API_KEY", "").strip()
     target = cassette_for(snippet)
-    session = Session(snippet, "real" if real_key else "emulated")
-    refuse_to_replace_real(snippet, target, session.source)
+    source = "real" if real_key else "emulated"
+    refuse_to_replace_real(snippet, target, source)
     scratch = tmp_path / "cassette.yaml"
     with ExitStack() as stack:
         if real_key:
@@ -231,26 +227,26 @@ def recording(snippet: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
             base_url = stack.enter_context(JinaEmulator().serve())
             _example_env(monkeypatch, key=OFFLINE_KEY, base_url=base_url)
             stack.enter_context(blocking_context(allowed_hosts=["127.0.0.1"]))
-        cassette = stack.enter_context(make_vcr("all").use_cassette(str(scratch)))
-        session.cassette = cassette
-        yield session
-    _install(snippet, scratch, target, session.source)
+        stack.enter_context(make_vcr("all").use_cassette(str(scratch)))
+        yield
+    _install(snippet, scratch, target, source)
 
 
 def refuse_to_replace_real(snippet: Path, target: Path, source: str) -> None:
+    """Fail unless FORCE=1 when an emulated recording would replace one from the real API."""
     if source != "emulated" or not target.exists() or os.environ.get(FORCE_ENV) == "1":
         return
     if provenance(target) != "emulated":
         pytest.fail(
             f"{shown(target)} was recorded from the real Jina API; recording the offline "
-            f"emulator over it needs FORCE=1 ({record_command(snippet)} FORCE=1), or set JINA_API_KEY "
-            "to re-record it from the real API.",
+            f"emulator over it needs FORCE=1 ({record_command(snippet)} FORCE=1), or set "
+            "JINA_API_KEY to re-record it from the real API.",
             pytrace=False,
         )
 
 
 def _install(snippet: Path, scratch: Path, target: Path, source: str) -> None:
-    """Move a successful recording into cassettes/ (or drop the old cassette if nothing was sent)."""
+    """Move a successful recording into cassettes/ (or drop the old one if nothing was sent)."""
     if not scratch.exists():
         target.unlink(missing_ok=True)
         return

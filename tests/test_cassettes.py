@@ -38,7 +38,9 @@ def test_cassette_holds_no_credentials(cassette: Path) -> None:
     assert not KEY_SHAPED.search(text), f"{cassette.relative_to(ROOT)} holds a key-shaped string"
     for interaction in yaml.safe_load(text)["interactions"]:
         names = {name.lower() for name in interaction["request"].get("headers", {})}
-        assert "authorization" not in names, f"{cassette.relative_to(ROOT)} holds an Authorization header"
+        assert "authorization" not in names, (
+            f"{cassette.relative_to(ROOT)} holds an Authorization header"
+        )
 
 
 @pytest.mark.parametrize("cassette", CASSETTES, ids=lambda c: c.relative_to(ROOT).as_posix())
@@ -50,7 +52,7 @@ def test_cassette_is_all_real_or_all_emulated(cassette: Path) -> None:
 
 
 def test_recording_scrubs_keys_and_authorization(tmp_path: Path) -> None:
-    """Record through the real VCR set-up (a MockTransport stands in for the API) and read the YAML."""
+    """Record through the real VCR set-up (a MockTransport stands in for the API), read the YAML."""
 
     def api(request: httpx.Request) -> httpx.Response:
         return httpx.Response(

@@ -1,4 +1,4 @@
-"""Every docs example runs here with pytest-examples: ruff lints it, it runs, its `#>` lines are checked.
+"""Every docs example runs here with pytest-examples: ruff lints it, it runs, its `#>` lines match.
 
 - Snippets (`snippets/**/*.py`) run as whole programs, each replaying its own cassette
   `cassettes/<same path>.yaml` with the network blocked.
@@ -29,7 +29,7 @@ from docs_examples import (
     snippet_files,
 )
 from pytest_examples import CodeExample, EvalExample
-from recording import Session, offline, recording, replaying
+from recording import offline, recording, replaying
 
 LINE_LENGTH = 100
 """The project's line length (pyproject.toml); `#>` output is wrapped to it too."""
@@ -61,7 +61,9 @@ def example_frame(frame: FrameType, example: CodeExample) -> FrameType:
     thread_state = ctypes.pythonapi.PyThreadState_Get
     thread_state.argtypes = None
     thread_state.restype = pointer
-    return new_frame(thread_state(), ctypes.cast(id(code), pointer), frame.f_globals, frame.f_locals)
+    return new_frame(
+        thread_state(), ctypes.cast(id(code), pointer), frame.f_globals, frame.f_locals
+    )
 
 
 @pytest.fixture(autouse=True)
@@ -82,9 +84,11 @@ def configure(eval_example: EvalExample) -> None:
 
 
 def session_for(
-    case: Path | CodeExample, request: pytest.FixtureRequest, monkeypatch: pytest.MonkeyPatch,
+    case: Path | CodeExample,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> AbstractContextManager[Session]:
+) -> AbstractContextManager[None]:
     """Replay (default), record (`--record-mode` other than none), or offline for inline blocks."""
     if isinstance(case, CodeExample):
         return offline(inline_block_id(case), monkeypatch, tmp_path)
@@ -95,8 +99,11 @@ def session_for(
 
 @pytest.mark.parametrize("case", CASES)
 def test_example(
-    case: Path | CodeExample, eval_example: EvalExample, request: pytest.FixtureRequest,
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path,
+    case: Path | CodeExample,
+    eval_example: EvalExample,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
+    tmp_path: Path,
 ) -> None:
     example = snippet_example(case) if isinstance(case, Path) else case
     configure(eval_example)
@@ -118,9 +125,7 @@ def test_there_are_examples() -> None:
 
 def test_skipped_blocks_say_why() -> None:
     """A page block that is not run must carry a visible reason in its fence."""
-    silent = [
-        inline_block_id(ex) for ex in inline_blocks() if skip_reason(ex) == ""
-    ]
+    silent = [inline_block_id(ex) for ex in inline_blocks() if skip_reason(ex) == ""]
     assert not silent, (
         f"these blocks skip without a reason: {silent}; write the fence as "
         '```python {test="skip" reason="why it cannot run"}'

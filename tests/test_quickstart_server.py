@@ -39,9 +39,19 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
     port = free_port()
     log = (tmp_path / "chroma.log").open("wb")
     server = subprocess.Popen(
-        [str(CHROMA), "run", "--path", str(tmp_path / "data"), "--port", str(port),
-         "--host", "127.0.0.1"],
-        stdout=log, stderr=subprocess.STDOUT, env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        [
+            str(CHROMA),
+            "run",
+            "--path",
+            str(tmp_path / "data"),
+            "--port",
+            str(port),
+            "--host",
+            "127.0.0.1",
+        ],
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
     )
     try:
         deadline = time.monotonic() + STARTUP_SECONDS
@@ -51,7 +61,9 @@ def chroma_server(tmp_path: Path) -> Iterator[int]:
                     break
             except OSError:
                 assert server.poll() is None, (tmp_path / "chroma.log").read_text(errors="replace")
-                assert time.monotonic() < deadline, f"chroma run did not answer in {STARTUP_SECONDS}s"
+                assert time.monotonic() < deadline, (
+                    f"chroma run did not answer in {STARTUP_SECONDS}s"
+                )
                 time.sleep(0.1)
         yield port
     finally:

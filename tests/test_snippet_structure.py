@@ -20,12 +20,17 @@ from docs_examples import (
 )
 from pymdownx.snippets import SnippetMissingError
 
-SITE_LANGUAGES = {"python": "python", "py": "python", "typescript": "typescript", "ts": "typescript"}
+SITE_LANGUAGES = {
+    "python": "python",
+    "py": "python",
+    "typescript": "typescript",
+    "ts": "typescript",
+}
 SNIPPET_SUFFIXES = (".py", ".ts")
 
 
 class CodeBlocks(HTMLParser):
-    """Collect the text of highlighted code blocks (`div.language-X.highlight`), line numbers left out."""
+    """Collect the text of highlighted code blocks (`div.language-X.highlight`), no line numbers."""
 
     def __init__(self) -> None:
         super().__init__(convert_charrefs=True)
@@ -91,7 +96,8 @@ def site_blocks(site: Path, lang: str) -> list[tuple[Path, str, str]]:
         parser = CodeBlocks()
         parser.feed(page.read_text(encoding="utf-8"))
         found += [
-            (page, SITE_LANGUAGES[name], code) for name, code in parser.blocks
+            (page, SITE_LANGUAGES[name], code)
+            for name, code in parser.blocks
             if name in SITE_LANGUAGES
         ]
     return found
@@ -107,7 +113,9 @@ def code_under_test() -> dict[str, str]:
             for name in sections(snippet):
                 known[normalize(expand(f"{target}:{name}"))] = f"{target}:{name}"
     for block in inline_blocks():
-        known[normalize(block.source)] = f"{block.path.relative_to(ROOT).as_posix()}:{block.start_line}"
+        known[normalize(block.source)] = (
+            f"{block.path.relative_to(ROOT).as_posix()}:{block.start_line}"
+        )
     return known
 
 
@@ -135,7 +143,7 @@ def test_every_snippet_is_included(lang: str) -> None:
         if snippet.relative_to(ROOT).as_posix() not in included
     ]
     assert not missing, (
-        f"snippets no docs/{lang} page includes (include them with --8<-- \"snippets/...\", "
+        f'snippets no docs/{lang} page includes (include them with --8<-- "snippets/...", '
         f"or delete them): {missing}"
     )
 
@@ -145,7 +153,9 @@ def test_built_code_blocks_are_tested(built_site: Path, lang: str) -> None:
     known = code_under_test()
     blocks = site_blocks(built_site, lang)
     includes = [
-        inc for page in pages(lang) for inc in page_includes(page)
+        inc
+        for page in pages(lang)
+        for inc in page_includes(page)
         if inc.path.endswith(SNIPPET_SUFFIXES)
     ]
     assert len(blocks) >= len(includes) > 0, (
@@ -159,7 +169,7 @@ def test_built_code_blocks_are_tested(built_site: Path, lang: str) -> None:
     ]
     assert not untested, (
         f"code blocks on the {lang} site that no test runs; put the code in snippets/ and include "
-        "it with --8<--, or mark a page block ```python {test=\"skip\" reason=\"...\"}:\n"
+        'it with --8<--, or mark a page block ```python {test="skip" reason="..."}:\n'
         + "\n".join(untested)
     )
 
@@ -169,7 +179,9 @@ def test_every_included_snippet_appears_on_the_site(built_site: Path, lang: str)
     shown = {normalize(code) for _, _, code in site_blocks(built_site, lang)}
     missing = sorted(
         {
-            inc.target for page in pages(lang) for inc in page_includes(page)
+            inc.target
+            for page in pages(lang)
+            for inc in page_includes(page)
             if inc.path.endswith(SNIPPET_SUFFIXES) and normalize(expand(inc.target)) not in shown
         }
     )

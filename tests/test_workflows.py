@@ -27,7 +27,11 @@ def actionlint(*files: Path, cwd: Path = ROOT) -> subprocess.CompletedProcess[st
     assert ACTIONLINT.is_file(), f"{ACTIONLINT} missing: run `make sync` (it comes from uv.lock)"
     return subprocess.run(
         [str(ACTIONLINT), "-oneline", "-no-color", "-shellcheck=", "-pyflakes=", *map(str, files)],
-        check=False, cwd=cwd, capture_output=True, text=True, timeout=60,
+        check=False,
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
     )
 
 
@@ -54,7 +58,10 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     broken = tmp_path / ".github" / "workflows" / "ci.yml"
     text = (ROOT / ".github" / "workflows" / "ci.yml").read_text(encoding="utf-8")
     text = text.replace("python-version:", "python-versoin:")
-    text += "  after:\n    needs: nonexistent\n    runs-on: ubuntu-latest\n    steps:\n      - run: echo\n"
+    text += (
+        "  after:\n    needs: nonexistent\n    runs-on: ubuntu-latest\n"
+        "    steps:\n      - run: echo\n"
+    )
     broken.write_text(text, encoding="utf-8")
     result = actionlint(broken, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
