@@ -213,6 +213,7 @@ class JinaEmulator:
             fault = self._script.popleft() if self._script else None
         if fault is None and self.faults is not None:
             fault = self.faults.draw()
+        headers = {k.lower(): v for k, v in headers.items()}
         reply, tokens = self._answer(method, path, headers, body, fault)
         reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
         if isinstance(fault, SlowResponse):
