@@ -23,6 +23,8 @@ from pymdownx.snippets import SnippetMissingError
 SITE_LANGUAGES = {
     "python": "python",
     "py": "python",
+    "python3": "python",
+    "pycon": "python",  # a console session is Python a reader sees, and no test runs it
     "typescript": "typescript",
     "ts": "typescript",
 }
