@@ -386,6 +386,7 @@ def assert_pages_say(*phrases: str) -> None:
 
 
 def test_default_model_and_key_variable(facts: dict) -> None:
+    from chroma_jina import JinaEmbeddingFunction
     from chroma_jina.models import DEFAULT_MODEL
 
     defaults = facts["defaults"]
@@ -394,6 +395,10 @@ def test_default_model_and_key_variable(facts: dict) -> None:
     assert defaults["authorization_from_JINA_API_KEY"]
     assert defaults["config"] == {"api_key_env_var": "JINA_API_KEY", "model_name": "jina-clip-v2"}
     assert DEFAULT_MODEL == "jina-embeddings-v2-base-en"
+    with pytest.MonkeyPatch.context() as env:
+        env.setenv("CHROMA_JINA_API_KEY", FAKE_KEY)
+        python_space = JinaEmbeddingFunction().default_space()
+    assert defaults["space"] == python_space == "cosine"
     assert_pages_say("jina-clip-v2", DEFAULT_MODEL, "JINA_API_KEY", "CHROMA_JINA_API_KEY")
 
 

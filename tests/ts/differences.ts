@@ -72,6 +72,7 @@ facts.defaults = {
   body: plain.sent[0].body,
   authorization_from_JINA_API_KEY: plain.sent[0].authorization === `Bearer ${KEY}`,
   config: new JinaEmbeddingFunction().getConfig(),
+  space: new JinaEmbeddingFunction().defaultSpace(),
 };
 
 // Our Python function's default key variable is not read.
