@@ -15,6 +15,7 @@ import io
 import json
 import os
 import sys
+import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
@@ -174,6 +175,17 @@ def _(s: Subject) -> bool:
     ef, emu = s.make(model_name=V3, task="retrieval.passage", dimensions=256)
     texts = ["a river bank", "a savings bank"]
     return vectors_equal(ef(texts), emu.embed(texts, V3, task="retrieval.passage", dimensions=256))
+
+
+@check("4", "a collection made with api_key= (no variable set) keeps a rebuildable config")
+def _(s: Subject) -> bool:
+    import chromadb
+
+    with env(CHROMA_JINA_API_KEY=None):
+        ef, _ = s.make(api_key=KEY)
+        name = f"jina-{s.label}-{uuid.uuid4().hex[:8]}"
+        col = chromadb.EphemeralClient().create_collection(name, embedding_function=ef)
+    return col.configuration_json["embedding_function"]["type"] == "known"
 
 
 @check("1/10", "text-only use works without Pillow installed")

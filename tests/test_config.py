@@ -235,3 +235,19 @@ def test_chroma_collection_uses_ours_and_reopens_with_the_builtin(tmp_path) -> N
         rebuilt = chromadb.PersistentClient(path=str(tmp_path)).get_collection("jina-docs")
         assert type(rebuilt.configuration["embedding_function"]) is BuiltIn
         assert rebuilt.configuration["embedding_function"].get_config() == ef.get_config()
+
+
+@pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
+def test_a_collection_made_with_api_key_and_no_variable_keeps_a_known_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.delenv("CHROMA_JINA_API_KEY")
+    fake = FakeJina()
+    ef, _ = make_ef(fake, api_key=KEY)
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # Chroma warns when it falls back to a legacy config
+        col = chromadb.EphemeralClient().create_collection("jina-explicit-key", embedding_function=ef)
+    assert col.configuration_json["embedding_function"]["type"] == "known"
+    assert KEY not in json.dumps(col.configuration_json)
+    col.add(ids=["a"], documents=["text"])
+    assert fake.requests[0]["input"] == ["text"]

@@ -272,6 +272,13 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
         return JinaEmbeddingFunction(**kwargs)
 
+    def is_legacy(self) -> bool:
+        """Never: the config is complete. (Chroma's default check rebuilds the function from
+        its config, which fails when the key was passed as `api_key=` and no variable holds
+        it, and then silently saves the collection with a legacy config that cannot be
+        rebuilt.)"""
+        return False
+
     @staticmethod
     def validate_config(config: dict[str, Any]) -> None:
         """Validate against Chroma's own "jina" JSON schema."""
