@@ -146,3 +146,17 @@ def test_the_builtin_needs_pillow_even_for_text(monkeypatch: pytest.MonkeyPatch)
     with pytest.raises(ValueError, match="PIL"):
         BuiltIn()
     JinaEmbeddingFunction()
+
+
+def test_chroma_passes_images_and_query_texts_through(tmp_path) -> None:
+    import chromadb
+
+    fake = FakeJina()
+    ef, _ = make_ef(fake, KEY, "jina-clip-v2", query_config={"task": "retrieval.query"})
+    col = chromadb.EphemeralClient().create_collection("jina-images", embedding_function=ef)
+    pixels = np.full((8, 8, 3), 200, dtype=np.uint8)
+    col.add(ids=["red"], images=[pixels])
+    col.query(query_texts=["a red square"], n_results=1)
+    image_body, query_body = fake.requests
+    assert set(image_body["input"][0]) == {"image"} and "task" not in image_body
+    assert query_body["input"] == ["a red square"] and query_body["task"] == "retrieval.query"
