@@ -17,10 +17,11 @@ from pathlib import Path
 
 import chromadb
 import pytest
+import pytest_examples.traceback
 from docs_examples import SNIPPETS, snippet_example
 from pytest_examples import EvalExample
 from recording import replaying
-from test_examples import configure
+from test_examples import configure, example_frame
 
 QUICKSTART = SNIPPETS / "quickstart.py"
 CHROMA = Path(sys.executable).parent / "chroma"
@@ -84,6 +85,7 @@ def test_quickstart_against_chroma_server(
 
     for constructor in ("EphemeralClient", "PersistentClient", "Client"):
         monkeypatch.setattr(chromadb, constructor, http_client)
+    monkeypatch.setattr(pytest_examples.traceback, "create_custom_frame", example_frame)
     example = snippet_example(QUICKSTART)
     configure(eval_example)
     with replaying(QUICKSTART, monkeypatch, allow_localhost=True):
