@@ -271,3 +271,22 @@ def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
     fake.script = [limited] * 200
     assert same(ef(TEXTS[:300]), expected(TEXTS[:300]))
     assert ef.last_usage.requests == 60 and sum(sleeps) > 60
+
+
+def test_requests_per_minute_budget_paces_a_call() -> None:
+    fake = FakeJina()
+    ef, sleeps = make_ef(fake, batch_size=10, max_concurrency=1, requests_per_minute=2,
+                         tokens_per_minute=10**9)
+    assert same(ef(TEXTS[:50]), expected(TEXTS[:50]))
+    assert sleeps == [60.0, 60.0]  # 5 requests at 2 a minute: at 0, 0, 60, 60, 120 s
+
+
+def test_progress_bar_is_on_by_itself_for_large_calls_in_a_terminal(monkeypatch, capsys) -> None:
+    import sys
+
+    monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
+    fake = FakeJina()
+    make_ef(fake)[0](TEXTS[:999])
+    assert capsys.readouterr().err == ""  # small calls stay quiet
+    make_ef(fake)[0](TEXTS)
+    assert "1100/1100" in capsys.readouterr().err
