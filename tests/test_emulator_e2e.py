@@ -130,3 +130,29 @@ def test_library_async_through_the_transport() -> None:
     vectors = asyncio.run(run())
     expected = emu.embed(DOCS, model="jina-embeddings-v3", task="retrieval.passage")
     assert all(np.array_equal(v, e) for v, e in zip(vectors, expected, strict=True))
+
+
+def test_command_line_server(capsys: pytest.CaptureFixture[str]) -> None:
+    """`python -m chroma_jina.testing` serves until stopped and prints its base URL first."""
+    import threading
+    import time
+
+    from chroma_jina.testing.__main__ import main
+
+    stop = threading.Event()
+    thread = threading.Thread(target=main, args=(["--rpm", "1"], stop))
+    thread.start()
+    try:
+        deadline = time.monotonic() + 10
+        while not (out := capsys.readouterr().out) and time.monotonic() < deadline:
+            time.sleep(0.02)
+        base_url = out.strip()
+        answers = [
+            httpx.post(f"{base_url}/embeddings", json={"model": "jina-embeddings-v3", "input": ["a"]},
+                       headers={"Authorization": f"Bearer {KEY}"})
+            for _ in range(2)
+        ]
+    finally:
+        stop.set()
+        thread.join()
+    assert [a.status_code for a in answers] == [200, 429]
