@@ -1,6 +1,7 @@
-"""Draw the benchmark results as self-contained SVG bar charts (one per language, no scripts, no fonts).
+"""Draw the benchmark results as self-contained SVG bar charts, one per language (no scripts, no
+web fonts), so the offline site can show them.
 
-python -m benchmarks.chart [build/bench/results.json] [docs/assets]
+    python -m benchmarks.chart [build/bench/results.json] [docs/assets]
 """
 
 from __future__ import annotations
@@ -11,142 +12,129 @@ from html import escape
 from pathlib import Path
 from typing import Any
 
-WIDTH = 760
-LABEL_W = 230
-BAR_H = 22
-GAP = 8
-PANEL_GAP = 26
+from benchmarks.report import DECODERS
+
+WIDTH, LABEL_W, BAR_H, GAP, PANEL_GAP = 780, 250, 22, 8, 26
 COLORS = {"builtin": "#9e9e9e", "ours": "#3f51b5", "bound": "#ffffff"}
+FONT = "system-ui, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'PingFang SC', sans-serif"
 
 TEXT = {
     "en": {
-        "title": "chroma-jina vs chromadb's built-in JinaEmbeddingFunction ({n:,} passages, jina-embeddings-v3)",
+        "title": "chroma-jina vs chromadb's built-in JinaEmbeddingFunction",
+        "subtitle": "{n:,} passages, jina-embeddings-v3, loopback emulator: {lat:g} ms + {tok:g} µs/token per request",
         "wall": "Wall time, s (lower is better)",
         "cpu": "Client CPU time, s (lower is better)",
         "wire": "Bytes on the wire, MB (lower is better)",
-        "decode": "Decoding 512 × 1024 vectors, thousand vectors/s (higher is better)",
+        "decode": "Decoding one 512 × 1024 response, thousand vectors/s (higher is better)",
         "builtin": "built-in, 512 per call",
         "ours": "chroma-jina, defaults",
         "bound": "bound (latency, concurrency{limits})",
         "limits": ", rate limits",
-        "note": "Loopback emulator: {lat} ms + {tok} µs/token per request. {date}, {cpus} cores.",
+        "decoders": {
+            "builtin-float": "json.loads + np.array, float",
+            "ours-float": "chroma-jina, float",
+            "ours-base64": "chroma-jina, base64",
+        },
+        "note": "Measured {date} on {cpus} cores with: {command}",
     },
     "zh": {
-        "title": "chroma-jina 与 chromadb 内置 JinaEmbeddingFunction 对比（{n:,} 段文本，jina-embeddings-v3）",
+        "title": "chroma-jina 与 chromadb 内置 JinaEmbeddingFunction 对比",
+        "subtitle": "{n:,} 段文本，jina-embeddings-v3，本机回环模拟器：每个请求 {lat:g} 毫秒 + 每 token {tok:g} 微秒",
         "wall": "总耗时（秒，越低越好）",
         "cpu": "客户端 CPU 时间（秒，越低越好）",
         "wire": "网络传输量（MB，越低越好）",
-        "decode": "解码 512 × 1024 个向量（千个向量/秒，越高越好）",
+        "decode": "解码一个 512 × 1024 的响应（千个向量/秒，越高越好）",
         "builtin": "内置实现，每次 512 条",
         "ours": "chroma-jina，默认参数",
         "bound": "理论下限（延迟、并发{limits}）",
         "limits": "、限流",
-        "note": "本机回环模拟器：每个请求 {lat} 毫秒 + 每 token {tok} 微秒。{date}，{cpus} 核。",
+        "decoders": {
+            "builtin-float": "json.loads + np.array，float",
+            "ours-float": "chroma-jina，float",
+            "ours-base64": "chroma-jina，base64",
+        },
+        "note": "{date} 在 {cpus} 核机器上测得，命令：{command}",
     },
 }
-FONT = "system-ui, -apple-system, 'Segoe UI', 'Noto Sans', 'Noto Sans CJK SC', 'PingFang SC', sans-serif"
+assert {k for t in TEXT.values() for k in t["decoders"]} == set(DECODERS["en"])
+
+Bar = tuple[str, float, str, str]
+"""(label, value, text shown after the bar, color key)."""
 
 
-def _bars(
-    title: str, rows: list[tuple[str, float, str, str]], top: float
-) -> tuple[list[str], float]:
-    """One panel: a title and horizontal bars (label, value, shown text, color key). Returns svg parts, height."""
-    scale = (WIDTH - LABEL_W - 90) / max(value for _, value, _, _ in rows)
+def _panel(title: str, bars: list[Bar], top: float) -> tuple[list[str], float]:
+    """A panel title and its horizontal bars; returns the SVG elements and the panel's height."""
+    scale = (WIDTH - LABEL_W - 90) / max(value for _, value, _, _ in bars)
     parts = [f'<text x="10" y="{top + 14:.0f}" font-weight="600">{escape(title)}</text>']
     y = top + 24
-    for label, value, shown, key in rows:
+    for label, value, shown, key in bars:
         width = max(value * scale, 1.0)
-        stroke = ' stroke="#3f51b5" stroke-dasharray="4 3"' if key == "bound" else ""
-        parts.append(
-            f'<text x="{LABEL_W - 8}" y="{y + 15:.0f}" text-anchor="end">{escape(label)}</text>'
-        )
-        parts.append(
-            f'<rect x="{LABEL_W}" y="{y:.0f}" width="{width:.1f}" height="{BAR_H}" '
-            f'fill="{COLORS[key]}"{stroke}/>'
-        )
-        parts.append(f'<text x="{LABEL_W + width + 6:.1f}" y="{y + 15:.0f}">{escape(shown)}</text>')
+        dash = ' stroke="#3f51b5" stroke-dasharray="4 3"' if key == "bound" else ""
+        parts += [
+            f'<text x="{LABEL_W - 8}" y="{y + 15:.0f}" text-anchor="end">{escape(label)}</text>',
+            f'<rect x="{LABEL_W}" y="{y:.0f}" width="{width:.1f}" height="{BAR_H}" fill="{COLORS[key]}"{dash}/>',
+            f'<text x="{LABEL_W + width + 6:.1f}" y="{y + 15:.0f}">{escape(shown)}</text>',
+        ]
         y += BAR_H + GAP
     return parts, y - top
 
 
 def render(results: dict[str, Any], lang: str) -> str:
     """The whole chart for one language as an SVG document."""
-    t = TEXT[lang]
-    s, runs, bound = results["settings"], results["runs"], results["bound"]
-    builtin, ours = runs["builtin"], runs["ours"]
-    limits = t["limits"] if s["limits"] else ""
+    t, s = TEXT[lang], results["settings"]
+    b, o, bound = results["runs"]["builtin"], results["runs"]["ours"], results["bound"]
+
+    def pair(field: str, scale: float, fmt: str) -> list[Bar]:
+        return [
+            (t["builtin"], b[field] / scale, fmt.format(b[field] / scale), "builtin"),
+            (t["ours"], o[field] / scale, fmt.format(o[field] / scale), "ours"),
+        ]
+
+    bound_label = t["bound"].format(limits=t["limits"] if s["limits"] else "")
     panels = [
         (
             t["wall"],
             [
-                (t["builtin"], builtin["wall_s"], f"{builtin['wall_s']:.1f} s", "builtin"),
-                (t["ours"], ours["wall_s"], f"{ours['wall_s']:.1f} s", "ours"),
-                (
-                    t["bound"].format(limits=limits),
-                    bound["bound_s"],
-                    f"{bound['bound_s']:.1f} s",
-                    "bound",
-                ),
+                *pair("wall_s", 1, "{:.1f} s"),
+                (bound_label, bound["bound_s"], f"{bound['bound_s']:.1f} s", "bound"),
             ],
         ),
-        (
-            t["cpu"],
-            [
-                (t["builtin"], builtin["cpu_s"], f"{builtin['cpu_s']:.1f} s", "builtin"),
-                (t["ours"], ours["cpu_s"], f"{ours['cpu_s']:.1f} s", "ours"),
-            ],
-        ),
-        (
-            t["wire"],
-            [
-                (
-                    t["builtin"],
-                    builtin["wire_bytes"] / 1e6,
-                    f"{builtin['wire_bytes'] / 1e6:,.0f} MB",
-                    "builtin",
-                ),
-                (
-                    t["ours"],
-                    ours["wire_bytes"] / 1e6,
-                    f"{ours['wire_bytes'] / 1e6:,.0f} MB",
-                    "ours",
-                ),
-            ],
-        ),
+        (t["cpu"], pair("cpu_s", 1, "{:.1f} s")),
+        (t["wire"], pair("wire_bytes", 1e6, "{:,.0f} MB")),
         (
             t["decode"],
             [
                 (
-                    row["name"],
+                    t["decoders"][row["key"]],
                     row["vectors_per_s"] / 1e3,
-                    f"{row['vectors_per_s'] / 1e3:,.0f}k",
+                    f"{row['vectors_per_s'] / 1e3:,.1f}k",
                     "ours" if row["ours"] else "builtin",
                 )
                 for row in results["decode"]
             ],
         ),
     ]
-    body: list[str] = [
-        f'<text x="10" y="22" font-size="15" font-weight="700">{escape(t["title"].format(n=s["n"]))}</text>'
+    title = t["title"]
+    subtitle = t["subtitle"].format(n=s["n"], lat=s["latency_ms"], tok=s["per_token_us"])
+    body = [
+        f'<text x="10" y="22" font-size="16" font-weight="700">{escape(title)}</text>',
+        f'<text x="10" y="42" fill="#444">{escape(subtitle)}</text>',
     ]
-    y = 40.0
-    for title, rows in panels:
-        parts, height = _bars(title, rows, y)
+    y = 58.0
+    for panel_title, bars in panels:
+        parts, height = _panel(panel_title, bars, y)
         body += parts
         y += height + PANEL_GAP
     note = t["note"].format(
-        lat=s["latency_ms"],
-        tok=s["per_token_us"],
-        date=results["date"],
-        cpus=results["machine"]["cpus"],
+        date=results["date"], cpus=results["machine"]["cpus"], command=results["command"]
     )
     body.append(f'<text x="10" y="{y:.0f}" font-size="11" fill="#555">{escape(note)}</text>')
     height = y + 14
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" font-family="{FONT}" font-size="12.5" role="img">\n'
-        f"<title>{escape(t['title'].format(n=s['n']))}</title>\n"
-        f'<rect width="100%" height="100%" fill="#ffffff"/>\n' + "\n".join(body) + "\n</svg>\n"
+        f"<title>{escape(title)}: {escape(subtitle)}</title>\n"
+        '<rect width="100%" height="100%" fill="#ffffff"/>\n' + "\n".join(body) + "\n</svg>\n"
     )
 
 

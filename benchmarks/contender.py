@@ -51,6 +51,11 @@ def _builtin(base_url: str) -> Embed:
     return lambda texts: _feed(ef, texts)
 
 
+def _error(exc: Exception) -> str:
+    """The exception's type and first sentence, as a user would see it."""
+    return f"{type(exc).__name__}: {str(exc).split('. ')[0][:160]}"
+
+
 def _feed(
     ef: Callable[[list[str]], list[np.ndarray]], texts: list[str]
 ) -> tuple[list[np.ndarray], dict[str, Any]]:
@@ -61,7 +66,7 @@ def _feed(
         try:
             got = ef(batch)
         except Exception as exc:  # noqa: BLE001 - what kills a user's loop is the figure
-            info["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+            info["error"] = _error(exc)
             break
         if len(got) != len(batch):
             info["wrong_count_batches"] += 1  # silently misaligned: a user would not notice
@@ -82,7 +87,7 @@ def _call(ef: Any, texts: list[str]) -> tuple[list[np.ndarray], dict[str, Any]]:
     try:
         vectors = ef(texts)
     except Exception as exc:  # noqa: BLE001 - reported, and the run counts as failed
-        info["error"] = f"{type(exc).__name__}: {str(exc)[:200]}"
+        info["error"] = _error(exc)
         return [], info
     usage = ef.last_usage
     info["usage"] = {"total_tokens": usage.total_tokens, "requests": usage.requests}

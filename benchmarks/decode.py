@@ -68,23 +68,23 @@ def _best_seconds(
 def measure(emu: JinaEmulator) -> list[dict[str, Any]]:
     """Time each decoder on the emulator's bodies; check that all of them give the same vectors."""
     bodies = fetch_bodies(emu)
-    cases = [
-        ("json.loads + np.array (built-in), float JSON", _builtin_style, "float", False),
-        ("chroma-jina decoder, float JSON", _ours("float"), "float", True),
-        ("chroma-jina decoder, base64", _ours("base64"), "base64", True),
+    cases = [  # (key, decoder, wire type, is chroma-jina); labels in benchmarks.report.DECODERS
+        ("builtin-float", _builtin_style, "float", False),
+        ("ours-float", _ours("float"), "float", True),
+        ("ours-base64", _ours("base64"), "base64", True),
     ]
     rows, reference = [], None
-    for name, decoder, wire_type, ours in cases:
+    for key, decoder, wire_type, ours in cases:
         body = bodies[wire_type]
         seconds, vectors = _best_seconds(decoder, body)
         stacked = np.stack(vectors)
         if reference is None:
             reference = stacked
         if stacked.shape != (COUNT, DIM) or not np.array_equal(stacked, reference):
-            raise AssertionError(f"{name} decoded different vectors")
+            raise AssertionError(f"{key} decoded different vectors")
         rows.append(
             {
-                "name": name,
+                "key": key,
                 "wire_type": wire_type,
                 "ours": ours,
                 "body_bytes": len(body),

@@ -1,11 +1,15 @@
-"""Turn the results JSON into Markdown tables (English or Chinese); `make bench` prints the English ones.
+"""Turn the results JSON into Markdown tables (English or Chinese).
 
-python -m benchmarks.report [build/bench/results.json] [en|zh]
+`make bench` prints the English ones and writes both into the benchmark pages, between
+`<!-- bench:NAME -->` and `<!-- /bench:NAME -->` marker lines.
+
+    python -m benchmarks.report [build/bench/results.json] [en|zh]
 """
 
 from __future__ import annotations
 
 import json
+import re
 import sys
 from pathlib import Path
 from typing import Any
@@ -18,14 +22,18 @@ LABELS = {
         "ratio": "built-in / ours",
         "wall": "wall time",
         "cpu": "CPU time (client)",
+        "emu_cpu": "CPU time of the emulator (server side)",
         "mem": "peak memory (RSS) / growth",
         "requests": "requests",
         "tokens": "tokens",
         "wire": "bytes on the wire (sent + received)",
         "bound": "bound: {formula}",
         "faults": "{rate:.0%} random faults",
-        "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each run: {each}); first error: {error}",
-        "short": "; {k} batch(es) came back silently short",
+        "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each: {each}); "
+        "first error: {error}",
+        "intact": "no exception in {runs} runs",
+        "sep": "; ",
+        "short": "{k} response(s) silently short of vectors",
         "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests",
         "wrong": "{ok:,} / {n:,} vectors correct and in order ({error})",
         "same": "vectors identical to the built-in's",
@@ -39,6 +47,9 @@ LABELS = {
         "mbs": "MB/s",
         "vps": "vectors/s",
         "per_request": "per request",
+        "vs_bound": "ours / bound {x:.2f}x",
+        "when": "Measured on {date} on a {cpus}-core machine ({platform}, Python {python}; load "
+        "average {load:.1f} at the start) with `{command}`.",
     },
     "zh": {
         "metric": "",
@@ -47,14 +58,18 @@ LABELS = {
         "ratio": "内置 / 本库",
         "wall": "总耗时",
         "cpu": "CPU 时间（客户端）",
+        "emu_cpu": "模拟器 CPU 时间（服务端）",
         "mem": "内存峰值（RSS）/ 增量",
         "requests": "请求数",
         "tokens": "token 数",
         "wire": "网络传输量（发送 + 接收）",
         "bound": "理论下限：{formula}",
         "faults": "{rate:.0%} 随机故障",
-        "died": "{runs} 次运行中 {dead} 次中断，中位数为处理 {median:,} 段后（各次：{each}）；首个错误：{error}",
-        "short": "；另有 {k} 批静默少返回了向量",
+        "died": "{runs} 次运行中 {dead} 次中断，中位数为处理 {median:,} 段后（各次：{each}）；"
+        "首个错误：{error}",
+        "intact": "{runs} 次运行均未抛出异常",
+        "sep": "；",
+        "short": "{k} 个响应静默地少返回了向量",
         "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求",
         "wrong": "{ok:,} / {n:,} 个向量正确且顺序一致（{error}）",
         "same": "向量与内置实现完全相同",
@@ -68,6 +83,9 @@ LABELS = {
         "mbs": "MB/s",
         "vps": "向量/秒",
         "per_request": "每个请求",
+        "vs_bound": "本库 / 下限 {x:.2f}x",
+        "when": "{date} 在一台 {cpus} 核机器上测得（{platform}，Python {python}；开始时系统负载 "
+        "{load:.1f}），命令：`{command}`。",
     },
 }
 TARGET_NAMES = {
@@ -85,6 +103,19 @@ TARGET_NAMES = {
     },
 }
 
+DECODERS = {
+    "en": {
+        "builtin-float": "built-in's way: json.loads + np.array, float JSON",
+        "ours-float": "chroma-jina decoder, float JSON",
+        "ours-base64": "chroma-jina decoder, base64",
+    },
+    "zh": {
+        "builtin-float": "内置实现的做法：json.loads + np.array，float JSON",
+        "ours-float": "chroma-jina 解码器，float JSON",
+        "ours-base64": "chroma-jina 解码器，base64",
+    },
+}
+
 
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
@@ -98,16 +129,23 @@ def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
     if run["contender"] == "ours":
         return t["wrong"].format(ok=run.get("correct") or 0, n=n, error=run["error"] or "-")
     seeds = run["seeds"]
-    done = sorted(r["embedded"] for r in seeds)
-    text = t["died"].format(
-        dead=sum(r["error"] is not None for r in seeds),
-        runs=len(seeds),
-        median=done[len(done) // 2],
-        each=", ".join(f"{r['embedded']:,}" for r in seeds),
-        error=run["error"] or "-",
-    )
+    dead = [r for r in seeds if r["error"] is not None]
+    parts = []
+    if dead:
+        done = sorted(r["embedded"] for r in dead)
+        parts.append(
+            t["died"].format(
+                dead=len(dead),
+                runs=len(seeds),
+                median=done[len(done) // 2],
+                each=", ".join(f"{r['embedded']:,}" for r in dead),
+                error=dead[0]["error"].replace("|", "/"),
+            )
+        )
     short = sum(r["wrong_count_batches"] for r in seeds)
-    return text + (t["short"].format(k=short) if short else "")
+    if short:
+        parts.append(t["short"].format(k=short))
+    return t["sep"].join(parts) or t["intact"].format(runs=len(seeds))
 
 
 def comparison(results: dict[str, Any], lang: str = "en") -> str:
@@ -129,6 +167,12 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             f"{b['cpu_s']:.2f} s",
             f"{o['cpu_s']:.2f} s",
             f"{b['cpu_s'] / o['cpu_s']:.1f}x",
+        ),
+        _row(
+            t["emu_cpu"],
+            f"{b['emulator_cpu_s']:.2f} s",
+            f"{o['emulator_cpu_s']:.2f} s",
+            "",
         ),
         _row(
             t["mem"],
@@ -153,7 +197,7 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             t["bound"].format(formula=bound["formula"]),
             "",
             f"{bound['bound_s']:.2f} s",
-            f"ours / bound {o['wall_s'] / bound['bound_s']:.2f}x" if bound["bound_s"] else "",
+            t["vs_bound"].format(x=o["wall_s"] / bound["bound_s"]) if bound["bound_s"] else "",
         ),
     ]
     if "builtin_faults" in runs:
@@ -186,7 +230,7 @@ def decoding(results: dict[str, Any], lang: str = "en") -> str:
     for row in results["decode"]:
         lines.append(
             _row(
-                row["name"],
+                DECODERS[lang][row["key"]],
                 f"{row['body_bytes'] / 1e6:.1f} MB",
                 f"{row['mb_per_s']:,.0f}",
                 f"{row['vectors_per_s']:,.0f}",
@@ -195,9 +239,45 @@ def decoding(results: dict[str, Any], lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+def measured(results: dict[str, Any], lang: str = "en") -> str:
+    """One sentence: when, where and with which command the figures were measured."""
+    machine = results["machine"]
+    return LABELS[lang]["when"].format(
+        date=results["date"],
+        cpus=machine["cpus"],
+        platform=machine["platform"],
+        python=machine["python"],
+        load=results["runs"]["builtin"]["load_before"],
+        command=results["command"],
+    )
+
+
+def blocks(results: dict[str, Any], lang: str = "en") -> dict[str, str]:
+    """The generated parts of a benchmark page, by marker name."""
+    return {
+        "measured": measured(results, lang),
+        "comparison": comparison(results, lang),
+        "targets": targets(results, lang),
+        "decoding": decoding(results, lang),
+    }
+
+
 def render(results: dict[str, Any], lang: str = "en") -> str:
-    """All three tables, separated by blank lines."""
-    return "\n\n".join((comparison(results, lang), targets(results, lang), decoding(results, lang)))
+    """Every generated part, separated by blank lines."""
+    return "\n\n".join(blocks(results, lang).values())
+
+
+def update_page(page: Path, results: dict[str, Any], lang: str) -> None:
+    """Replace what stands between each pair of marker lines in `page` with fresh figures."""
+    text = page.read_text(encoding="utf-8")
+    for name, content in blocks(results, lang).items():
+        pattern = re.compile(
+            rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.DOTALL
+        )
+        text, count = pattern.subn(lambda m, new=content: f"{m.group(1)}{new}\n{m.group(2)}", text)
+        if count != 1:
+            raise ValueError(f"{page}: expected one <!-- bench:{name} --> block, found {count}")
+    page.write_text(text, encoding="utf-8")
 
 
 def main() -> None:

@@ -3,7 +3,8 @@
     python -m benchmarks.run [--n 20000] [--limits] [--fault-rate 0.15] [--latency-ms 100] ...
 
 Each contender runs in its own process (benchmarks.contender); the emulator serves from this one.
-Prints the tables, writes build/bench/results.json and redraws docs/assets/benchmarks-{en,zh}.svg.
+Prints the tables, writes build/bench/results.json, redraws docs/assets/benchmarks-{en,zh}.svg and
+refreshes the figures in docs/{en,zh}/benchmarks.md.
 """
 
 from __future__ import annotations
@@ -107,10 +108,9 @@ def bound(n: int, requests: int, tokens: int, args: argparse.Namespace) -> dict[
             math.ceil(tokens / free.tokens_per_minute),
         )
         rate = free.window * (minutes - 1)
-    formula = (
-        f"max(ceil(R/{CONCURRENCY}) × ({args.latency_ms:g} ms + {args.per_token_us:g} µs × T/R)"
-    )
-    formula += ", rate limits)" if args.limits else ")"
+    formula = f"ceil(R/{CONCURRENCY}) × ({args.latency_ms:g} ms + {args.per_token_us:g} µs × T/R)"
+    if args.limits:
+        formula = f"max({formula}, rate limits)"
     return {
         "latency_s": latency,
         "rate_limit_s": rate,
@@ -169,9 +169,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "--out", type=Path, default=ROOT / "build" / "bench", help="results JSON and vectors"
     )
     parser.add_argument(
-        "--charts",
-        default=str(ROOT / "docs" / "assets"),
-        help="where the SVG charts go ('' to skip)",
+        "--docs",
+        default=str(ROOT / "docs"),
+        help="charts go to DOCS/assets, figures into DOCS/{en,zh}/benchmarks.md ('' to skip)",
     )
     args = parser.parse_args(argv)
     out: Path = args.out
@@ -224,7 +224,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         "machine": {
             "cpus": os.cpu_count(),
             "python": platform.python_version(),
-            "platform": platform.platform(),
+            "platform": f"{platform.system()} {platform.machine()}",
         },
         "settings": {
             "n": args.n,
@@ -252,9 +252,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         f"{bnd['ideal_latency_s']:.2f} s."
     )
     print(f"results: {out / 'results.json'}")
-    if args.charts:
-        for path in chart.write_charts(results, Path(args.charts)):
+    if args.docs:
+        docs = Path(args.docs)
+        for path in chart.write_charts(results, docs / "assets"):
             print(f"chart: {path}")
+        for lang in ("en", "zh"):
+            report.update_page(docs / lang / "benchmarks.md", results, lang)
+            print(f"page: {docs / lang / 'benchmarks.md'}")
     return results
 
 
