@@ -20,7 +20,8 @@ _CJK = "\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff"
 _PIECE = re.compile(rf"[{_CJK}]|[^\W_{_CJK}]+|[^\w\s]|_", re.UNICODE)
 _IS_CJK = re.compile(rf"[{_CJK}]")
 _PUNCT = string.punctuation.encode()
-_PUNCT_TO_SPACE = bytes.maketrans(_PUNCT, b" " * len(_PUNCT))
+_SEPARATORS = _PUNCT + b"\t\n\r\x0b\x0c"
+_PUNCT_TO_SPACE = bytes.maketrans(_SEPARATORS, b" " * len(_SEPARATORS))
 
 STOPWORDS = frozenset(
     ["a", "an", "and", "are", "as", "at", "be", "been", "but", "by", "can", "could", "did", "do", "does", "for", "from", "had", "has", "have", "he", "her", "his", "how", "i", "if", "in", "into", "is", "it", "its", "me", "my", "no", "not", "of", "on", "or", "our", "she", "so", "than", "that", "the", "their", "them", "then", "there", "these", "they", "this", "to", "was", "we", "were", "what", "when", "where", "which", "who", "why", "will", "with", "would", "you", "your", "的", "了", "是", "在", "和", "有", "我", "也", "不", "就", "都", "而", "及", "与", "这", "那", "之", "其", "为", "以", "于", "上", "中", "个", "吗", "呢", "吧", "啊", "什", "么", "哪", "谁"]
@@ -55,7 +56,6 @@ class Analysis:
     """Approximate token count, special tokens included."""
 
 
-@lru_cache(maxsize=200_000)
 def piece_tokens(piece: bytes) -> int:
     """Tokens one piece costs."""
     if piece.isdigit():
@@ -64,27 +64,42 @@ def piece_tokens(piece: bytes) -> int:
     return 1 if chars <= 8 else 1 + (chars - 5) // 4
 
 
+class _Costs(dict):
+    """piece -> tokens, filled on first sight (a plain dict look-up is the hot path)."""
+
+    def __missing__(self, piece: bytes) -> int:
+        if len(self) > 500_000:
+            self.clear()
+        cost = self[piece] = piece_tokens(piece)
+        return cost
+
+
+_COSTS = _Costs()
+
+
 def analyze(text: str) -> Analysis:
     """Pieces, extra features and token count of one text."""
     low = text.lower()
     if low.isascii():
         raw = low.encode()
-        pieces = raw.translate(_PUNCT_TO_SPACE).split()
+        spaced = raw.translate(_PUNCT_TO_SPACE)
+        pieces = spaced.split()
         marks = len(raw) - len(raw.translate(None, _PUNCT))
         extra: dict[str, float] = {}
+        padded = b" " + spaced + b" "
     else:
         found = _PIECE.findall(low)
         marks = 0
         pieces = [p.encode() for p in found]
+        padded = b" " + b" ".join(pieces) + b" "
         extra = {
             a + b: 0.5 for a, b in pairwise(found) if is_cjk(a) and is_cjk(b)
         }
     # answer kinds a question asks for; weight 0.0 means "set by the task"
-    words = set(pieces)
     for cue, kind in _WORD_CUES.items():
-        if cue in words:
+        if b" " + cue + b" " in padded:
             extra[kind] = 0.0
-    if b"how" in words or b"what" in words:
+    if b" how " in padded or b" what " in padded:
         for cue, kind in _PHRASE_CUES.items():
             if re.search(rf"\b{cue}\b", low):
                 extra[kind] = 0.0
@@ -92,7 +107,7 @@ def analyze(text: str) -> Analysis:
         for cue, kind in _CJK_CUES.items():
             if cue in low:
                 extra[kind] = 0.0
-    count = SPECIAL_TOKENS + marks + sum(map(piece_tokens, pieces))
+    count = SPECIAL_TOKENS + marks + sum(map(_COSTS.__getitem__, pieces))
     return Analysis(pieces, extra, count)
 
 
@@ -106,7 +121,7 @@ def truncate(text: str, limit: int) -> str:
     budget = limit - SPECIAL_TOKENS
     end = 0
     for match in _PIECE.finditer(text):
-        budget -= piece_tokens(match.group().lower().encode())
+        budget -= _COSTS[match.group().lower().encode()]
         if budget < 0:
             break
         end = match.end()

@@ -73,6 +73,26 @@ def _model_signs(model: str, dims: int) -> np.ndarray:
     return np.where(raw & 1, 1.0, -1.0)
 
 
+_NOISE_ROWS = 4096
+
+
+@lru_cache(maxsize=8)
+def _noise_table(model: str, dims: int) -> np.ndarray:
+    """A fixed table of unit-length pseudo-random vectors per model, for the per-text part."""
+    raw = hashlib.shake_256(f"noise:{model}".encode()).digest(_NOISE_ROWS * dims)
+    table = np.frombuffer(raw, np.uint8).reshape(_NOISE_ROWS, dims).astype(np.float64) - 127.5
+    return table / np.linalg.norm(table, axis=1, keepdims=True)
+
+
+def _text_noise(items: list[str], model: str, dims: int) -> np.ndarray:
+    """Each text's own small component: the sum of two table rows picked by its hash."""
+    digests = b"".join(hashlib.blake2b(i.encode(), digest_size=4).digest() for i in items)
+    picks = np.frombuffer(digests, "<u2").reshape(len(items), 2).astype(np.int64) % _NOISE_ROWS
+    table = _noise_table(model, dims)
+    noise = table[picks[:, 0]] + table[picks[:, 1] ^ 1]
+    return noise / np.linalg.norm(noise, axis=1, keepdims=True)
+
+
 def _dense(keys: list[str], dims: int) -> np.ndarray:
     """Unit-length pseudo-random dense vectors for `keys`."""
     raw = b"".join(hashlib.shake_256(k.encode()).digest(dims) for k in keys)
@@ -153,7 +173,7 @@ def embed(
         mix = np.where(gaps == 0, 1.0, _NEIGHBOUR * _DECAY ** np.maximum(gaps - 1, 0))
         lex = mix @ lex
         lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-12)
-    full = lex + _NOISE * _dense([f"text:{model.name}:{item}" for item in items], dims)
+    full = lex + _NOISE * _text_noise(items, model.name, dims)
     if task:
         full += _TASK * _dense([f"task:{model.name}:{task}"], dims)
     out = full[:, :dimensions] if dimensions else full
