@@ -11,7 +11,6 @@ from __future__ import annotations
 import base64
 import binascii
 import io
-import json
 import math
 import re
 import time
@@ -21,6 +20,8 @@ from email.utils import parsedate_to_datetime
 from typing import Any
 
 import numpy as np
+import orjson
+import pybase64
 
 from chroma_jina.errors import (
     AuthenticationError,
@@ -89,8 +90,8 @@ def build_body(model: str, items: Sequence[object], fields: Mapping[str, object]
 
 
 def dumps(body: Mapping[str, Any]) -> bytes:
-    """Serialise a request body compactly (as httpx's `json=` does)."""
-    return json.dumps(body, ensure_ascii=False, separators=(",", ":"), allow_nan=False).encode()
+    """Serialise a request body compactly, UTF-8 (as httpx's `json=` does)."""
+    return orjson.dumps(body)
 
 
 @dataclass(frozen=True)
@@ -110,7 +111,7 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
     `vectors` so that the caller can ask again for just those.
     """
     try:
-        body = json.loads(content)
+        body = orjson.loads(content)
         data = body["data"]
         assert isinstance(data, list)
     except (ValueError, KeyError, TypeError, AssertionError):
@@ -140,7 +141,7 @@ def decode_vector(value: object, wire_type: str, dim: int | None) -> np.ndarray:
     """Decode one `embedding` value of the given wire type into a float32 vector."""
     try:
         if wire_type == "base64":
-            raw = base64.b64decode(value, validate=True)  # type: ignore[arg-type]
+            raw = pybase64.b64decode(value, validate=True)  # type: ignore[arg-type]
             vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
         elif wire_type == "float":
             vector = np.asarray(value, dtype=np.float32)
@@ -216,7 +217,7 @@ _RID = re.compile(r"^\s*\[RID:\s*([0-9a-fA-F]+)\]\s*")
 
 def _error_fields(content: bytes) -> tuple[str, str | None, str | None]:
     try:
-        body = json.loads(content)
+        body = orjson.loads(content)
     except ValueError:
         text = _snippet(content)
         return (f"non-JSON error body: {text}" if text else "empty error body"), None, None
