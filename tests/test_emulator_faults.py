@@ -110,6 +110,14 @@ def test_error_rows_over_the_server() -> None:
             assert (response.status_code, _code(response)) == (status, code)
 
 
+def test_body_that_is_not_json() -> None:
+    emu = JinaEmulator()
+    with httpx.Client(transport=emu.transport()) as client:
+        response = client.post("https://api.jina.ai/v1/embeddings", headers=AUTH, content=b"{oops")
+    assert (response.status_code, _code(response)) == (422, "json_invalid")
+    assert emu.requests[0].json is None
+
+
 def test_422_body_shape() -> None:
     with httpx.Client(transport=JinaEmulator().transport()) as client:
         body = client.post("https://api.jina.ai/v1/embeddings", headers=AUTH,
@@ -309,6 +317,7 @@ def test_tokens_per_minute(way: Callable) -> None:
     assert refused.status_code == 429
     assert _code(refused) == "RATE_TOKEN_LIMIT_EXCEEDED"
     assert int(refused.headers["retry-after"]) >= 1
+    assert refused.headers.get_list("x-ratelimit-remaining-tokens") == ["1"]
 
 
 def test_concurrency_limit_over_the_server() -> None:

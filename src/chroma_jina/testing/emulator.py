@@ -32,7 +32,7 @@ from .faults import (
     TooManyRequests,
 )
 from .limits import Latency, Limiter, RateLimits, Refusal
-from .validate import EmbedRequest, Rejected, parse
+from .validate import EmbedRequest, InvalidJSON, Rejected, load, parse
 
 if TYPE_CHECKING:
     from .transport import EmulatorTransport
@@ -195,9 +195,9 @@ class JinaEmulator:
         Options are request fields (task, dimensions, normalized, late_chunking, ...).
         Raises ValueError with the API's error body if the request would be refused.
         """
-        body = json.dumps({"model": model, "input": texts, **options}).encode()
+        body = {"model": model, "input": texts, **options}
         try:
-            request = parse(body)
+            request = parse(json.loads(json.dumps(body)))
         except Rejected as exc:
             raise ValueError(exc.body.decode()) from None
         return self._vectors(request)[1]
@@ -214,7 +214,8 @@ class JinaEmulator:
         if fault is None and self.faults is not None:
             fault = self.faults.draw()
         headers = {k.lower(): v for k, v in headers.items()}
-        reply, tokens = self._answer(method, path, headers, body, fault)
+        payload = load(body) if body else None
+        reply, tokens = self._answer(method, path, headers, payload, fault)
         reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
         if isinstance(fault, SlowResponse):
             reply.delay += fault.seconds
@@ -225,10 +226,6 @@ class JinaEmulator:
         sent = 0 if reply.drop and reply.drop.after_bytes is None else len(reply.body)
         if reply.drop and reply.drop.after_bytes is not None:
             sent = min(sent, reply.drop.after_bytes)
-        try:
-            payload = json.loads(body) if body else None
-        except ValueError:
-            payload = None
         with self._lock:
             self._statuses[reply.status] += 1
             self._counts["bytes_sent"] += sent
@@ -236,13 +233,14 @@ class JinaEmulator:
             if fault is not None:
                 self._fault_kinds[fault.kind] += 1
             self._requests.append(RecordedRequest(
-                method, path, payload, None if reply.drop and reply.drop.after_bytes is None
+                method, path, None if isinstance(payload, InvalidJSON) else payload, None if reply.drop and reply.drop.after_bytes is None
                 else reply.status, fault, tokens,
             ))
         return reply
 
     def _answer(
-        self, method: str, path: str, headers: Mapping[str, str], body: bytes, fault: Fault | None
+        self, method: str, path: str, headers: Mapping[str, str], payload: object,
+        fault: Fault | None,
     ) -> tuple[Reply, int]:
         if not path.rstrip("/").endswith("/embeddings"):
             return _json(404, b'{"detail":"Not Found"}'), 0
@@ -258,11 +256,13 @@ class JinaEmulator:
         if limiter is not None:
             refusal = limiter.enter()
             if refusal is not None:
-                return self._refused(refusal, limiter), 0
+                reply = self._refused(refusal)
+                reply.headers.extend(limiter.headers())
+                return reply, 0
         release = limiter.leave if limiter is not None else _noop
         self._enter()
         try:
-            reply, tokens = self._embeddings(body, fault, limiter)
+            reply, tokens = self._embeddings(payload, fault, limiter)
         except BaseException:
             self._leave(release)
             raise
@@ -283,26 +283,25 @@ class JinaEmulator:
             self._in_flight -= 1
         release()
 
-    def _refused(self, refusal: Refusal, limiter: Limiter) -> Reply:
+    def _refused(self, refusal: Refusal) -> Reply:
         with self._lock:
             self._counts["rate_limited"] += 1
         reply = _json(429, bodies.flat(refusal.code, refusal.detail))
         reply.headers.append(("Retry-After", str(refusal.retry_after)))
-        reply.headers.extend(limiter.headers())
         return reply
 
     def _embeddings(
-        self, body: bytes, fault: Fault | None, limiter: Limiter | None
+        self, payload: object, fault: Fault | None, limiter: Limiter | None
     ) -> tuple[Reply, int]:
         try:
-            request = parse(body)
+            request = parse(payload)
         except Rejected as exc:
             return _json(exc.status, exc.body), 0
         tokens = request.tokens
         if limiter is not None:
             refusal = limiter.charge(tokens)
             if refusal is not None:
-                return self._refused(refusal, limiter), 0
+                return self._refused(refusal), 0
         if self.token_balance is not None:
             with self._lock:
                 if tokens > self.token_balance:

@@ -69,12 +69,25 @@ def _bool(body: dict, name: str, default: bool) -> bool:
     return value
 
 
-def parse(raw: bytes) -> EmbedRequest:
-    """Validate a raw request body; raise `Rejected` with the API's answer if it is refused."""
+class InvalidJSON:
+    """A request body that is not JSON (stands in for the parsed body)."""
+
+    def __init__(self, error: Exception) -> None:
+        self.error = error
+
+
+def load(raw: bytes) -> object:
+    """The parsed JSON body, or `InvalidJSON`."""
     try:
-        body = json.loads(raw)
+        return json.loads(raw)
     except (ValueError, UnicodeDecodeError) as exc:
-        raise _invalid("body", f"JSON decode error: {exc}", "json_invalid", None) from None
+        return InvalidJSON(exc)
+
+
+def parse(body: object) -> EmbedRequest:
+    """Validate a parsed request body; raise `Rejected` with the API's answer if it is refused."""
+    if isinstance(body, InvalidJSON):
+        raise _invalid("body", f"JSON decode error: {body.error}", "json_invalid", None)
     if not isinstance(body, dict):
         raise _invalid("body", "Input should be a valid dictionary", "dict_type", body)
     for name in ("model", "input"):
