@@ -231,6 +231,25 @@ def record_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
     snippet.write_text(render_outputs(snippet.read_text(), run.outputs))
 
 
+def test_render_outputs_places_each_output_under_its_call() -> None:
+    source = (
+        "console.log(1);\n//> stale\nfor (const x of [1, 2]) {\n  console.log(\n    x,\n  );\n}\n"
+    )
+    outputs = [(1, "1"), (4, "1"), (4, "2\nthree")]
+    assert render_outputs(source, outputs) == (
+        "console.log(1);\n"
+        "//> 1\n"
+        "for (const x of [1, 2]) {\n"
+        "  console.log(\n"
+        "    x,\n"
+        "  );\n"
+        "  //> 1\n"
+        "  //> 2\n"
+        "  //> three\n"
+        "}\n"
+    )
+
+
 # --- the snippets ------------------------------------------------------------------------------------
 
 
