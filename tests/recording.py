@@ -21,6 +21,7 @@ from urllib.parse import urlsplit, urlunsplit
 import pytest
 import vcr
 import yaml
+from chromadb.api.shared_system_client import SharedSystemClient
 from docs_examples import ROOT, cassette_for, record_command, shown
 from pytest_recording.network import blocking_context
 from vcr.errors import CannotOverwriteExistingCassetteException
@@ -275,7 +276,12 @@ def in_stable_order(cassette_yaml: str) -> str:
 
 
 def _example_env(monkeypatch: pytest.MonkeyPatch, *, key: str, base_url: str | None) -> None:
-    """The environment an example runs in: telemetry off, the key to use, the API base URL."""
+    """What an example starts with, as in a new process: no Chroma instance yet, telemetry off,
+    the key to use, the API base URL. Everything is put back after the test."""
+    # Chroma caches one system per client kind and refuses a second one with other settings:
+    # give the example an empty cache, and the tests around it theirs back afterwards.
+    monkeypatch.setattr(SharedSystemClient, "_identifier_to_system", {})
+    monkeypatch.setattr(SharedSystemClient, "_identifier_to_refcount", {})
     for name, value in EXAMPLE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CHROMA_JINA_API_KEY", key)

@@ -18,8 +18,11 @@ from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
 
+import chromadb
 import pytest
 import pytest_examples.traceback
+from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.config import Settings
 from docs_examples import (
     ROOT,
     inline_block_id,
@@ -140,3 +143,19 @@ def test_a_failing_example_fails_its_own_test(eval_example: EvalExample, tmp_pat
         eval_example.run(snippet_example(broken))
     formatted = "".join(traceback.format_exception(info.value))
     assert f'File "{broken}", line 2' in formatted
+
+
+def test_each_example_gets_its_own_chroma(eval_example: EvalExample, tmp_path: Path) -> None:
+    """An example runs as in a new process even after another test made a Chroma client."""
+    program = tmp_path / "program.py"
+    program.write_text(
+        "import chromadb\n\nprint(chromadb.EphemeralClient().count_collections())\n#> 0\n"
+    )
+    with pytest.MonkeyPatch.context() as suite:
+        suite.setattr(SharedSystemClient, "_identifier_to_system", {})
+        suite.setattr(SharedSystemClient, "_identifier_to_refcount", {})
+        other_test_client = chromadb.EphemeralClient(settings=Settings(allow_reset=True))
+        other_test_client.create_collection("left-by-another-test")
+        with pytest.MonkeyPatch.context() as patch, offline("program", patch, tmp_path):
+            eval_example.run_print_check(snippet_example(program))
+        assert other_test_client.count_collections() == 1
