@@ -390,3 +390,14 @@ def test_counters_count_bytes(way: Callable) -> None:
     assert stats.bytes_received > 0
     emu.reset()
     assert emu.stats.requests == 0 and emu.requests == []
+
+
+def test_limits_can_be_set_on_a_running_emulator() -> None:
+    emu = JinaEmulator()
+    with emu.serve() as base_url, httpx.Client(base_url=base_url, headers=AUTH) as client:
+        body = {"model": V3, "input": ["a"]}
+        assert client.post("/embeddings", json=body).status_code == 200
+        emu.limits = RateLimits(requests_per_minute=1)
+        assert [client.post("/embeddings", json=body).status_code for _ in range(2)] == [200, 429]
+        emu.limits = None
+        assert client.post("/embeddings", json=body).status_code == 200

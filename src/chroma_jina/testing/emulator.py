@@ -123,7 +123,7 @@ class JinaEmulator:
     ) -> None:
         self.faults = faults
         self.latency = latency or Latency()
-        self.limits = limits
+        self._limits = limits
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
         self.token_balance = token_balance
         self._lock = threading.Lock()
@@ -132,6 +132,17 @@ class JinaEmulator:
         self.reset()
 
     # -- configuration ---------------------------------------------------------------------
+
+    @property
+    def limits(self) -> RateLimits | None:
+        """The rate limits in force; setting new ones starts their counting afresh."""
+        return self._limits
+
+    @limits.setter
+    def limits(self, limits: RateLimits | None) -> None:
+        with self._lock:
+            self._limits = limits
+            self._limiter = Limiter(limits) if limits else None
 
     def script(self, *faults: Fault | None) -> None:
         """Apply `faults` to the next requests, one each, in order (None: a normal answer).
@@ -151,8 +162,7 @@ class JinaEmulator:
             self._requests: list[RecordedRequest] = []
             self._in_flight = 0
             self._peak = 0
-            if self.limits:
-                self._limiter = Limiter(self.limits)
+            self._limiter = Limiter(self._limits) if self._limits else None
 
     @property
     def stats(self) -> EmulatorStats:
