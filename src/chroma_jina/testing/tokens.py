@@ -93,7 +93,9 @@ def analyze(text: str) -> Analysis:
         pieces = [p.encode() for p in found]
         padded = b" " + b" ".join(pieces) + b" "
         extra = {
-            a + b: 0.5 for a, b in pairwise(found) if is_cjk(a) and is_cjk(b)
+            a + b: 0.5
+            for a, b in pairwise(found)
+            if len(a) == 1 == len(b) and "\u3040" <= a <= "\ufaff" and "\u3040" <= b <= "\ufaff"
         }
     # answer kinds a question asks for; weight 0.0 means "set by the task"
     for cue, kind in _WORD_CUES.items():

@@ -6,7 +6,7 @@ same on every machine and in every process) to a few signed positions in every b
 dimensions 0-32, 32-64, 64-128, ... up to the model's size, so any Matryoshka prefix keeps
 some of every feature, coarser the shorter it is. Texts that share words are closer;
 paraphrases without shared words are not. A question word adds the kind of answer it asks
-for ("When ..." meets passages with years, centuries, "founded"); the task adds its own
+for ("When ..." meets passages with years and centuries); the task adds its own
 offset, so query and passage vectors differ; late chunking mixes each input with its
 neighbours; a small per-text component keeps different texts apart.
 """
@@ -119,8 +119,9 @@ def _lexical(
         extra.extend((i, k, w or cue_weight) for k, w in analysis.extra.items())
     distinct = list(dict.fromkeys(pieces))
     feats = [tokens.feature(p) for p in distinct]
-    keys = list(dict.fromkeys([f[0] for f in feats] + [f[2] for f in feats if f[2]]))
-    keys += [k for k in dict.fromkeys(e[1] for e in extra) if k not in set(keys)]
+    keys = list(
+        dict.fromkeys([f[0] for f in feats] + [f[2] for f in feats if f[2]] + [e[1] for e in extra])
+    )
     key_index = {k: j for j, k in enumerate(keys)}
     piece_index = {p: j for j, p in enumerate(distinct)}
     which = np.fromiter(map(piece_index.__getitem__, pieces), np.int64, len(pieces))
@@ -177,8 +178,7 @@ def embed(
     if task:
         full += _TASK * _dense([f"task:{model.name}:{task}"], dims)
     out = full[:, :dimensions] if dimensions else full
-    norm = np.linalg.norm(out, axis=1, keepdims=True)
     if normalized:
-        return out / norm
+        return out / np.linalg.norm(out, axis=1, keepdims=True)
     scale = _UNNORMALIZED_NORM * (0.9 + 0.2 * (np.abs(full[:, :1]) * math.sqrt(dims) % 1.0))
     return out / np.linalg.norm(full, axis=1, keepdims=True) * scale
