@@ -148,8 +148,10 @@ def test_the_builtin_needs_pillow_even_for_text(monkeypatch: pytest.MonkeyPatch)
     JinaEmbeddingFunction()
 
 
-def test_chroma_passes_images_and_query_texts_through(tmp_path) -> None:
+def test_chroma_passes_images_and_query_texts_through(monkeypatch: pytest.MonkeyPatch) -> None:
     import chromadb
+
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)  # Chroma rebuilds the function from its config
 
     fake = FakeJina()
     ef, _ = make_ef(fake, KEY, "jina-clip-v2", query_config={"task": "retrieval.query"})
