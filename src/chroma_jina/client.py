@@ -565,6 +565,7 @@ class JinaClient:
         batches = plan(job, self.max_items, self.max_tokens)
         ctx = self._context(meter)
         steps = [embed_batch(job, b, ctx) for b in batches]
+        self._client()  # create the shared httpx.Client before the threads need it
         bar = self._bar(job, batches)
         stop = threading.Event()
         sleep = self.sleep or stop.wait
