@@ -237,13 +237,15 @@ def test_remaining_headers_slow_requests_down_before_a_429() -> None:
     assert [pacer.reserve(100) for _ in range(3)] == [0, 0, 0]
     pacer.observe({"X-RateLimit-Remaining-Requests": "3"}, 100)
     assert [pacer.reserve(100) for _ in range(3)] == [15, 30, 45]  # 60 s / (3 + 1) apart
-    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "900"}, 100)
     clock.now = 100
-    assert pacer.reserve(100) == 0 and pacer.reserve(100) == pytest.approx(6.0)  # 60*100/1000
+    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "600"}, 100)
+    assert pacer.reserve(100) == 0  # 5 more requests of this size still fit: no pacing
+    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "400"}, 100)
+    assert [pacer.reserve(100) for _ in range(2)] == [12.0, 24.0]  # 60 * 100 / (400 + 100) apart
     pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "10^6"}, 1)
     pacer.observe({"x-ratelimit-remaining-requests": "400"}, 100)
     clock.now = 200
-    assert pacer.reserve(100) == 0 and pacer.reserve(100) == 0
+    assert [pacer.reserve(100) for _ in range(2)] == [0, 0]
 
 
 def test_a_429_holds_every_request_for_its_retry_after() -> None:

@@ -272,7 +272,7 @@ class Pacer:
         gap = 0.0
         if requests is not None and requests < 2 * self._low_water:
             gap = 60.0 / (requests + 1)
-        if remaining_tokens is not None and remaining_tokens < 2 * self._low_water * tokens:
+        if remaining_tokens is not None and remaining_tokens < self._low_water * tokens:
             gap = max(gap, 60.0 * tokens / (remaining_tokens + tokens))
         with self._lock:
             if gap and not self._gap:
