@@ -236,3 +236,20 @@ def test_string_input_and_image_input(client: httpx.Client) -> None:
     assert len(one["data"]) == 1
     img = client.post(URL, json={"model": "jina-clip-v2", "input": [{"image": "https://x/y.png"}, {"text": "a"}]})
     assert img.status_code == 200 and len(img.json()["data"]) == 2
+
+
+def test_float32_shortest_form_across_magnitudes() -> None:
+    """Fast table path and slow path agree with numpy's shortest float32 repr, positionally."""
+    from chroma_jina.testing import encode
+
+    rng = np.random.default_rng(7)
+    values = (rng.standard_normal(4000) * 10.0 ** rng.uniform(-9, 2, 4000)).astype(np.float32)
+    edges = [0.0, 1.0, -1.0, 0.5, 0.1, 0.25, 1e-6, 9.99999e-7, 0.99999994, 0.000015258789,
+             1.5258789e-05, 123.456, -2e-12, 0.30000001, 3.4e38, 1e-45]
+    values = np.concatenate([values, np.array(edges, np.float32)]).reshape(4, -1)
+    for row, text in zip(values, encode.float_arrays(values), strict=True):
+        numbers = text[1:-1].split(b",")
+        assert len(numbers) == len(row)
+        for number, value in zip(numbers, row, strict=True):
+            expected = np.format_float_positional(value, unique=True, trim="-")
+            assert number.decode() == (expected if "." in expected else expected + ".0")

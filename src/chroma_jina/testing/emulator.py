@@ -210,7 +210,7 @@ class JinaEmulator:
             request = parse(json.loads(json.dumps(body)))
         except Rejected as exc:
             raise ValueError(exc.body.decode()) from None
-        return self._vectors(request)[1]
+        return self._vectors(request)
 
     # -- the handler -----------------------------------------------------------------------
 
@@ -317,8 +317,7 @@ class JinaEmulator:
                 if tokens > self.token_balance:
                     return _json(403, bodies.flat("AUTHZ_INSUFFICIENT_BALANCE")), 0
                 self.token_balance -= tokens
-        mant, values = self._vectors(request)
-        encoded = _encode(request.embedding_type, mant, values)
+        encoded = _encode(request.embedding_type, self._vectors(request))
         order = list(range(len(encoded)))
         if isinstance(fault, ShuffledIndices):
             random.Random(fault.seed).shuffle(order)
@@ -335,13 +334,11 @@ class JinaEmulator:
             self._counts["vectors"] += len(order)
         return _json(200, out), tokens
 
-    def _vectors(self, request: EmbedRequest) -> tuple[tuple[np.ndarray, np.ndarray], np.ndarray]:
-        full = vectors.embed(
+    def _vectors(self, request: EmbedRequest) -> np.ndarray:
+        return vectors.embed(
             request.items, request.analyses, request.model, request.task, request.late_chunking,
             request.normalized, request.dimensions,
-        )
-        mant, exp, values = encode.quantize(full)
-        return (mant, exp), values
+        ).astype(np.float32)
 
     def _fault_reply(self, fault: Fault | None) -> Reply | None:
         if isinstance(fault, TooManyRequests):
@@ -388,9 +385,9 @@ def _reports_prompt_tokens(request: EmbedRequest) -> bool:
     return False
 
 
-def _encode(kind: str, mant: tuple[np.ndarray, np.ndarray], values: np.ndarray) -> list[bytes]:
+def _encode(kind: str, values: np.ndarray) -> list[bytes]:
     if kind == "base64":
         return encode.base64_strings(values)
     if kind in ("binary", "ubinary"):
         return encode.packed_arrays(values, offset=kind == "binary")
-    return encode.float_arrays(*mant)
+    return encode.float_arrays(values)
