@@ -266,7 +266,8 @@ class Pacer:
             self._not_before = max(self._not_before, self.clock() + seconds)
 
     def observe(self, headers: Mapping[str, str], tokens: int) -> None:
-        """Read the remaining-budget headers of a response to a request of `tokens` tokens."""
+        """Read the remaining-budget headers of a response to a request of `tokens` tokens
+        (as billed, or estimated when the response does not say)."""
         requests = _header_int(headers, "x-ratelimit-remaining-requests")
         remaining_tokens = _header_int(headers, "x-ratelimit-remaining-tokens")
         gap = 0.0
@@ -349,7 +350,6 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
         reply = yield Send(body)
         ctx.meter.request()
         if isinstance(reply, Reply):
-            ctx.pacer.observe(reply.headers, tokens)
             if reply.status == 200:
                 try:
                     decoded = decode_response(reply.content, len(positions), job.wire_type, job.dim)
@@ -357,7 +357,9 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
                     err.input_indices = list(positions)
                     raise
                 ctx.meter.add(decoded)
+                ctx.pacer.observe(reply.headers, decoded.total_tokens or tokens)
                 return {positions[k]: v for k, v in decoded.vectors.items()}
+            ctx.pacer.observe(reply.headers, tokens)
             error = parse_error(reply.status, reply.headers, reply.content, now=ctx.wall())
         else:
             error = _network_error(reply)  # type: ignore[arg-type]
