@@ -199,8 +199,12 @@ class JinaEmulator:
         with serve(self, host, port) as base_url:
             yield base_url
 
-    def embed(self, texts: list[str], model: str = "jina-embeddings-v3", **options: object) -> np.ndarray:
+    def embed(
+        self, texts: list[str | dict[str, str]], model: str = "jina-embeddings-v3", **options: object
+    ) -> np.ndarray:
         """The float32 vectors the emulated API answers for `texts` (a test's expected values).
+
+        Items are strings or objects like `{"text": ...}` / `{"image": ...}`, as in a request.
 
         Options are request fields (task, dimensions, normalized, late_chunking, ...).
         Raises ValueError with the API's error body if the request would be refused.
