@@ -114,6 +114,11 @@ def code_under_test() -> dict[str, str]:
             known[normalize(expand(target))] = target
             for name in sections(snippet):
                 known[normalize(expand(f"{target}:{name}"))] = f"{target}:{name}"
+    for lang in LANGUAGES:  # line ranges (`file.py:3:9`) too: what the pages really include
+        for page in pages(lang):
+            for include in page_includes(page):
+                if include.path.endswith(SNIPPET_SUFFIXES):
+                    known.setdefault(normalize(expand(include.target)), include.target)
     for block in inline_blocks():
         known[normalize(block.source)] = (
             f"{block.path.relative_to(ROOT).as_posix()}:{block.start_line}"
