@@ -2,7 +2,7 @@
 
 Not Jina's model. A text's vector is a weighted bag of its words (and, for Chinese, of its
 characters and character pairs): each feature is hashed with SHAKE-256 (so the result is the
-same on every machine and in every process) to a few signed positions in every band of
+same in every process, without Python's hash()) to a few signed positions in every band of
 dimensions 0-32, 32-64, 64-128, ... up to the model's size, so any Matryoshka prefix keeps
 some of every feature, coarser the shorter it is. Texts that share words are closer;
 paraphrases without shared words are not. A question word adds the kind of answer it asks
