@@ -76,8 +76,11 @@ def _scrub_interaction(request: vcr.request.Request, response: dict) -> tuple[An
     return request, response
 
 
-def make_vcr(record_mode: str, *, ignore_localhost: bool = False) -> vcr.VCR:
-    """The one VCR configuration every snippet uses."""
+def make_vcr(
+    record_mode: str, *, ignore_localhost: bool = False, secret: str | None = None
+) -> vcr.VCR:
+    """The one VCR configuration every snippet uses; `secret` (the key being recorded with) is
+    replaced wherever it appears, whatever its shape."""
     return vcr.VCR(
         record_mode=record_mode,
         match_on=("method", "path", "body"),
@@ -87,6 +90,7 @@ def make_vcr(record_mode: str, *, ignore_localhost: bool = False) -> vcr.VCR:
         decode_compressed_response=True,
         record_on_exception=False,
         ignore_localhost=ignore_localhost,
+        filter_sensitive_data=[(REDACTED, secret)] if secret else (),
     )
 
 
@@ -228,7 +232,8 @@ def recording(snippet: Path, monkeypatch: pytest.MonkeyPatch, tmp_path: Path) ->
             base_url = stack.enter_context(JinaEmulator().serve())
             _example_env(monkeypatch, key=OFFLINE_KEY, base_url=base_url)
             stack.enter_context(blocking_context(allowed_hosts=["127.0.0.1"]))
-        stack.enter_context(make_vcr("all").use_cassette(str(scratch)))
+        recorder = make_vcr("all", secret=real_key or None)
+        stack.enter_context(recorder.use_cassette(str(scratch)))
         yield
     _install(snippet, scratch, target, source)
 

@@ -62,15 +62,19 @@ def test_recording_scrubs_keys_and_authorization(tmp_path: Path) -> None:
         )
 
     cassette = tmp_path / "scrubbed.yaml"
-    with make_vcr("all").use_cassette(str(cassette)):
+    with make_vcr("all", secret="an-odd-shaped-secret").use_cassette(str(cassette)):
         client = httpx.Client(transport=httpx.MockTransport(api), base_url="http://127.0.0.1:9/v1")
         client.post(
             "/embeddings",
             headers={"Authorization": f"Bearer {FAKE_REAL_KEY}"},
-            json={"model": "jina-embeddings-v3", "input": [f"my key is {FAKE_REAL_KEY}"]},
+            json={
+                "model": "jina-embeddings-v3",
+                "input": [f"my key is {FAKE_REAL_KEY}", "and an-odd-shaped-secret"],
+            },
         )
     text = cassette.read_text(encoding="utf-8")
     assert "jina_0123456789" not in text
+    assert "an-odd-shaped-secret" not in text
     assert "authorization" not in text.lower()
     assert "set-cookie" not in text.lower()
     request = yaml.safe_load(text)["interactions"][0]["request"]
