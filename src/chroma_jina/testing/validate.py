@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import hashlib
-import json
 from dataclasses import dataclass
+
+import orjson
 
 from chroma_jina.models import EMBEDDING_TYPES, MODELS, ModelInfo, lookup
 
@@ -79,8 +80,8 @@ class InvalidJSON:
 def load(raw: bytes) -> object:
     """The parsed JSON body, or `InvalidJSON`."""
     try:
-        return json.loads(raw)
-    except (ValueError, UnicodeDecodeError) as exc:
+        return orjson.loads(raw)
+    except orjson.JSONDecodeError as exc:
         return InvalidJSON(exc)
 
 
