@@ -40,7 +40,7 @@ def snippet_files(suffix: str = ".py") -> list[Path]:
 
 
 def snippet_id(snippet: Path) -> str:
-    """The snippet's path relative to snippets/, e.g. `options/task.py` (the test id)."""
+    """The snippet's path relative to snippets/, e.g. `options/task.py`."""
     return snippet.relative_to(SNIPPETS).as_posix()
 
 
