@@ -8,4 +8,4 @@ for normalized in [True, False]:
     vector = jina(text)[0]
     print(normalized, round(float(np.linalg.norm(vector)), 3))  # (1)!
     #> True 1.0
-    #> False 14.009
+    #> False 13.445
