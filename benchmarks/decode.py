@@ -19,7 +19,7 @@ from benchmarks.corpus import passages
 from chroma_jina.testing import JinaEmulator
 from chroma_jina.wire import decode_response
 
-COUNT, DIM, REPEAT = 512, 1024, 5
+COUNT, DIM, REPEAT = 512, 1024, 7
 
 
 def _builtin_style(body: bytes) -> list[np.ndarray]:

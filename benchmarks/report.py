@@ -11,6 +11,7 @@ from __future__ import annotations
 import json
 import re
 import sys
+from collections import Counter
 from pathlib import Path
 from typing import Any
 
@@ -30,11 +31,12 @@ LABELS = {
         "bound": "bound: {formula}",
         "faults": "{rate:.0%} random faults",
         "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each: {each}); "
-        "first error: {error}",
+        "exceptions: {errors}",
         "intact": "no exception in {runs} runs",
         "sep": "; ",
         "short": "{k} response(s) silently short of vectors",
-        "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests",
+        "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests "
+        "({faults} faulty)",
         "wrong": "{ok:,} / {n:,} vectors correct and in order ({error})",
         "same": "vectors identical to the built-in's",
         "target": "target",
@@ -66,11 +68,12 @@ LABELS = {
         "bound": "理论下限：{formula}",
         "faults": "{rate:.0%} 随机故障",
         "died": "{runs} 次运行中 {dead} 次中断，中位数为处理 {median:,} 段后（各次：{each}）；"
-        "首个错误：{error}",
+        "异常：{errors}",
         "intact": "{runs} 次运行均未抛出异常",
         "sep": "；",
         "short": "{k} 个响应静默地少返回了向量",
-        "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求",
+        "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
+        "（其中 {faults} 个遇到故障）",
         "wrong": "{ok:,} / {n:,} 个向量正确且顺序一致（{error}）",
         "same": "向量与内置实现完全相同",
         "target": "目标",
@@ -124,7 +127,11 @@ def _row(*cells: str) -> str:
 def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
     if run.get("correct") is not None and run["embedded"] == n and run["correct"] == n:
         return t["survived"].format(
-            ok=run["correct"], n=n, wall=run["wall_s"], requests=run["requests"]
+            ok=run["correct"],
+            n=n,
+            wall=run["wall_s"],
+            requests=run["requests"],
+            faults=sum(run["faults_injected"].values()),
         )
     if run["contender"] == "ours":
         return t["wrong"].format(ok=run.get("correct") or 0, n=n, error=run["error"] or "-")
@@ -139,7 +146,10 @@ def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
                 runs=len(seeds),
                 median=done[len(done) // 2],
                 each=", ".join(f"{r['embedded']:,}" for r in dead),
-                error=dead[0]["error"].replace("|", "/"),
+                errors=", ".join(
+                    f"{name} ×{k}"
+                    for name, k in Counter(r["error"].split(":")[0] for r in dead).most_common()
+                ),
             )
         )
     short = sum(r["wrong_count_batches"] for r in seeds)
