@@ -253,3 +253,18 @@ def test_float32_shortest_form_across_magnitudes() -> None:
         for number, value in zip(numbers, row, strict=True):
             expected = np.format_float_positional(value, unique=True, trim="-")
             assert number.decode() == (expected if "." in expected else expected + ".0")
+
+
+def test_server_reads_chunked_request_bodies(emu: JinaEmulator) -> None:
+    body = json.dumps({"model": "jina-embeddings-v3", "input": ["chunked", "body"]}).encode()
+
+    def pieces():  # an iterator body makes httpx send Transfer-Encoding: chunked
+        yield body[:10]
+        yield body[10:]
+
+    with emu.serve() as base_url, httpx.Client(base_url=base_url) as client:
+        first = client.post("/embeddings", content=pieces(), headers={"Authorization": f"Bearer {KEY}"})
+        second = client.post("/embeddings", content=body, headers={"Authorization": f"Bearer {KEY}"})
+    assert first.status_code == second.status_code == 200  # and the connection stayed usable
+    assert first.content == second.content
+    assert emu.requests[0].json["input"] == ["chunked", "body"]
