@@ -171,7 +171,8 @@ class JinaEmulator:
             c = self._counts
             return EmulatorStats(
                 requests=c["requests"], statuses=dict(self._statuses), dropped=c["dropped"],
-                faults_injected=sum(self._fault_kinds.values()), faults=dict(self._fault_kinds),
+                faults_injected=sum(self._fault_kinds.values()),
+                faults=dict(sorted(self._fault_kinds.items())),  # same order whatever thread came first
                 rate_limited=c["rate_limited"], bytes_received=c["bytes_received"],
                 bytes_sent=c["bytes_sent"], tokens=c["tokens"], vectors=c["vectors"],
                 peak_concurrency=self._peak,
