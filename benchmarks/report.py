@@ -21,6 +21,7 @@ LABELS = {
         "builtin": "built-in, 512 per call",
         "ours": "chroma-jina, defaults",
         "ratio": "built-in / ours",
+        "returned": "vectors returned",
         "wall": "wall time",
         "cpu": "CPU time (client)",
         "emu_cpu": "CPU time of the emulator (server side)",
@@ -58,6 +59,7 @@ LABELS = {
         "builtin": "内置实现，每次 512 条",
         "ours": "chroma-jina，默认参数",
         "ratio": "内置 / 本库",
+        "returned": "返回的向量数",
         "wall": "总耗时",
         "cpu": "CPU 时间（客户端）",
         "emu_cpu": "模拟器 CPU 时间（服务端）",
@@ -158,14 +160,20 @@ def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
     return t["sep"].join(parts) or t["intact"].format(runs=len(seeds))
 
 
+def _returned(run: dict[str, Any], n: int) -> str:
+    text = f"{run['embedded']:,} / {n:,}"
+    return f"{text} ({run['error'].replace('|', '/')})" if run["error"] else text
+
+
 def comparison(results: dict[str, Any], lang: str = "en") -> str:
     """The main table: one row per measure, the two contenders side by side, and their ratio."""
     t = LABELS[lang]
     s, runs, bound = results["settings"], results["runs"], results["bound"]
-    b, o = runs["builtin"], runs["ours"]
+    b, o, n = runs["builtin"], runs["ours"], s["n"]
     lines = [
         _row(t["metric"], t["builtin"], t["ours"], t["ratio"]),
         _row("---", "---:", "---:", "---:"),
+        _row(t["returned"], _returned(b, n), _returned(o, n), ""),
         _row(
             t["wall"],
             f"{b['wall_s']:.2f} s",
@@ -229,7 +237,8 @@ def targets(results: dict[str, Any], lang: str = "en") -> str:
     lines = [_row(t["target"], t["measured"], t["met"]), _row("---", "---:", ":---:")]
     for target in results["targets"]:
         name = names[target["name"]].format(rate=results["settings"]["fault_rate"])
-        lines.append(_row(name, target["measured"], t["yes"] if target["met"] else t["no"]))
+        met = "-" if target["met"] is None else t["yes"] if target["met"] else t["no"]
+        lines.append(_row(name, target["measured"], met))
     return "\n".join(lines)
 
 
