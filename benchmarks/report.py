@@ -170,6 +170,12 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
     t = LABELS[lang]
     s, runs, bound = results["settings"], results["runs"], results["bound"]
     b, o, n = runs["builtin"], runs["ours"], s["n"]
+    whole = b["embedded"] == n and o["embedded"] == n
+
+    def ratio(mine: float, theirs: float, fmt: str) -> str:
+        """built-in / ours, only when both did the whole job."""
+        return fmt.format(mine / theirs) if whole else ""
+
     lines = [
         _row(t["metric"], t["builtin"], t["ours"], t["ratio"]),
         _row("---", "---:", "---:", "---:"),
@@ -178,13 +184,13 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             t["wall"],
             f"{b['wall_s']:.2f} s",
             f"{o['wall_s']:.2f} s",
-            f"{b['wall_s'] / o['wall_s']:.1f}x",
+            ratio(b["wall_s"], o["wall_s"], "{:.1f}x"),
         ),
         _row(
             t["cpu"],
             f"{b['cpu_s']:.2f} s",
             f"{o['cpu_s']:.2f} s",
-            f"{b['cpu_s'] / o['cpu_s']:.1f}x",
+            ratio(b["cpu_s"], o["cpu_s"], "{:.1f}x"),
         ),
         _row(
             t["emu_cpu"],
@@ -196,20 +202,24 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             t["mem"],
             f"{b['rss_peak_mb']:.0f} / +{b['rss_peak_mb'] - b['rss_before_mb']:.0f} MB",
             f"{o['rss_peak_mb']:.0f} / +{o['rss_peak_mb'] - o['rss_before_mb']:.0f} MB",
-            f"{(b['rss_peak_mb'] - b['rss_before_mb']) / max(o['rss_peak_mb'] - o['rss_before_mb'], 1):.1f}x",
+            ratio(
+                b["rss_peak_mb"] - b["rss_before_mb"],
+                max(o["rss_peak_mb"] - o["rss_before_mb"], 1),
+                "{:.1f}x",
+            ),
         ),
         _row(
             t["requests"],
             f"{b['requests']:,}",
             f"{o['requests']:,}",
-            f"{b['requests'] / o['requests']:.2f}x",
+            ratio(b["requests"], o["requests"], "{:.2f}x"),
         ),
         _row(t["tokens"], f"{b['tokens']:,}", f"{o['tokens']:,}", ""),
         _row(
             t["wire"],
             f"{b['wire_bytes'] / 1e6:,.1f} MB",
             f"{o['wire_bytes'] / 1e6:,.1f} MB",
-            f"{b['wire_bytes'] / o['wire_bytes']:.1f}x",
+            ratio(b["wire_bytes"], o["wire_bytes"], "{:.1f}x"),
         ),
         _row(
             t["bound"].format(formula=bound["formula"]),

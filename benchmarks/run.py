@@ -233,7 +233,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     reference = np.load(out / "builtin.npy") if (out / "builtin.npy").exists() else None
     for label, run in runs.items():
         run["correct"] = _correct(out, label, reference)
-    bnd = bound(args.n, runs["ours"]["requests"], runs["ours"]["tokens"], args)
+    answered = runs["ours"]["statuses"].get("200", 0)  # refused requests (429) took no latency
+    bnd = bound(args.n, answered, runs["ours"]["tokens"], args)
     results = {
         "date": time.strftime("%Y-%m-%d", time.gmtime()),
         "command": "make bench" + (" BENCH_ARGS=--limits" if args.limits else ""),
