@@ -43,7 +43,7 @@ def _peak_rss_mb() -> float:
 
 
 def _builtin(base_url: str) -> Embed:
-    """chromadb's own function, fed 512 passages at a time; stops at its first exception."""
+    """chromadb's own function, pointed at the emulator."""
     from chromadb.utils.embedding_functions import JinaEmbeddingFunction
 
     ef = JinaEmbeddingFunction(model_name=MODEL)
@@ -59,6 +59,7 @@ def _error(exc: Exception) -> str:
 def _feed(
     ef: Callable[[list[str]], list[np.ndarray]], texts: list[str]
 ) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """The loop a user of the built-in writes: 512 at a time, until the first exception."""
     vectors: list[np.ndarray] = []
     info: dict[str, Any] = {"wrong_count_batches": 0, "error": None}
     for start in range(0, len(texts), USER_BATCH):
@@ -83,6 +84,7 @@ def _ours(base_url: str) -> Embed:
 
 
 def _call(ef: Any, texts: list[str]) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """One call with everything; on an exception, no vectors at all (it never returns a part)."""
     info: dict[str, Any] = {"wrong_count_batches": 0, "error": None}
     try:
         vectors = ef(texts)

@@ -39,7 +39,6 @@ LABELS = {
         "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests "
         "({faults} faulty)",
         "wrong": "{ok:,} / {n:,} vectors correct and in order ({error})",
-        "same": "vectors identical to the built-in's",
         "target": "target",
         "measured": "measured",
         "met": "met",
@@ -49,7 +48,6 @@ LABELS = {
         "body": "response body",
         "mbs": "MB/s",
         "vps": "vectors/s",
-        "per_request": "per request",
         "vs_bound": "ours / bound {x:.2f}x",
         "when": "Measured on {date} on a {cpus}-core machine ({platform}, Python {python}; load "
         "average {load:.1f} at the start) with `{command}`.",
@@ -77,7 +75,6 @@ LABELS = {
         "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
         "（其中 {faults} 个遇到故障）",
         "wrong": "{ok:,} / {n:,} 个向量正确且顺序一致（{error}）",
-        "same": "向量与内置实现完全相同",
         "target": "目标",
         "measured": "实测",
         "met": "达成",
@@ -87,7 +84,6 @@ LABELS = {
         "body": "响应体",
         "mbs": "MB/s",
         "vps": "向量/秒",
-        "per_request": "每个请求",
         "vs_bound": "本库 / 下限 {x:.2f}x",
         "when": "{date} 在一台 {cpus} 核机器上测得（{platform}，Python {python}；开始时系统负载 "
         "{load:.1f}），命令：`{command}`。",

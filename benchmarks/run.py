@@ -109,6 +109,7 @@ def bound(n: int, requests: int, tokens: int, args: argparse.Namespace) -> dict[
     ceil(R / RPM) - 1 whole minutes and T tokens ceil(T / TPM) - 1. The bound is the larger of the two.
     """
     l0, l1 = args.latency_ms / 1e3, args.per_token_us / 1e6
+    requests = max(requests, 1)
     latency = math.ceil(requests / CONCURRENCY) * (l0 + l1 * tokens / requests)
     ideal_requests = math.ceil(n / USER_BATCH)
     ideal = math.ceil(ideal_requests / CONCURRENCY) * (l0 + l1 * tokens / ideal_requests)
