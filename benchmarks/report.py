@@ -35,6 +35,7 @@ LABELS = {
         "exceptions: {errors}",
         "intact": "no exception in {runs} runs",
         "sep": "; ",
+        "list": ", ",
         "short": "{k} response(s) silently short of vectors",
         "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests "
         "({faults} faulty)",
@@ -71,6 +72,7 @@ LABELS = {
         "异常：{errors}",
         "intact": "{runs} 次运行均未抛出异常",
         "sep": "；",
+        "list": "、",
         "short": "{k} 个响应静默地少返回了向量",
         "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
         "（其中 {faults} 个遇到故障）",
@@ -143,8 +145,8 @@ def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
                 dead=len(dead),
                 runs=len(seeds),
                 median=done[len(done) // 2],
-                each=", ".join(f"{r['embedded']:,}" for r in dead),
-                errors=", ".join(
+                each=t["list"].join(f"{r['embedded']:,}" for r in dead),
+                errors=t["list"].join(
                     f"{name} ×{k}"
                     for name, k in Counter(r["error"].split(":")[0] for r in dead).most_common()
                 ),
