@@ -215,37 +215,51 @@ class Clock:
         return self.now
 
 
+def _waits(pacer: Pacer, n: int, tokens: int = 10) -> list[float]:
+    return [pacer.reserve(tokens)[0] for _ in range(n)]
+
+
 def test_requests_per_minute_budget() -> None:
     clock = Clock()
     pacer = Pacer(requests_per_minute=3, clock=clock)
-    assert [pacer.reserve(10) for _ in range(4)] == [0, 0, 0, 60]
+    assert _waits(pacer, 4) == [0, 0, 0, 60]
     clock.now = 30
-    assert pacer.reserve(10) == 30  # the 5th may go once the 2nd request leaves the window
+    assert _waits(pacer, 1) == [30]  # in order: not before the one reserved for t=60
 
 
 def test_tokens_per_minute_budget() -> None:
     clock = Clock()
     pacer = Pacer(tokens_per_minute=1000, clock=clock)
-    assert [pacer.reserve(400) for _ in range(3)] == [0, 0, 60]
-    assert pacer.reserve(5000) == 120  # larger than the budget: waits for an empty window
+    assert _waits(pacer, 3, 400) == [0, 0, 60]
+    assert _waits(pacer, 1, 5000) == [120]  # larger than the budget: waits for an empty window
 
 
-def test_remaining_headers_slow_requests_down_before_a_429() -> None:
+def test_remaining_headers_teach_the_limit_and_slow_down_just_enough() -> None:
     clock = Clock()
-    pacer = Pacer(clock=clock, low_water=5)
-    pacer.observe({"x-ratelimit-remaining-requests": "400"}, 100)
-    assert [pacer.reserve(100) for _ in range(3)] == [0, 0, 0]
-    pacer.observe({"X-RateLimit-Remaining-Requests": "3"}, 100)
-    assert [pacer.reserve(100) for _ in range(3)] == [15, 30, 45]  # 60 s / (3 + 1) apart
-    clock.now = 100
-    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "600"}, 100)
-    assert pacer.reserve(100) == 0  # 5 more requests of this size still fit: no pacing
-    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "400"}, 100)
-    assert [pacer.reserve(100) for _ in range(2)] == [12.0, 24.0]  # 60 * 100 / (400 + 100) apart
-    pacer.observe({"x-ratelimit-remaining-requests": "400", "x-ratelimit-remaining-tokens": "10^6"}, 1)
-    pacer.observe({"x-ratelimit-remaining-requests": "400"}, 100)
-    clock.now = 200
-    assert [pacer.reserve(100) for _ in range(2)] == [0, 0]
+    pacer = Pacer(clock=clock)
+    tickets = [pacer.reserve(100)[1] for _ in range(3)]
+    pacer.observe(tickets[0], {"x-ratelimit-remaining-tokens": "1000000"}, 100)
+    assert _waits(pacer, 1, 100) == [0]  # plenty left: no pacing
+    # after two requests of 100, 250 remain: the limit is 450 tokens a minute; with two more
+    # in flight (estimates scaled by billed/estimated, +5%), the next one must wait until the
+    # requests of t=0 leave the window (plus the 1/60 margin)
+    pacer.observe(tickets[1], {"X-RateLimit-Remaining-Tokens": "250"}, 100)
+    assert _waits(pacer, 1, 100) == [61]
+    clock.now = 61
+    assert _waits(pacer, 1, 100) == [0]
+
+
+def test_no_requests_left_waits_for_the_oldest_to_leave_the_window() -> None:
+    clock = Clock()
+    pacer = Pacer(clock=clock)
+    first = pacer.reserve(1)[1]
+    clock.now = 10
+    second = pacer.reserve(1)[1]
+    clock.now = 20
+    pacer.observe(second, {"x-ratelimit-remaining-requests": "0"}, 1)  # limit: 2 a minute
+    assert _waits(pacer, 1) == [41]  # t=61: the request of t=0 has left the window
+    pacer.observe(first, {"x-ratelimit-remaining-requests": "5"}, 1)  # an older report: ignored
+    assert _waits(pacer, 1) == [51]  # t=71: the request of t=10 has left
 
 
 def test_a_429_holds_every_request_for_its_retry_after() -> None:

@@ -8,6 +8,7 @@ from __future__ import annotations
 import asyncio
 import json
 import random
+import time
 
 import httpx
 import numpy as np
@@ -119,3 +120,28 @@ def test_retried_faults_resend_the_same_request() -> None:
     got = ef(TEXTS[:10])
     assert np.array_equal(np.stack(got), emu.embed(TEXTS[:10], MODEL))
     assert [r.json for r in emu.requests] == [emu.requests[0].json] * 6
+
+
+def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
+    """The emulator enforces a token limit over a sliding window (shortened to 0.5 s here,
+    the client's to 0.55 s) and reports what remains: the client learns the limit and waits
+    instead of running into 429s (measured with 5 concurrent requests, without pacing: 4 to
+    6 per call; with it 0 or 1, when concurrent requests reach the emulator out of order)."""
+    from chroma_jina.testing import RateLimits
+
+    texts = TEXTS[:120]
+    probe = _ef(JinaEmulator(), asynchronous=False)
+    probe(texts)
+    billed = probe.last_usage.total_tokens
+    limit = billed // 4 + 40  # 3 requests of 10 texts per window
+    emu = JinaEmulator(limits=RateLimits(tokens_per_minute=limit, window=0.5))
+    ef = JinaEmbeddingFunction(KEY, MODEL, http_client=httpx.Client(transport=emu.transport()),
+                               batch_size=10, max_concurrency=3)
+    ef._client.pacer.window = 0.55
+    started = time.monotonic()
+    got = ef(texts)
+    assert np.array_equal(np.stack(got), emu.embed(texts, MODEL))
+    assert ef.last_usage.total_tokens == billed
+    assert abs(ef._client.pacer._limits["tokens"] - limit) <= billed // 12  # learned, within a request
+    assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
+    assert time.monotonic() - started >= 3 * 0.5  # 4 windows' worth of tokens: it waited 3 times

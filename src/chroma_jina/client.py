@@ -13,6 +13,7 @@ import asyncio
 import logging
 import random
 import re
+import statistics
 import sys
 import threading
 import time
@@ -196,89 +197,125 @@ def is_too_large(error: JinaError) -> bool:
 # ---- rate-limit pacing ----------------------------------------------------------------
 
 
-class _Window:
-    """A budget per sliding 60-second window (a log of admitted costs)."""
+@dataclass
+class _Sent:
+    """One request this client sent (or is about to): when, how many tokens, its ticket."""
 
-    span = 60.0
-
-    def __init__(self, budget: int) -> None:
-        self.budget = budget
-        self.log: deque[tuple[float, int]] = deque()
-
-    def admit(self, cost: int, at: float, now: float) -> float:
-        """Reserve `cost` at the first time >= `at` that keeps the window within budget."""
-        cost = min(cost, self.budget)
-        while self.log and self.log[0][0] <= now - self.span:
-            self.log.popleft()
-        t = max(at, self.log[-1][0] if self.log else at)
-        while True:
-            inside = [(ts, c) for ts, c in self.log if ts > t - self.span]
-            if sum(c for _, c in inside) + cost <= self.budget:
-                break
-            t = inside[0][0] + self.span
-        self.log.append((t, cost))
-        return t
+    at: float
+    tokens: int
+    """Estimated until the response says what was billed."""
+    ticket: int
+    billed: bool = False
 
 
 class Pacer:
     """Decides how long a request must wait before it is sent, shared by all of one
-    client's concurrent requests.
+    client's concurrent requests (which start in the order they were planned).
 
     Three sources: optional requests/tokens-per-minute budgets; a hold after a 429 (every
     request waits out the Retry-After, not only the one that got it); and the
-    `X-RateLimit-Remaining-Requests` / `-Tokens` headers: when what remains runs low, the
-    remaining budget is spread over a 60-second window, so the client slows down before
-    the service answers 429.
+    `X-RateLimit-Remaining-Requests` / `-Tokens` headers. From what remains and what this
+    client sent in the 60 s before, a response tells the key's per-minute limits (a lower
+    bound if others share the key); later requests then wait, like the service's own sliding
+    window, until they fit under those limits, with a 1/60 margin for the time a request takes to
+    arrive. So the client slows down before a 429, and no more than the limits require.
     """
+
+    window = 60.0
 
     def __init__(
         self,
         requests_per_minute: int | None = None,
         tokens_per_minute: int | None = None,
         *,
-        low_water: int = DEFAULT_MAX_CONCURRENCY,
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self._lock = threading.Lock()
-        self._requests = _Window(requests_per_minute) if requests_per_minute else None
-        self._tokens = _Window(tokens_per_minute) if tokens_per_minute else None
-        self._low_water = max(1, low_water)
+        self._budgets = {"requests": requests_per_minute, "tokens": tokens_per_minute}
+        self._limits: dict[str, int] = {}
+        """Limits learned from the rate-limit headers: the median of the last estimates (each
+        may be off by a request or two when concurrent requests reach the service out of
+        order)."""
+        self._estimates: dict[str, deque[int]] = {}
         self.clock = clock
         self._not_before = 0.0
-        self._gap = 0.0
-        self._last_start = float("-inf")
+        self._sent: deque[_Sent] = deque()
+        self._tickets = 0
+        self._reported = 0
+        """Ticket of the newest request whose response reported what remains."""
+        self._estimated, self._billed = 0, 0
+        """Sums over billed requests, to scale estimates to what the service counts."""
 
-    def reserve(self, tokens: int) -> float:
-        """Seconds to wait before sending a request of about `tokens` tokens."""
+    def reserve(self, tokens: int) -> tuple[float, int]:
+        """Seconds to wait before sending a request of about `tokens` tokens, and the
+        request's ticket (pass it to `observe` with the response)."""
         with self._lock:
             now = self.clock()
-            start = max(now, self._not_before, self._last_start + self._gap)
-            if self._requests:
-                start = self._requests.admit(1, start, now)
-            if self._tokens:
-                start = self._tokens.admit(tokens, start, now)
-            self._last_start = start
-            return start - now
+            while self._sent and self._sent[0].at <= now - 2 * self.window:
+                self._sent.popleft()
+            start = max(now, self._not_before, self._sent[-1].at if self._sent else now)
+            for kind in ("requests", "tokens"):
+                for limit, margin in (
+                    (self._budgets[kind], 1.0),
+                    (self._limits.get(kind), 61 / 60),
+                ):
+                    if limit:
+                        start = self._fit(kind, tokens, limit, start, self.window * margin)
+            self._tickets += 1
+            self._sent.append(_Sent(start, tokens, self._tickets))
+            return start - now, self._tickets
+
+    def _fit(self, kind: str, tokens: int, limit: int, start: float, span: float) -> float:
+        """The first time >= `start` when one more request keeps the last `span` seconds of
+        this client's requests within `limit` requests (or tokens)."""
+
+        scale = 1.05 * self._billed / self._estimated if self._estimated else 1.0
+
+        def size(s: _Sent) -> float:
+            return 1 if kind == "requests" else s.tokens if s.billed else s.tokens * scale
+
+        cost = 1 if kind == "requests" else tokens * scale
+        t = start
+        while True:
+            inside = [s for s in self._sent if s.at > t - span]
+            if not inside or sum(map(size, inside)) + cost <= limit:
+                return t
+            t = inside[0].at + span
 
     def hold(self, seconds: float) -> None:
         """Make every request wait at least `seconds` from now (after a 429)."""
         with self._lock:
             self._not_before = max(self._not_before, self.clock() + seconds)
 
-    def observe(self, headers: Mapping[str, str], tokens: int) -> None:
-        """Read the remaining-budget headers of a response to a request of `tokens` tokens
-        (as billed, or estimated when the response does not say)."""
-        requests = _header_int(headers, "x-ratelimit-remaining-requests")
-        remaining_tokens = _header_int(headers, "x-ratelimit-remaining-tokens")
-        gap = 0.0
-        if requests is not None and requests < 2 * self._low_water:
-            gap = 60.0 / (requests + 1)
-        if remaining_tokens is not None and remaining_tokens < self._low_water * tokens:
-            gap = max(gap, 60.0 * tokens / (remaining_tokens + tokens))
+    def observe(self, ticket: int, headers: Mapping[str, str], billed: int) -> None:
+        """Record the response to request `ticket`: the tokens it was `billed` (0 if it was
+        refused) and the remaining-budget headers, if any."""
+        left = {
+            "requests": _header_int(headers, "x-ratelimit-remaining-requests"),
+            "tokens": _header_int(headers, "x-ratelimit-remaining-tokens"),
+        }
         with self._lock:
-            if gap and not self._gap:
-                logger.info("rate-limit headers report little budget left: pacing %.2fs apart", gap)
-            self._gap = gap
+            sent = next((s for s in self._sent if s.ticket == ticket), None)
+            if sent is None:
+                return
+            if billed:
+                self._estimated += sent.tokens
+                self._billed += billed
+            sent.tokens, sent.billed = billed, True
+            if ticket < self._reported or all(v is None for v in left.values()):
+                return
+            self._reported = ticket
+            counted = [
+                s
+                for s in self._sent
+                if s.ticket <= ticket and sent.at - self.window < s.at <= sent.at
+            ]
+            for kind, remaining in left.items():
+                if remaining is not None:
+                    used = len(counted) if kind == "requests" else sum(s.tokens for s in counted)
+                    estimates = self._estimates.setdefault(kind, deque(maxlen=9))
+                    estimates.append(remaining + used)
+                    self._limits[kind] = int(statistics.median_low(estimates))
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -344,7 +381,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
     tokens = sum(estimate_tokens(job.items[p]) for p in positions)
     attempt = 0
     while True:
-        wait = ctx.pacer.reserve(tokens)
+        wait, ticket = ctx.pacer.reserve(tokens)
         if wait > 0:
             yield Sleep(wait)
         reply = yield Send(body)
@@ -357,9 +394,9 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
                     err.input_indices = list(positions)
                     raise
                 ctx.meter.add(decoded)
-                ctx.pacer.observe(reply.headers, decoded.total_tokens or tokens)
+                ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
                 return {positions[k]: v for k, v in decoded.vectors.items()}
-            ctx.pacer.observe(reply.headers, tokens)
+            ctx.pacer.observe(ticket, reply.headers, 0)
             error = parse_error(reply.status, reply.headers, reply.content, now=ctx.wall())
         else:
             error = _network_error(reply)  # type: ignore[arg-type]
@@ -496,7 +533,7 @@ class JinaClient:
         self._secret = _Secret(api_key)
         self.timeout = timeout
         self.policy = RetryPolicy(max_retries)
-        self.pacer = Pacer(requests_per_minute, tokens_per_minute, low_water=max_concurrency)
+        self.pacer = Pacer(requests_per_minute, tokens_per_minute)
         self.max_concurrency = max_concurrency
         self.max_items = max_items
         self.max_tokens = max_tokens_per_request
