@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import os
+import socket
 import subprocess
 import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
@@ -19,7 +24,7 @@ def built_site() -> Path:
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(SITE_DIR)],
-        cwd=ROOT, env=env, capture_output=True, text=True,
+        check=False, cwd=ROOT, env=env, capture_output=True, text=True,
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
     return SITE_DIR
@@ -30,3 +35,44 @@ def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     from recording import provenance_summary
 
     terminalreporter.write_sep("-", provenance_summary())
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server(data_dir: Path, startup_seconds: float = 60) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a free loopback port; yields its URL."""
+    port = free_port()
+    log = data_dir.parent / f"{data_dir.name}-chroma.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [str(Path(sys.executable).parent / "chroma"), "run", "--path", str(data_dir),
+             "--host", "127.0.0.1", "--port", str(port)],
+            stdout=out, stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+                break
+            except OSError:
+                tail = log.read_text(errors="replace")[-2000:]
+                assert process.poll() is None, f"chroma run exited:\n{tail}"
+                assert time.monotonic() < deadline, f"chroma run did not start:\n{tail}"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

@@ -18,11 +18,7 @@ import json
 import os
 import re
 import shutil
-import socket
 import subprocess
-import sys
-import time
-import urllib.request
 from collections import defaultdict
 from collections.abc import Iterator
 from dataclasses import dataclass
@@ -30,6 +26,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from conftest import chroma_server
 
 ROOT = Path(__file__).resolve().parent.parent
 TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts"))
@@ -77,51 +74,11 @@ def node_modules() -> Path:
     return ROOT / "node_modules"
 
 
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
-def chroma_server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
-    """A real Chroma server (`chroma run`) on a free loopback port, for the snippets' collection calls."""
-    port = free_port()
-    chroma = Path(sys.executable).parent / "chroma"
-    log = tmp_path_factory.mktemp("chroma-log") / "chroma.log"
-    with log.open("w") as out:
-        process = subprocess.Popen(
-            [
-                str(chroma),
-                "run",
-                "--path",
-                str(tmp_path_factory.mktemp("chroma-data")),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
-                break
-            except OSError:
-                assert process.poll() is None, f"chroma run exited:\n{log.read_text()[-2000:]}"
-                assert time.monotonic() < deadline, (
-                    f"chroma run did not start:\n{log.read_text()[-2000:]}"
-                )
-                time.sleep(0.2)
+def chroma_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on loopback, for the snippets' collection calls."""
+    with chroma_server(tmp_path_factory.mktemp("chroma") / "data") as url:
         yield url
-    finally:
-        process.terminate()
-        process.wait(timeout=30)
 
 
 # --- running a snippet --------------------------------------------------------------------------------
@@ -277,15 +234,15 @@ def test_typecheck(node_modules: Path) -> None:
 
 @pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
 def test_snippet_runs_and_prints(
-    snippet: Path, node_modules: Path, chroma_server: str, tmp_path: Path
+    snippet: Path, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:
     if RECORD:
-        record_snippet(snippet, chroma_server, tmp_path)
+        record_snippet(snippet, chroma_url, tmp_path)
     assert cassette_for(snippet).exists(), (
         f"{snippet_id(snippet)} has no cassette {cassette_for(snippet).relative_to(ROOT)}; "
         f"record it with: {RECORD_COMMAND}"
     )
-    run = run_snippet(snippet, chroma_server, tmp_path)
+    run = run_snippet(snippet, chroma_url, tmp_path)
     assert run.returncode == 0, (
         f"{snippet_id(snippet)} failed in node (exit {run.returncode}):\n{run.stderr[-4000:]}"
     )
@@ -355,7 +312,7 @@ PYTHON_COLLECTION = "saved-from-python"
 
 
 @pytest.fixture(scope="module")
-def facts(node_modules: Path, chroma_server: str) -> dict:
+def facts(node_modules: Path, chroma_url: str) -> dict:
     """Run tests/ts/differences.ts against the real package, after saving a collection from Python
     with chroma-jina's defaults plus a task and a query_config."""
     import chromadb
@@ -370,7 +327,7 @@ def facts(node_modules: Path, chroma_server: str) -> dict:
             task="retrieval.passage",
             query_config={"task": "retrieval.query"},
         )
-        host, port = chroma_server.removeprefix("http://").split(":")
+        host, port = chroma_url.removeprefix("http://").split(":")
         client = chromadb.HttpClient(host=host, port=int(port))
         client.get_or_create_collection(PYTHON_COLLECTION, embedding_function=saved)
 
@@ -382,7 +339,7 @@ def facts(node_modules: Path, chroma_server: str) -> dict:
         text=True,
         timeout=NODE_TIMEOUT,
         env=node_env(
-            CHROMA_JINA_TS_CHROMA=chroma_server, CHROMA_JINA_TS_PYTHON_COLLECTION=PYTHON_COLLECTION
+            CHROMA_JINA_TS_CHROMA=chroma_url, CHROMA_JINA_TS_PYTHON_COLLECTION=PYTHON_COLLECTION
         ),
     )
     assert result.returncode == 0, f"tests/ts/differences.ts failed:\n{result.stderr[-4000:]}"
