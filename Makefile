@@ -19,9 +19,10 @@ $(SYNCED): pyproject.toml uv.lock | $(UV)
 
 sync: $(SYNCED)
 
-## serve: build the site and serve it on http://127.0.0.1:8000 (/ English, /zh/ Chinese)
+## serve: build the site and serve it on http://127.0.0.1:8000 (/ English, /zh/ Chinese);
+##   mkdocs.serve.yml puts it at the root (the deployed site lives under a path)
 serve: $(SYNCED)
-	$(VENV)/bin/mkdocs serve --strict --dev-addr 127.0.0.1:8000
+	$(VENV)/bin/mkdocs serve --strict --config-file mkdocs.serve.yml --dev-addr 127.0.0.1:8000
 
 ## build: build the site into site/ with --strict
 build: $(SYNCED)
