@@ -63,6 +63,8 @@ def shown(path: Path) -> str:
 
 def record_command(snippet: Path) -> str:
     """The command that (re-)records one snippet's cassette and refreshes its outputs."""
+    if snippet.suffix == ".ts":
+        return "make record-ts"
     return f"make record SNIPPET={shown(snippet)}"
 
 

@@ -8,6 +8,8 @@ package for each difference the TypeScript page states.
 Record the cassettes from the offline emulator and refresh the `//> ` lines: `make record-ts`
 (= CHROMA_JINA_TS_RECORD=1 .venv/bin/pytest tests/test_typescript.py). A cassette recorded from the real
 API (no x-emulated-by header) is not overwritten unless CHROMA_JINA_RECORD_FORCE=1.
+Cassette hygiene shared with the Python snippets (no credentials, no orphans, one provenance) is
+in test_cassettes.py, which covers cassettes/ts/ too.
 """
 
 from __future__ import annotations
@@ -16,7 +18,6 @@ import difflib
 import hashlib
 import json
 import os
-import re
 import shutil
 import subprocess
 from collections import defaultdict
@@ -27,26 +28,16 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import chroma_server
+from docs_examples import cassette_for, shown
+from recording import PROVENANCE_HEADER, provenance, refuse_to_replace_real
 
 ROOT = Path(__file__).resolve().parent.parent
 TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts"))
-CASSETTES = ROOT / "cassettes" / "ts"
 PAGES = {lang: ROOT / "docs" / lang / "typescript.md" for lang in ("en", "zh")}
 RECORD = os.environ.get("CHROMA_JINA_TS_RECORD") == "1"
-FORCE = os.environ.get("CHROMA_JINA_RECORD_FORCE") == "1"
 FAKE_KEY = "jina_offline_emulator_key"
 RECORD_COMMAND = "make record-ts"
-PROVENANCE = "x-emulated-by"
-KEY_SHAPE = re.compile(r"jina_[A-Za-z0-9_-]{40,}")
 NODE_TIMEOUT = 60
-
-
-def snippet_id(path: Path) -> str:
-    return path.relative_to(ROOT).as_posix()
-
-
-def cassette_for(snippet: Path) -> Path:
-    return CASSETTES / f"{snippet.stem}.yaml"
 
 
 # --- set-up: node packages and a Chroma server ------------------------------------------------------
@@ -105,7 +96,7 @@ def run_snippet(
     """Run one snippet in node with the replay (or, given `upstream`, record) preload."""
     output_file = tmp_path / f"{snippet.stem}.outputs.jsonl"
     env = node_env(
-        CHROMA_JINA_TS_SNIPPET=snippet_id(snippet),
+        CHROMA_JINA_TS_SNIPPET=shown(snippet),
         CHROMA_JINA_TS_CASSETTE=str(cassette_for(snippet)),
         CHROMA_JINA_TS_MODE="record" if upstream else "replay",
         CHROMA_JINA_TS_CHROMA=chroma_url,
@@ -114,7 +105,7 @@ def run_snippet(
     if upstream:
         env["CHROMA_JINA_TS_UPSTREAM"] = upstream
     result = subprocess.run(
-        ["node", "--import", "tsx", "--import", "./tests/ts/replay.mjs", snippet_id(snippet)],
+        ["node", "--import", "tsx", "--import", "./tests/ts/replay.mjs", shown(snippet)],
         cwd=ROOT,
         env=env,
         check=False,
@@ -164,27 +155,16 @@ def render_outputs(source: str, outputs: list[tuple[int | None, str]]) -> str:
     return "\n".join(rendered) + "\n"
 
 
-def is_emulated(interaction: dict) -> bool:
-    headers = {k.lower() for k in interaction["response"].get("headers", {})}
-    return PROVENANCE in headers
-
-
 def record_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
     """Record the snippet's cassette from the offline emulator and rewrite its `//> ` lines."""
     from chroma_jina.testing import JinaEmulator
 
     cassette = cassette_for(snippet)
-    if cassette.exists() and not FORCE:
-        interactions = (yaml.safe_load(cassette.read_text()) or {}).get("interactions", [])
-        real = [i for i in interactions if not is_emulated(i)]
-        assert not real, (
-            f"{cassette.relative_to(ROOT)} holds {len(real)} responses from the real Jina API; "
-            "not overwriting them with emulated ones (set CHROMA_JINA_RECORD_FORCE=1 to do it anyway)"
-        )
-    CASSETTES.mkdir(parents=True, exist_ok=True)
+    refuse_to_replace_real(snippet, cassette, "emulated")
+    cassette.parent.mkdir(parents=True, exist_ok=True)
     with JinaEmulator().serve() as base_url:
         run = run_snippet(snippet, chroma_url, tmp_path, upstream=base_url)
-    assert run.returncode == 0, f"recording {snippet_id(snippet)} failed:\n{run.stderr}"
+    assert run.returncode == 0, f"recording {shown(snippet)} failed:\n{run.stderr}"
     snippet.write_text(render_outputs(snippet.read_text(), run.outputs))
 
 
@@ -239,14 +219,14 @@ def test_snippet_runs_and_prints(
     if RECORD:
         record_snippet(snippet, chroma_url, tmp_path)
     assert cassette_for(snippet).exists(), (
-        f"{snippet_id(snippet)} has no cassette {cassette_for(snippet).relative_to(ROOT)}; "
+        f"{shown(snippet)} has no cassette {cassette_for(snippet).relative_to(ROOT)}; "
         f"record it with: {RECORD_COMMAND}"
     )
     run = run_snippet(snippet, chroma_url, tmp_path)
     assert run.returncode == 0, (
-        f"{snippet_id(snippet)} failed in node (exit {run.returncode}):\n{run.stderr[-4000:]}"
+        f"{shown(snippet)} failed in node (exit {run.returncode}):\n{run.stderr[-4000:]}"
     )
-    assert not run.stderr.strip(), f"{snippet_id(snippet)} wrote to stderr:\n{run.stderr[-4000:]}"
+    assert not run.stderr.strip(), f"{shown(snippet)} wrote to stderr:\n{run.stderr[-4000:]}"
     source = snippet.read_text()
     expected = render_outputs(source, run.outputs)
     if expected != source:
@@ -254,20 +234,14 @@ def test_snippet_runs_and_prints(
             difflib.unified_diff(
                 source.splitlines(keepends=True),
                 expected.splitlines(keepends=True),
-                fromfile=f"{snippet_id(snippet)} (//> lines)",
+                fromfile=f"{shown(snippet)} (//> lines)",
                 tofile="what it printed",
             )
         )
         pytest.fail(
-            f"{snippet_id(snippet)} printed something other than its //> lines; "
+            f"{shown(snippet)} printed something other than its //> lines; "
             f"if the change is intended, re-record with: {RECORD_COMMAND}\n{diff}"
         )
-
-
-def test_every_cassette_belongs_to_a_snippet() -> None:
-    stems = {p.stem for p in TS_SNIPPETS}
-    orphans = [p.name for p in CASSETTES.glob("*.yaml") if p.stem not in stems]
-    assert not orphans, f"cassettes/ts/ holds cassettes no snippet uses: {orphans}"
 
 
 @pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
@@ -276,14 +250,14 @@ def test_cassette_is_clean(snippet: Path) -> None:
     if not cassette.exists():
         pytest.fail(f"missing {cassette.relative_to(ROOT)}; record it with: {RECORD_COMMAND}")
     text = cassette.read_text()
-    assert not KEY_SHAPE.search(text), f"{cassette.name} holds something shaped like a Jina API key"
     interactions = yaml.safe_load(text)["interactions"]
     assert interactions, f"{cassette.name} holds no interactions"
     for item in interactions:
         assert item["request"]["uri"] == "https://api.jina.ai/v1/embeddings"
-        assert "authorization" not in {k.lower() for k in item["request"]["headers"]}
-        assert FAKE_KEY not in text
-        assert is_emulated(item), f"{cassette.name}: a response without the {PROVENANCE} header"
+    assert FAKE_KEY not in text
+    assert provenance(cassette) == "emulated", (
+        f"{cassette.name}: a response without the {PROVENANCE_HEADER} header"
+    )
 
 
 def request_bodies(cassette: Path) -> list[dict]:
@@ -299,7 +273,7 @@ def test_quickstart_sends_what_the_python_quickstart_sends() -> None:
     python_bodies = [
         {k: v for k, v in body.items() if k != "embedding_type"} for body in request_bodies(python)
     ]
-    for body in request_bodies(CASSETTES / "quickstart.yaml"):
+    for body in request_bodies(ROOT / "cassettes" / "ts" / "quickstart.yaml"):
         assert body in python_bodies, (
             f"snippets/ts/quickstart.ts sends {body}, which the Python quickstart does not: keep the "
             f"two quickstarts' texts, model and tasks the same, then run {RECORD_COMMAND}"
@@ -504,8 +478,8 @@ def test_pages_state_the_locked_versions() -> None:
 def test_pages_include_the_snippets() -> None:
     for lang, text in page_texts().items():
         for snippet in TS_SNIPPETS:
-            include = f'--8<-- "{snippet_id(snippet)}"'
+            include = f'--8<-- "{shown(snippet)}"'
             assert include in text, (
-                f"docs/{lang}/typescript.md does not include {snippet_id(snippet)}"
+                f"docs/{lang}/typescript.md does not include {shown(snippet)}"
             )
         assert "```ts" in text, f"docs/{lang}/typescript.md has no ```ts fence"
