@@ -80,6 +80,24 @@ def test_replays_return_the_recorded_vectors_in_order(name: str, mode: str) -> N
     assert ef.last_usage.prompt_tokens == recorded["prompt_tokens"] and ef.last_usage.requests == 1
 
 
+def test_default_settings_read_the_2023_float_answers() -> None:
+    """With the default settings the client asks for base64; the 2023 API ignored that and
+    answered floats, which are read as floats."""
+    interactions = _interactions("embed_batch")
+    queue = list(interactions)
+
+    def answer(request: httpx.Request) -> httpx.Response:
+        response = queue.pop(0)["response"]
+        assert json.loads(request.content)["embedding_type"] == "base64"
+        return httpx.Response(200, content=response["body"]["string"].encode())
+
+    ef = JinaEmbeddingFunction(KEY, http_client=httpx.Client(transport=httpx.MockTransport(answer)))
+    for texts, interaction in zip(CALLS["embed_batch"], interactions, strict=True):
+        got = ef(texts)
+        want = _recorded_vectors(interaction)
+        assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
+
+
 def test_async_recordings_without_bodies_answered_the_same_inputs() -> None:
     """The async files store no request body for their later calls; their vectors equal the
     sync files', which shows those calls had the same inputs (the model is deterministic)."""

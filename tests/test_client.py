@@ -10,8 +10,14 @@ import httpx
 import pytest
 from lib_support import KEY, FakeJina, error, expected, make_ef, same
 
-from chroma_jina import InvalidRequestError, MalformedResponseError, ServerError, Usage
-from chroma_jina.client import Job, Pacer, estimate_tokens, plan
+from chroma_jina import (
+    InvalidRequestError,
+    JinaEmbeddingFunction,
+    MalformedResponseError,
+    ServerError,
+    Usage,
+)
+from chroma_jina.client import Job, estimate_tokens, plan
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 
@@ -68,7 +74,6 @@ def test_too_large_batches_are_halved_until_they_fit() -> None:
 
 @pytest.mark.parametrize("too_large", [
     error(413, b"Request Entity Too Large"),
-    error(400, {"detail": {"message": "too many tokens", "code": "INPUT_TOKEN_LIMIT_EXCEEDED"}}),
     error(400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'}),
 ])
 def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
@@ -79,6 +84,61 @@ def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
     with pytest.raises(InvalidRequestError) as info:
         ef(items)
     assert info.value.input_indices == [3]
+
+
+LONG = " ".join(f"w{i % 97}" for i in range(20_000))
+"""About 20,000 tokens: over every 8,192-token context."""
+
+
+def _emulated(**options):
+    from chroma_jina.testing import JinaEmulator
+
+    emu = JinaEmulator()
+    ef = JinaEmbeddingFunction(KEY, "jina-embeddings-v3", **options,
+                               http_client=httpx.Client(transport=emu.transport()))
+    return emu, ef
+
+
+def test_an_over_long_input_is_named_after_a_few_requests_and_little_billing() -> None:
+    """One text over the context among 512: the service refuses the request. The client used
+    to halve it (14 requests, ~300 inputs billed, then an error); it now sends the longest
+    input alone, finds it refused, and raises naming it."""
+    texts = [f"passage {i} about rivers and the sea" for i in range(512)]
+    emu, ef = _emulated()
+    ef(texts)
+    others = emu.stats.tokens
+    texts[300] = LONG
+    emu, ef = _emulated()
+    with pytest.raises(InvalidRequestError) as info:
+        ef(texts)
+    assert info.value.input_indices == [300] and info.value.code == "INPUT_TOKEN_LIMIT_EXCEEDED"
+    assert "truncate=True" in str(info.value)
+    assert emu.stats.requests <= 4 and ef.last_usage.requests == emu.stats.requests
+    assert emu.stats.tokens < 0.1 * others
+    emu, ef = _emulated(truncate=True)
+    assert len(ef(texts)) == 512 and emu.stats.requests == 1
+
+
+def test_every_over_long_input_is_named() -> None:
+    texts = [f"passage {i}" for i in range(100)]
+    texts[7], texts[70] = LONG, LONG + " more"
+    emu, ef = _emulated()
+    with pytest.raises(InvalidRequestError) as info:
+        ef(texts)
+    assert info.value.input_indices == [7, 70] and emu.stats.requests == 3
+
+
+def test_over_long_inputs_of_an_unknown_model_are_found_longest_first() -> None:
+    """No context to rule inputs out: the longest are sent alone until one passes."""
+    fake = FakeJina()
+    too_long = error(400, {"detail": "Single text cannot exceed 50 tokens. 60 tokens given."})
+    fake.script = [lambda b: too_long if max(map(len, b["input"])) > 200 else fake.answer(b)] * 9
+    ef, _ = make_ef(fake, KEY, "some-new-model")
+    items = ["short"] * 20 + ["x" * 300, "y" * 250, "z" * 150]
+    with pytest.raises(InvalidRequestError) as info:
+        ef(items)
+    assert info.value.input_indices == [20, 21]
+    assert [r["input"] for r in fake.requests[1:]] == [["x" * 300], ["y" * 250], ["z" * 150]]
 
 
 def test_late_chunking_is_never_split() -> None:
@@ -205,61 +265,6 @@ def test_progress_bar_can_be_forced_and_is_off_by_default_off_a_terminal(capsys)
 
 
 # ---- pacing ------------------------------------------------------------------------------
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def _waits(pacer: Pacer, n: int, tokens: int = 10) -> list[float]:
-    return [pacer.reserve(tokens)[0] for _ in range(n)]
-
-
-def test_requests_per_minute_budget() -> None:
-    clock = Clock()
-    pacer = Pacer(requests_per_minute=3, clock=clock)
-    assert _waits(pacer, 4) == [0, 0, 0, 60]
-    clock.now = 30
-    assert _waits(pacer, 1) == [30]  # in order: not before the one reserved for t=60
-
-
-def test_tokens_per_minute_budget() -> None:
-    clock = Clock()
-    pacer = Pacer(tokens_per_minute=1000, clock=clock)
-    assert _waits(pacer, 3, 400) == [0, 0, 60]
-    assert _waits(pacer, 1, 5000) == [120]  # larger than the budget: waits for an empty window
-
-
-def test_remaining_headers_teach_the_limit_and_slow_down_just_enough() -> None:
-    clock = Clock()
-    pacer = Pacer(clock=clock)
-    tickets = [pacer.reserve(100)[1] for _ in range(3)]
-    pacer.observe(tickets[0], {"x-ratelimit-remaining-tokens": "1000000"}, 100)
-    assert _waits(pacer, 1, 100) == [0]  # plenty left: no pacing
-    # after two requests of 100, 250 remain: the limit is 450 tokens a minute; with two more
-    # in flight (estimates scaled by billed/estimated, +5%), the next one must wait until the
-    # requests of t=0 leave the window (plus the 1/60 margin)
-    pacer.observe(tickets[1], {"X-RateLimit-Remaining-Tokens": "250"}, 100)
-    assert _waits(pacer, 1, 100) == [61]
-    clock.now = 61
-    assert _waits(pacer, 1, 100) == [0]
-
-
-def test_no_requests_left_waits_for_the_oldest_to_leave_the_window() -> None:
-    clock = Clock()
-    pacer = Pacer(clock=clock)
-    first = pacer.reserve(1)[1]
-    clock.now = 10
-    second = pacer.reserve(1)[1]
-    clock.now = 20
-    pacer.observe(second, {"x-ratelimit-remaining-requests": "0"}, 1)  # limit: 2 a minute
-    assert _waits(pacer, 1) == [41]  # t=61: the request of t=0 has left the window
-    pacer.observe(first, {"x-ratelimit-remaining-requests": "5"}, 1)  # an older report: ignored
-    assert _waits(pacer, 1) == [51]  # t=71: the request of t=10 has left
 
 
 def test_a_429_holds_every_request_for_its_retry_after() -> None:

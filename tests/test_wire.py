@@ -133,3 +133,45 @@ def test_every_embedding_type_comes_back_as_float32_of_length_dim(
     sent = fake.requests[0].get("embedding_type")
     wants_float = embedding_type in (None, "float")
     assert sent == ("base64" if wants_float and wire_base64 else embedding_type)
+
+
+def test_a_float_list_is_read_as_floats_even_where_base64_was_asked() -> None:
+    """The Jina API of 2023, and OpenAI-compatible servers of Jina's open models, answer a list
+    of floats whatever embedding_type says."""
+    v = [0.25, -1.5, 3.0]
+    assert decode_vector(v, "base64", 3).tolist() == v
+    assert decode_vector(v, "float", 3).dtype == np.float32
+
+
+def test_packed_bits_sent_as_base64_bytes_are_unpacked() -> None:
+    want = decode_vector([50.0, 193.0, 128.0, 255.0], "ubinary", 32)
+    u = base64.b64encode(bytes([50, 193, 128, 255])).decode()
+    b = base64.b64encode(np.array([-78, 65, 0, 127], dtype=np.int8).tobytes()).decode()
+    assert np.array_equal(decode_vector(u, "ubinary", 32), want)
+    assert np.array_equal(decode_vector(b, "binary", 32), want)
+
+
+def test_entries_without_any_index_are_read_in_order() -> None:
+    entries = [{"object": "embedding", "embedding": [float(i)] * 2} for i in range(3)]
+    decoded = decode_response(_body(entries), 3, "base64", 2)
+    assert [v[0] for _, v in sorted(decoded.vectors.items())] == [0.0, 1.0, 2.0]
+    with pytest.raises(MalformedResponseError, match="2 vectors for 3 inputs and no indices"):
+        decode_response(_body(entries[:2]), 3, "float", 2)
+
+
+def test_openai_compatible_float_answers_work_with_the_default_settings() -> None:
+    """A server that ignores embedding_type (base64 is asked by default) and answers floats,
+    without indices: every call used to raise MalformedResponseError."""
+    import httpx
+
+    from chroma_jina import JinaEmbeddingFunction
+
+    def server(request: httpx.Request) -> httpx.Response:
+        texts = json.loads(request.content)["input"]
+        data = [{"object": "embedding", "embedding": [float(len(t)), 1.0]} for t in texts]
+        return httpx.Response(200, json={"object": "list", "data": data, "model": "m",
+                                         "usage": {"prompt_tokens": 4, "total_tokens": 4}})
+
+    ef = JinaEmbeddingFunction(KEY, "my-open-jina-model",
+                               http_client=httpx.Client(transport=httpx.MockTransport(server)))
+    assert [v.tolist() for v in ef(["a", "bcd"])] == [[1.0, 1.0], [3.0, 1.0]]

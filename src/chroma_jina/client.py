@@ -1,4 +1,4 @@
-"""HTTP to the Jina API: planning, retries, rate-limit pacing and bounded concurrency.
+"""HTTP to the Jina API: planning, retries and bounded concurrency (pacing is in `pacing`).
 
 All decisions live in pure code shared by both paths: `plan` splits a call into requests,
 and `embed_batch` is a generator that *yields* effects (`Send` a request, `Sleep`) and
@@ -13,15 +13,13 @@ import asyncio
 import logging
 import random
 import re
-import statistics
 import sys
 import threading
 import time
-from collections import deque
 from collections.abc import Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 import httpx
 import numpy as np
@@ -35,7 +33,8 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
-from chroma_jina.wire import Decoded, build_body, decode_response, dumps, parse_error
+from chroma_jina.pacing import Pacer
+from chroma_jina.wire import TOO_LONG_HINT, Decoded, build_body, decode_response, dumps, parse_error
 
 logger = logging.getLogger("chroma_jina")
 
@@ -50,6 +49,8 @@ BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
 MAX_RETRY_AFTER = 300.0
 """A Retry-After longer than this is not waited for: the error is raised."""
 PROGRESS_MIN_INPUTS = 1_000
+MAX_PROBES = 3
+"""One-input requests spent at most to find which inputs are too long."""
 
 T = TypeVar("T")
 
@@ -94,6 +95,12 @@ class Meter:
 # ---- planning -------------------------------------------------------------------------
 
 
+def most_tokens(item: object) -> int:
+    """An upper bound on the tokens of one text: one per UTF-8 byte (no tokenizer uses more)
+    plus room for special tokens and task instructions. 0 for an image."""
+    return len(item.encode()) + 64 if isinstance(item, str) else 0
+
+
 def estimate_tokens(item: object) -> int:
     """A cheap, slightly generous token estimate: ~4 characters per token for Latin text,
     one token per wide (e.g. CJK) character, plus the 2 special tokens Jina counts."""
@@ -119,6 +126,8 @@ class Job:
     """Send the whole call as one request (one context); never split it."""
     each_alone: bool = False
     """Send every input in its own request (late-chunked queries must not share a context)."""
+    context: int | None = None
+    """The model's context in tokens per input, None when unknown."""
 
 
 def plan(job: Job, max_items: int, max_tokens: int) -> list[list[int]]:
@@ -179,151 +188,29 @@ class RetryPolicy:
 
 
 _TOO_LARGE = re.compile(
-    r"larger than the largest allowed|at most \d+ items|too large|too many|cannot exceed",
-    re.IGNORECASE,
+    r"larger than the largest allowed|at most \d+ items|too large|too many", re.IGNORECASE
 )
+_TOO_LONG = re.compile(r"cannot exceed \d+ tokens|exceeds? \d+ tokens", re.IGNORECASE)
 
 
-def is_too_large(error: JinaError) -> bool:
-    """True when the service refused a request for its size (items or tokens)."""
-    if error.status == 413:
-        return True
+def is_input_too_long(error: JinaError) -> bool:
+    """True when the service refused an input as longer than the model's context: a limit
+    on each input, which splitting the request cannot help."""
     return isinstance(error, InvalidRequestError) and (
-        error.code == "INPUT_TOKEN_LIMIT_EXCEEDED"
-        or (error.status in (400, 422) and bool(_TOO_LARGE.search(error.message)))
+        error.code == "INPUT_TOKEN_LIMIT_EXCEEDED" or bool(_TOO_LONG.search(error.message))
     )
 
 
-# ---- rate-limit pacing ----------------------------------------------------------------
-
-
-@dataclass
-class _Sent:
-    """One request this client sent (or is about to): when, how many tokens, its ticket."""
-
-    at: float
-    tokens: int
-    """Estimated until the response says what was billed."""
-    ticket: int
-    billed: bool = False
-
-
-class Pacer:
-    """Decides how long a request must wait before it is sent, shared by all of one
-    client's concurrent requests (which start in the order they were planned).
-
-    Three sources: optional requests/tokens-per-minute budgets; a hold after a 429 (every
-    request waits out the Retry-After, not only the one that got it); and the
-    `X-RateLimit-Remaining-Requests` / `-Tokens` headers. From what remains and what this
-    client sent in the 60 s before, a response tells the key's per-minute limits (a lower
-    bound if others share the key); later requests then wait, like the service's own sliding
-    window, until they fit under those limits, with a 1/60 margin for the time a request takes to
-    arrive. So the client slows down before a 429, and no more than the limits require.
-    """
-
-    window = 60.0
-
-    def __init__(
-        self,
-        requests_per_minute: int | None = None,
-        tokens_per_minute: int | None = None,
-        *,
-        clock: Callable[[], float] = time.monotonic,
-    ) -> None:
-        self._lock = threading.Lock()
-        self._budgets = {"requests": requests_per_minute, "tokens": tokens_per_minute}
-        self._limits: dict[str, int] = {}
-        """Limits learned from the rate-limit headers: the median of the last estimates (each
-        may be off by a request or two when concurrent requests reach the service out of
-        order)."""
-        self._estimates: dict[str, deque[int]] = {}
-        self.clock = clock
-        self._not_before = 0.0
-        self._sent: deque[_Sent] = deque()
-        self._tickets = 0
-        self._reported = 0
-        """Ticket of the newest request whose response reported what remains."""
-        self._estimated, self._billed = 0, 0
-        """Sums over billed requests, to scale estimates to what the service counts."""
-
-    def reserve(self, tokens: int) -> tuple[float, int]:
-        """Seconds to wait before sending a request of about `tokens` tokens, and the
-        request's ticket (pass it to `observe` with the response)."""
-        with self._lock:
-            now = self.clock()
-            while self._sent and self._sent[0].at <= now - 2 * self.window:
-                self._sent.popleft()
-            start = max(now, self._not_before, self._sent[-1].at if self._sent else now)
-            for kind in ("requests", "tokens"):
-                for limit, margin in (
-                    (self._budgets[kind], 1.0),
-                    (self._limits.get(kind), 61 / 60),
-                ):
-                    if limit:
-                        start = self._fit(kind, tokens, limit, start, self.window * margin)
-            self._tickets += 1
-            self._sent.append(_Sent(start, tokens, self._tickets))
-            return start - now, self._tickets
-
-    def _fit(self, kind: str, tokens: int, limit: int, start: float, span: float) -> float:
-        """The first time >= `start` when one more request keeps the last `span` seconds of
-        this client's requests within `limit` requests (or tokens)."""
-
-        scale = 1.05 * self._billed / self._estimated if self._estimated else 1.0
-
-        def size(s: _Sent) -> float:
-            return 1 if kind == "requests" else s.tokens if s.billed else s.tokens * scale
-
-        cost = 1 if kind == "requests" else tokens * scale
-        t = start
-        while True:
-            inside = [s for s in self._sent if s.at > t - span]
-            if not inside or sum(map(size, inside)) + cost <= limit:
-                return t
-            t = inside[0].at + span
-
-    def hold(self, seconds: float) -> None:
-        """Make every request wait at least `seconds` from now (after a 429)."""
-        with self._lock:
-            self._not_before = max(self._not_before, self.clock() + seconds)
-
-    def observe(self, ticket: int, headers: Mapping[str, str], billed: int) -> None:
-        """Record the response to request `ticket`: the tokens it was `billed` (0 if it was
-        refused) and the remaining-budget headers, if any."""
-        left = {
-            "requests": _header_int(headers, "x-ratelimit-remaining-requests"),
-            "tokens": _header_int(headers, "x-ratelimit-remaining-tokens"),
-        }
-        with self._lock:
-            sent = next((s for s in self._sent if s.ticket == ticket), None)
-            if sent is None:
-                return
-            if billed:
-                self._estimated += sent.tokens
-                self._billed += billed
-            sent.tokens, sent.billed = billed, True
-            if ticket < self._reported or all(v is None for v in left.values()):
-                return
-            self._reported = ticket
-            counted = [
-                s
-                for s in self._sent
-                if s.ticket <= ticket and sent.at - self.window < s.at <= sent.at
-            ]
-            for kind, remaining in left.items():
-                if remaining is not None:
-                    used = len(counted) if kind == "requests" else sum(s.tokens for s in counted)
-                    estimates = self._estimates.setdefault(kind, deque(maxlen=9))
-                    estimates.append(remaining + used)
-                    self._limits[kind] = int(statistics.median_low(estimates))
-
-
-def _header_int(headers: Mapping[str, str], name: str) -> int | None:
-    value = next((v for k, v in headers.items() if k.lower() == name), None)
-    try:
-        return None if value is None else max(0, int(float(value)))
-    except ValueError:
-        return None
+def is_too_large(error: JinaError) -> bool:
+    """True when the service refused a request for its size (items or bytes)."""
+    if error.status == 413:
+        return True
+    return (
+        isinstance(error, InvalidRequestError)
+        and error.status in (400, 422)
+        and not is_input_too_long(error)
+        and bool(_TOO_LARGE.search(error.message))
+    )
 
 
 # ---- the per-batch logic, as effects --------------------------------------------------
@@ -421,10 +308,13 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
 def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.ndarray]]:
     """Embed the inputs at `positions`: one request, halved and retried if the service
     refuses it as too large (never with late chunking), and asked again for whatever a
-    response left out. Returns a vector for every position or raises."""
+    response left out. Returns a vector for every position or raises; an input longer than
+    the model's context makes it raise naming every such input (see `find_too_long`)."""
     try:
         got = yield from _request(job, positions, ctx)
     except JinaError as err:
+        if is_input_too_long(err) and len(positions) > 1 and not job.late_chunking:
+            yield from find_too_long(job, positions, ctx, err)
         if not (is_too_large(err) and len(positions) > 1 and not job.late_chunking):
             raise
         half = len(positions) // 2
@@ -446,6 +336,36 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
                 input_indices=still,
             )
     return got
+
+
+def find_too_long(
+    job: Job, positions: list[int], ctx: Context, refused: JinaError
+) -> Step[NoReturn]:
+    """Name the inputs the service refused as longer than the model's context, then raise.
+
+    The call cannot succeed, so nothing is re-sent in bulk: the inputs that could be too long
+    (more UTF-8 bytes than the context has tokens, when the model is known) are sent alone,
+    longest first, at most `MAX_PROBES` of them, until one passes after an offender was found.
+    """
+    longest_first = sorted(positions, key=lambda p: -estimate_tokens(job.items[p]))
+    if job.context is not None:
+        longest_first = [
+            p for p in longest_first if most_tokens(job.items[p]) > job.context
+        ] or longest_first
+    offenders: list[int] = []
+    for p in longest_first[:MAX_PROBES]:
+        try:
+            yield from _request(job, [p], ctx)
+        except JinaError as err:
+            if not is_input_too_long(err):
+                raise
+            offenders.append(p)
+            continue
+        if offenders:
+            break
+    refused.input_indices = sorted(offenders) or list(positions)
+    refused.hint = TOO_LONG_HINT
+    raise refused
 
 
 # ---- executors ------------------------------------------------------------------------

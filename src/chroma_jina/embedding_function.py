@@ -204,6 +204,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             require_pillow()
         sent, wire_type = wire_fields(fields, self._wire_base64)
         dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
+        info = lookup(self.model_name)
         return Job(
             self.model_name,
             list(input),
@@ -212,6 +213,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             dim,
             late_chunking=late and not query,
             each_alone=late and query,
+            context=info.context if info is not None else None,
         )
 
     def _run(self, input: Any, query: bool) -> list[np.ndarray]:

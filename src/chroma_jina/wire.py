@@ -108,7 +108,8 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
 
     Raises MalformedResponseError if the body is not the Jina shape, an index is repeated or
     out of range, or a vector has the wrong length. Missing indices are left out of
-    `vectors` so that the caller can ask again for just those.
+    `vectors` so that the caller can ask again for just those. Entries that all lack an
+    `index` are read in order, when there is one per input.
     """
     try:
         body = orjson.loads(content)
@@ -119,8 +120,15 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
             f"expected a JSON object with a 'data' list, got {_snippet(content)!r}", status=200
         ) from None
     vectors: dict[int, np.ndarray] = {}
-    for entry in data:
-        index = entry.get("index") if isinstance(entry, dict) else None
+    positional = all(isinstance(e, dict) and "index" not in e for e in data)
+    if positional and len(data) != count:
+        raise MalformedResponseError(
+            f"the response has {len(data)} vectors for {count} inputs and no indices to place "
+            f"them by",
+            status=200,
+        )
+    for position, entry in enumerate(data):
+        index = position if positional else entry.get("index") if isinstance(entry, dict) else None
         if not isinstance(index, int) or isinstance(index, bool) or not 0 <= index < count:
             raise MalformedResponseError(
                 f"response index {index!r} is out of range for {count} inputs", status=200
@@ -138,15 +146,29 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
 
 
 def decode_vector(value: object, wire_type: str, dim: int | None) -> np.ndarray:
-    """Decode one `embedding` value of the given wire type into a float32 vector."""
+    """Decode one `embedding` value into a float32 vector, by what it holds.
+
+    A JSON list is float values, or the packed bits of `binary` / `ubinary` when those were
+    asked for; a string is base64: little-endian float32 values, or packed bits for the
+    binary types. So a server that answers floats where base64 was asked (as the Jina API did
+    in 2023, and as OpenAI-compatible servers of Jina's open models do) is read correctly.
+    """
+    bits = wire_type in ("binary", "ubinary")
     try:
-        if wire_type == "base64":
-            raw = pybase64.b64decode(value, validate=True)  # type: ignore[arg-type]
-            vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
-        elif wire_type == "float":
-            vector = np.asarray(value, dtype=np.float32)
+        if isinstance(value, str):
+            raw = pybase64.b64decode(value, validate=True)
+            if bits:
+                signed = np.frombuffer(raw, dtype=np.int8 if wire_type == "binary" else np.uint8)
+                vector = _unpack_bits(signed, signed=wire_type == "binary", dim=dim)
+            else:
+                vector = np.frombuffer(raw, dtype="<f4").astype(np.float32)
+        elif isinstance(value, list):
+            if bits:
+                vector = _unpack_bits(value, signed=wire_type == "binary", dim=dim)
+            else:
+                vector = np.asarray(value, dtype=np.float32)
         else:
-            vector = _unpack_bits(value, signed=wire_type == "binary", dim=dim)
+            raise TypeError(f"expected a list or a base64 string, got {type(value).__name__}")
     except (ValueError, TypeError, binascii.Error) as exc:
         raise MalformedResponseError(
             f"cannot decode a {wire_type} embedding: {exc}", status=200
@@ -203,12 +225,14 @@ def parse_error(
     return cls(message, **kw)
 
 
+TOO_LONG_HINT = (
+    "An input is longer than the model's context: pass truncate=True, or split the text into "
+    "chunks that fit."
+)
 _HINT_404 = "No embeddings endpoint here: check base_url (env JINA_API_BASE_URL); requests go to <base_url>/embeddings."
 _HINTS = {
     "AUTH_MISSING_API_KEY": "Set the API key in CHROMA_JINA_API_KEY (or the variable you named).",
-    "INPUT_TOKEN_LIMIT_EXCEEDED": (
-        "An input is longer than the model's context: pass truncate=True or split the text."
-    ),
+    "INPUT_TOKEN_LIMIT_EXCEEDED": TOO_LONG_HINT,
     "INPUT_MODEL_NOT_FOUND": "Check model_name against chroma_jina.models.MODELS.",
     "RATE_CONCURRENCY_LIMIT_EXCEEDED": "Lower max_concurrency (the free tier allows 5).",
 }
