@@ -87,14 +87,22 @@ def test_round_trips_with_the_builtin_both_ways() -> None:
     )
 
 
-def test_config_update_accepts_unchanged_model_and_rejects_a_changed_one() -> None:
+@pytest.mark.parametrize(("key", "value"), [
+    ("model_name", "jina-embeddings-v4"), ("dimensions", 512), ("task", "text-matching"),
+    ("embedding_type", "ubinary"), ("normalized", False), ("late_chunking", True),
+])
+def test_config_update_refuses_every_change_that_changes_the_vectors(key, value) -> None:
     ef = JinaEmbeddingFunction(**FULL)
     ef.validate_config_update(ef.get_config(), ef.get_config())
-    ef.validate_config_update(ef.get_config(), {**ef.get_config(), "task": "text-matching"})
-    with pytest.raises(ValueError, match="model_name cannot change"):
-        ef.validate_config_update(ef.get_config(), {**FULL, "model_name": "jina-embeddings-v4"})
-    with pytest.raises(ValueError, match="dimensions cannot change"):
-        ef.validate_config_update(ef.get_config(), {**FULL, "dimensions": 512})
+    with pytest.raises(ValueError, match=f"{key} cannot change.*create a new collection"):
+        ef.validate_config_update(ef.get_config(), {**FULL, key: value})
+
+
+def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
+    ef = JinaEmbeddingFunction(**FULL)
+    for change in ({"truncate": False}, {"query_config": {"task": "text-matching"}},
+                   {"api_key_env_var": "OTHER_VARIABLE"}):
+        ef.validate_config_update(ef.get_config(), {**FULL, **change})
 
 
 def test_spaces() -> None:
@@ -251,3 +259,47 @@ def test_a_collection_made_with_api_key_and_no_variable_keeps_a_known_config(
     assert KEY not in json.dumps(col.configuration_json)
     col.add(ids=["a"], documents=["text"])
     assert fake.requests[0]["input"] == ["text"]
+
+
+SAVED_BY_THE_BUILTIN = [
+    ({"model_name": "jina-embeddings-v2-base-en", "task": "retrieval.passage"}, "task", 768),
+    ({"model_name": "jina-embeddings-v2-base-en", "late_chunking": True}, "late_chunking", 768),
+    ({"model_name": "jina-embeddings-v3", "dimensions": 2048}, "dimensions", 1024),
+    ({"model_name": "jina-embeddings-v3", "embedding_type": "int8"}, "embedding_type", 1024),
+    ({"model_name": "jina-embeddings-v4", "normalized": False}, "normalized", 2048),
+    ({"model_name": "jina-clip-v2", "query_config": {"task": "retrieval.passage"}}, "task", 1024),
+]
+"""Configs chromadb 1.5's built-in saves and reopens, which ours refused on reopen: the
+option its model does not take, and the length of the vectors stored."""
+
+
+@pytest.mark.parametrize(("options", "left_out", "dim"), SAVED_BY_THE_BUILTIN)
+def test_every_collection_the_builtin_saves_reopens_with_ours(
+    tmp_path, monkeypatch: pytest.MonkeyPatch, options: dict, left_out: str, dim: int
+) -> None:
+    """chromadb's built-in saves any config its schema allows, and reopens it. Ours reopens
+    it too (it used to fail with "Could not build embedding function jina"), leaving out of
+    requests, with one warning, the options the model does not take; a function created
+    directly stays strict."""
+    from chroma_jina import IgnoredOptionsWarning
+    from chroma_jina.testing import JinaEmulator
+
+    with pytest.raises(ValueError):
+        JinaEmbeddingFunction(**options)
+    chromadb.PersistentClient(path=str(tmp_path)).create_collection(
+        "saved", embedding_function=BuiltIn(**options))
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
+    emu = JinaEmulator()
+    with emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        col = chromadb.PersistentClient(path=str(tmp_path)).get_collection("saved")
+        with pytest.warns(IgnoredOptionsWarning, match=f"{left_out}.*{options['model_name']}"):
+            reopened = col.configuration["embedding_function"]  # Chroma builds it from the config
+        assert type(reopened) is JinaEmbeddingFunction
+        assert reopened.get_config() == BuiltIn(**options).get_config()
+        col.add(ids=["a", "b"], documents=["a river", "the sea"])
+        assert col.query(query_texts=["river"], n_results=1)["ids"] == [["a"]]
+    stored = col.get(ids=["a"], include=["embeddings"])["embeddings"][0]
+    assert len(stored) == dim
+    saved = {**options, **options.get("query_config", {})}[left_out]
+    assert emu.requests and all(r.json.get(left_out) != saved for r in emu.requests)

@@ -70,6 +70,8 @@ BAD_INPUTS = [
     ("jina-clip-v2", {}, [np.full((2, 2), 300)], ["input 0", "0..255"]),
     ("jina-clip-v2", {}, [np.full((2, 2), 0.5)], ["input 0", "0..255"]),
     ("jina-clip-v2", {}, [np.zeros((2, 2, 5), np.uint8)], ["input 0", "shape"]),
+    # a lone surrogate, as a bad decode upstream leaves: was a bare UnicodeEncodeError
+    ("jina-embeddings-v3", {}, ["ok", "caf\udce9"], ["input 1", "not valid Unicode", "'\\udce9'"]),
 ]
 
 

@@ -13,3 +13,8 @@ def test_code_passes_ruff() -> None:
         cwd=ROOT, capture_output=True, text=True, check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
+
+
+def test_every_test_runs_under_a_timeout(pytestconfig) -> None:
+    """pytest-timeout is on with a default, so a hang fails one test instead of eating CI."""
+    assert 0 < float(pytestconfig.getini("timeout")) <= 300

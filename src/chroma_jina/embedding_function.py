@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import warnings
 from typing import Any
 
 import httpx
@@ -20,7 +21,7 @@ from chroma_jina.client import (
     Meter,
     Usage,
 )
-from chroma_jina.errors import MissingAPIKeyError
+from chroma_jina.errors import IgnoredOptionsWarning, MissingAPIKeyError
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
@@ -30,11 +31,15 @@ from chroma_jina.models import (
     is_image,
     lookup,
     output_dimensions,
+    usable_params,
 )
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
 """The nine keys of Chroma's "jina" config schema, the only ones ever persisted."""
+
+VECTOR_KEYS = ("model_name", "dimensions", "task", "embedding_type", "normalized", "late_chunking")
+"""Config keys whose change makes new vectors incomparable with stored ones."""
 
 DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
 FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
@@ -77,8 +82,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     `max_concurrency` (default env JINA_MAX_CONCURRENCY, else 5), `batch_size` (inputs per
     request, default the model's cap), `max_tokens_per_request` (estimated),
     `requests_per_minute` / `tokens_per_minute` (client-side budgets), `wire_base64` (fetch
-    float vectors as base64: same float32 values, fewer bytes) and `progress` (tqdm bar;
-    None = for large calls in a terminal).
+    float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
+    None = for large calls in a terminal) and `strict` (False: options the model does not
+    take are left out of requests with one `IgnoredOptionsWarning` instead of raising, as when
+    a saved collection is reopened).
 
     Binary and ubinary embeddings are returned as float32 vectors of length `dimensions`,
     one value per bit: +1.0 for a set bit, -1.0 for a clear one.
@@ -109,6 +116,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         tokens_per_minute: int | None = None,
         wire_base64: bool = True,
         progress: bool | None = None,
+        strict: bool = True,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
@@ -127,13 +135,24 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self.embedding_type = embedding_type
         self.normalized = normalized
         self.query_config = query_config
-        self._fields = check_params(model_name, self._params())
-        try:
-            self._query_fields = check_params(
-                model_name, {**self._params(), **(query_config or {})}
-            )
-        except ValueError as exc:
-            raise ValueError(f"query_config: {exc}") from None
+        query_params = {**self._params(), **(query_config or {})}
+        if strict:
+            self._fields = check_params(model_name, self._params())
+            try:
+                self._query_fields = check_params(model_name, query_params)
+            except ValueError as exc:
+                raise ValueError(f"query_config: {exc}") from None
+        else:
+            self._fields, left_out = usable_params(model_name, self._params())
+            self._query_fields, left_out_of_queries = usable_params(model_name, query_params)
+            left_out += [f"query_config: {m}" for m in left_out_of_queries if m not in left_out]
+            if left_out:
+                warnings.warn(
+                    f"The saved config of this collection has options that {model_name!r} does "
+                    f"not take; they are left out of requests: {'; '.join(left_out)}",
+                    IgnoredOptionsWarning,
+                    stacklevel=2,
+                )
         self._wire_base64 = bool(wire_base64)
         self.last_usage: Usage | None = None
         """Token usage of the last call (also set when it failed)."""
@@ -268,11 +287,14 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
     @staticmethod
     def build_from_config(config: dict[str, Any]) -> JinaEmbeddingFunction:
-        """Rebuild from a persisted config; runtime settings come from the environment."""
+        """Rebuild from a persisted config; runtime settings come from the environment.
+
+        Lenient (`strict=False`): any config chromadb's built-in function could save reopens,
+        with a warning for options the model does not take."""
         kwargs = {key: config.get(key) for key in CONFIG_KEYS}
         kwargs["model_name"] = kwargs["model_name"] or DEFAULT_MODEL
         kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
-        return JinaEmbeddingFunction(**kwargs)
+        return JinaEmbeddingFunction(**kwargs, strict=False)
 
     def is_legacy(self) -> bool:
         """Never: the config is complete. (Chroma's default check rebuilds the function from
@@ -290,7 +312,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
         """Refuse changes that would put new vectors in a different space than stored ones."""
-        for key in ("model_name", "dimensions"):
+        for key in VECTOR_KEYS:
             if key in new_config and new_config[key] != old_config.get(key):
                 raise ValueError(
                     f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "

@@ -122,8 +122,14 @@ class MalformedResponseError(JinaError):
     default_hint = "The response did not match the Jina API; check base_url points at a Jina API."
 
 
+class IgnoredOptionsWarning(UserWarning):
+    """A reopened collection's saved config has options its model does not take; they are
+    left out of requests."""
+
+
 __all__ = [
     "AuthenticationError",
+    "IgnoredOptionsWarning",
     "InsufficientBalanceError",
     "InvalidRequestError",
     "JinaError",

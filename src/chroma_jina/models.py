@@ -229,6 +229,21 @@ def check_params(model_name: str, params: dict[str, object]) -> dict[str, object
     return fields
 
 
+def usable_params(
+    model_name: str, params: dict[str, object]
+) -> tuple[dict[str, object], list[str]]:
+    """For reopening a saved config: the fields `check_params` would send, leaving out each
+    option it would refuse, with the reasons (one per option left out)."""
+    fields: dict[str, object] = {}
+    left_out: list[str] = []
+    for key, value in params.items():
+        try:
+            fields.update(check_params(model_name, {key: value}))
+        except ValueError as exc:
+            left_out.append(str(exc))
+    return fields, left_out
+
+
 def _check_generic(model_name: str, key: str, value: object) -> None:
     if key in _BOOLEANS and not isinstance(value, bool):
         raise ValueError(f"{key} must be True, False or None, got {value!r} (model {model_name!r})")
@@ -271,6 +286,8 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
     info = lookup(model_name)
     for i, item in enumerate(items):
         if isinstance(item, str):
+            if not item.isascii():
+                _check_unicode(model_name, i, item)
             continue
         if not is_image(item):
             raise ValueError(
@@ -287,6 +304,17 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
                 f"input {i} is an image but late_chunking works on text only (model {model_name!r})"
             )
         _check_pixels(i, item)  # type: ignore[arg-type]
+
+
+def _check_unicode(model_name: str, i: int, text: str) -> None:
+    try:
+        text.encode()
+    except UnicodeEncodeError as exc:
+        raise ValueError(
+            f"input {i} is not valid Unicode text: {exc.reason} at character {exc.start} "
+            f"({text[exc.start]!r}), as a bad decode upstream leaves; fix the text, e.g. with "
+            f".encode('utf-8', 'replace').decode() (model {model_name!r})"
+        ) from None
 
 
 def _check_pixels(i: int, image: np.ndarray) -> None:
