@@ -274,6 +274,7 @@ option its model does not take, and the length of the vectors stored."""
 
 
 @pytest.mark.parametrize(("options", "left_out", "dim"), SAVED_BY_THE_BUILTIN)
+@pytest.mark.filterwarnings("ignore::chroma_jina.IgnoredOptionsWarning")  # again on add()
 def test_every_collection_the_builtin_saves_reopens_with_ours(
     tmp_path, monkeypatch: pytest.MonkeyPatch, options: dict, left_out: str, dim: int
 ) -> None:
