@@ -43,9 +43,10 @@ screenshots: $(SYNCED) chromium
 	@ls build/screenshots/*.png
 
 ## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits),
-##   then the contract checks
+##   many callers sharing one key, then the contract checks
 bench: $(SYNCED)
 	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
+	$(VENV)/bin/python -m benchmarks.shared_key
 	$(VENV)/bin/python -m benchmarks.contract_checks
 
 ## contract: the contract checks, chroma-jina vs the built-in on the emulator, as a pass/fail matrix

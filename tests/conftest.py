@@ -76,3 +76,13 @@ def chroma_server(data_dir: Path, startup_seconds: float = 60) -> Iterator[str]:
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+@pytest.fixture(autouse=True)
+def _fresh_key_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Each test starts with no shared per-key budgets, as a new process does: tests use the
+    same fake key, and one test's learned limits, holds and fake clocks must not reach
+    another's."""
+    from chroma_jina import pacing
+
+    monkeypatch.setattr(pacing, "_BUDGETS", {})

@@ -171,7 +171,7 @@ def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
 
     ef._client.sleep = sleep
     ef._client.async_sleep = async_sleep
-    ef._client.pacer.clock = lambda: now[0]
+    ef._client.budget.pacer.clock = lambda: now[0]
     ef._client.wall = lambda: WALL_START + now[0]
     return ef, sleeps
 

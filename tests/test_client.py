@@ -207,14 +207,18 @@ def test_concurrency_is_bounded_and_order_kept(asynchronous: bool) -> None:
     assert len(fake.requests) == 20 and fake.max_in_flight == 3
 
 
-def test_default_concurrency_is_five_and_env_configurable(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_caps_it(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake = FakeJina(delay=lambda body: 0.02)
     ef, _ = make_ef(fake, batch_size=10)
-    ef(TEXTS[:200])
+    ef(TEXTS[:50])
     assert fake.max_in_flight == 5
+    ef(TEXTS[:200])  # 20 requests: one more slot after 5 answers while others wait, then 6 more
+    assert 6 <= fake.max_in_flight <= 7
     monkeypatch.setenv("JINA_MAX_CONCURRENCY", "2")
     fake2 = FakeJina(delay=lambda body: 0.02)
-    make_ef(fake2, batch_size=10)[0](TEXTS[:100])
+    make_ef(fake2, KEY + "2", batch_size=10)[0](TEXTS[:100])
     assert fake2.max_in_flight == 2
 
 
@@ -279,7 +283,7 @@ def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
     """A fake service with 20 requests per fixed minute that reports what remains."""
     fake = FakeJina()
     ef, sleeps = make_ef(fake, batch_size=5, max_concurrency=1)
-    clock = ef._client.pacer.clock
+    clock = ef._client.budget.pacer.clock
     used: dict[int, int] = {}
 
     def limited(body):

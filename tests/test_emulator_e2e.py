@@ -156,3 +156,28 @@ def test_command_line_server(capsys: pytest.CaptureFixture[str]) -> None:
         stop.set()
         thread.join()
     assert [a.status_code for a in answers] == [200, 429]
+
+
+def test_the_server_is_quiet_when_a_client_goes_away(capfd: pytest.CaptureFixture[str]) -> None:
+    """A client that resets or stops half-way through its request used to print a full
+    traceback on stderr each time; now nothing is printed and the server keeps answering."""
+    import socket
+    import struct
+    from urllib.parse import urlsplit
+
+    body = b'{"model": "jina-embeddings-v3", "input": ["a"]}'
+    with JinaEmulator().serve() as base_url:
+        address = (urlsplit(base_url).hostname, urlsplit(base_url).port)
+        head = (f"POST /v1/embeddings HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer {KEY}\r\n"
+                f"Content-Type: application/json\r\nContent-Length: {len(body)}\r\n\r\n").encode()
+        for sent, reset in ((head + body[:10], False), (head + body[:10], True), (head, True)):
+            with socket.create_connection(address) as sock:
+                sock.sendall(sent)
+                if reset:
+                    sock.setsockopt(socket.SOL_SOCKET, socket.SO_LINGER, struct.pack("ii", 1, 0))
+        with httpx.Client() as client:
+            answer = client.post(f"{base_url}/embeddings", content=body,
+                                 headers={"Authorization": f"Bearer {KEY}"})
+    assert answer.status_code == 200
+    err = capfd.readouterr().err
+    assert "Traceback" not in err and "Exception" not in err, err

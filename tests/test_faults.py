@@ -38,11 +38,11 @@ def want() -> np.ndarray:
     return np.concatenate([emu.embed(TEXTS[i:i + 500], MODEL) for i in range(0, len(TEXTS), 500)])
 
 
-def _ef(emu: JinaEmulator, asynchronous: bool, **kw) -> JinaEmbeddingFunction:
+def _ef(emu: JinaEmulator, asynchronous: bool, key: str = KEY, **kw) -> JinaEmbeddingFunction:
     transport = emu.transport()
     client = {"async_http_client": httpx.AsyncClient(transport=transport)} if asynchronous else {
         "http_client": httpx.Client(transport=transport)}
-    ef = JinaEmbeddingFunction(KEY, MODEL, timeout=TIMEOUT, **client, **kw)
+    ef = JinaEmbeddingFunction(key, MODEL, timeout=TIMEOUT, **client, **kw)
 
     async def no_wait(seconds: float) -> None:
         await asyncio.sleep(0)
@@ -130,18 +130,19 @@ def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
     from chroma_jina.testing import RateLimits
 
     texts = TEXTS[:120]
-    probe = _ef(JinaEmulator(), asynchronous=False)
+    # another key: what it sends is not counted in the limited key's budget
+    probe = _ef(JinaEmulator(), asynchronous=False, key="jina_another_offline_key")
     probe(texts)
     billed = probe.last_usage.total_tokens
     limit = billed // 4 + 40  # 3 requests of 10 texts per window
     emu = JinaEmulator(limits=RateLimits(tokens_per_minute=limit, window=0.5))
     ef = JinaEmbeddingFunction(KEY, MODEL, http_client=httpx.Client(transport=emu.transport()),
                                batch_size=10, max_concurrency=3)
-    ef._client.pacer.window = 0.55
+    ef._client.budget.pacer.window = 0.55
     started = time.monotonic()
     got = ef(texts)
     assert np.array_equal(np.stack(got), emu.embed(texts, MODEL))
     assert ef.last_usage.total_tokens == billed
-    assert abs(ef._client.pacer._limits["tokens"] - limit) <= billed // 12  # learned, within a request
+    assert abs(ef._client.budget.pacer._limits["tokens"] - limit) <= billed // 12  # learned, within a request
     assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
     assert time.monotonic() - started >= 3 * 0.5  # 4 windows' worth of tokens: it waited 3 times

@@ -33,14 +33,12 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
-from chroma_jina.pacing import Pacer
+from chroma_jina.pacing import Pacer, Slot, Slots, budget_for
 from chroma_jina.wire import TOO_LONG_HINT, Decoded, build_body, decode_response, dumps, parse_error
 
 logger = logging.getLogger("chroma_jina")
 
 DEFAULT_BASE_URL = "https://api.jina.ai/v1"
-DEFAULT_MAX_CONCURRENCY = 5
-"""Concurrent requests per call: the free tier's limit."""
 DEFAULT_MAX_TOKENS_PER_REQUEST = 128_000
 """Estimated tokens per request (512 passages of about 250 tokens)."""
 IMAGE_TOKENS = 1_000
@@ -217,6 +215,12 @@ def is_too_large(error: JinaError) -> bool:
 
 
 @dataclass(frozen=True)
+class Acquire:
+    """Effect: wait for a slot of the key's concurrency limit; the executor answers with the
+    `Slot`, which the step gives back with `Context.slots.release`."""
+
+
+@dataclass(frozen=True)
 class Send:
     """Effect: POST this JSON body; the executor answers with a `Reply` or the exception."""
 
@@ -239,7 +243,8 @@ class Reply:
     content: bytes
 
 
-Step = Generator["Send | Sleep", "Reply | Exception | None", T]
+Effect = Acquire | Send | Sleep
+Step = Generator[Effect, "Reply | Slot | Exception | None", T]
 
 
 @dataclass
@@ -248,6 +253,7 @@ class Context:
 
     policy: RetryPolicy
     pacer: Pacer
+    slots: Slots
     meter: Meter
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
@@ -261,38 +267,59 @@ def _network_error(exc: Exception) -> JinaError:
     return NetworkError(f"no HTTP answer: {type(exc).__name__}: {exc}")
 
 
+def is_concurrency_refusal(error: JinaError) -> bool:
+    """True for a 429 that says too many requests of the key were in flight."""
+    return isinstance(error, RateLimitError) and error.code == "RATE_CONCURRENCY_LIMIT_EXCEEDED"
+
+
 def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.ndarray]]:
     """Send the inputs at `positions` as one request, retrying; return vectors by position
-    (positions missing from the response are absent)."""
+    (positions missing from the response are absent).
+
+    Each try holds a slot of the key from the pacer's wait to the answer. A refusal for
+    concurrency that the shared limit now explains is sent again when a slot frees, without
+    spending a retry; every other failure spends one."""
     body = dumps(build_body(job.model, [job.items[p] for p in positions], job.fields))
     tokens = sum(estimate_tokens(job.items[p]) for p in positions)
     attempt = 0
     while True:
-        wait, ticket = ctx.pacer.reserve(tokens)
-        if wait > 0:
-            yield Sleep(wait)
-        reply = yield Send(body)
+        slot = yield Acquire()
+        assert isinstance(slot, Slot)
+        try:
+            wait, ticket = ctx.pacer.reserve(tokens)
+            if wait > 0:
+                yield Sleep(wait)
+            reply = yield Send(body)
+        except BaseException:
+            ctx.slots.release(slot)
+            raise
         ctx.meter.request()
-        if isinstance(reply, Reply):
-            if reply.status == 200:
-                try:
-                    decoded = decode_response(reply.content, len(positions), job.wire_type, job.dim)
-                except JinaError as err:
-                    err.input_indices = list(positions)
-                    raise
+        if isinstance(reply, Reply) and reply.status == 200:
+            try:  # what was billed reaches the pacer before the next request takes the slot
+                decoded = decode_response(reply.content, len(positions), job.wire_type, job.dim)
                 ctx.meter.add(decoded)
                 ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
-                return {positions[k]: v for k, v in decoded.vectors.items()}
+            except JinaError as err:
+                err.input_indices = list(positions)
+                raise
+            finally:
+                ctx.slots.release(slot, "ok")
+            return {positions[k]: v for k, v in decoded.vectors.items()}
+        if isinstance(reply, Reply):
             ctx.pacer.observe(ticket, reply.headers, 0)
             error = parse_error(reply.status, reply.headers, reply.content, now=ctx.wall())
         else:
             error = _network_error(reply)  # type: ignore[arg-type]
         error = ctx.scrub(error)
+        crowded = is_concurrency_refusal(error)
+        if ctx.slots.release(slot, "refused" if crowded else "failed"):
+            logger.info("refused for concurrency: the key's limit is now %d", ctx.slots.limit)
+            continue
         delay = ctx.policy.delay(attempt, error)
         if delay is None:
             error.input_indices = list(positions)
             raise error
-        if isinstance(error, RateLimitError):
+        if isinstance(error, RateLimitError) and not crowded:
             ctx.pacer.hold(delay)
         logger.info(
             "retry %d for %d inputs in %.2fs after: %s",
@@ -379,38 +406,51 @@ def drive(
     step: Step[T],
     send: Callable[[Send], Reply | Exception],
     sleep: Callable[[float], Any],
+    acquire: Callable[[], Slot],
     cancelled: Callable[[], bool] = lambda: False,
 ) -> T:
     """Run a step generator synchronously."""
-    value: Reply | Exception | None = None
+    value: Reply | Slot | Exception | None = None
     try:
         while True:
             effect = step.send(value)
             if cancelled():
-                step.close()
                 raise _Cancelled
             if isinstance(effect, Sleep):
                 sleep(effect.seconds)
                 value = None
+            elif isinstance(effect, Acquire):
+                value = acquire()
             else:
                 value = send(effect)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+    finally:
+        step.close()  # gives back a slot it holds when it stopped early
 
 
-async def adrive(step: Step[T], send: Callable[[Send], Any], sleep: Callable[[float], Any]) -> T:
+async def adrive(
+    step: Step[T],
+    send: Callable[[Send], Any],
+    sleep: Callable[[float], Any],
+    acquire: Callable[[], Any],
+) -> T:
     """Run a step generator on the event loop."""
-    value: Reply | Exception | None = None
+    value: Reply | Slot | Exception | None = None
     try:
         while True:
             effect = step.send(value)
             if isinstance(effect, Sleep):
                 await sleep(effect.seconds)
                 value = None
+            elif isinstance(effect, Acquire):
+                value = await acquire()
             else:
                 value = await send(effect)
     except StopIteration as stop:
         return stop.value  # type: ignore[no-any-return]
+    finally:
+        step.close()
 
 
 class _Secret:
@@ -442,7 +482,7 @@ class JinaClient:
         max_retries: int = 5,
         http_client: httpx.Client | None = None,
         async_http_client: httpx.AsyncClient | None = None,
-        max_concurrency: int = DEFAULT_MAX_CONCURRENCY,
+        max_concurrency: int | None = None,
         max_items: int = 512,
         max_tokens_per_request: int = DEFAULT_MAX_TOKENS_PER_REQUEST,
         requests_per_minute: int | None = None,
@@ -453,8 +493,11 @@ class JinaClient:
         self._secret = _Secret(api_key)
         self.timeout = timeout
         self.policy = RetryPolicy(max_retries)
-        self.pacer = Pacer(requests_per_minute, tokens_per_minute)
-        self.max_concurrency = max_concurrency
+        self.budget = budget_for(api_key, base_url)
+        """Shared with every client of the same key and base URL in this process."""
+        if max_concurrency is not None:
+            self.budget.slots.configure(max_concurrency)
+        self.budget.pacer.set_budgets(requests_per_minute, tokens_per_minute)
         self.max_items = max_items
         self.max_tokens = max_tokens_per_request
         self.progress = progress
@@ -472,7 +515,9 @@ class JinaClient:
     # -- shared
 
     def _context(self, meter: Meter) -> Context:
-        return Context(self.policy, self.pacer, meter, self.wall, self._scrub)
+        return Context(
+            self.policy, self.budget.pacer, self.budget.slots, meter, self.wall, self._scrub
+        )
 
     def _bar(self, job: Job, batches: list[list[int]]) -> Any:
         show = self.progress
@@ -520,7 +565,7 @@ class JinaClient:
         return Reply(r.status_code, r.headers, r.content)
 
     def run(self, job: Job, meter: Meter) -> list[np.ndarray]:
-        """Embed a job, sync: batches run on up to `max_concurrency` threads."""
+        """Embed a job, sync: batches run on threads, each request in a slot of the key."""
         batches = plan(job, self.max_items, self.max_tokens)
         ctx = self._context(meter)
         steps = [embed_batch(job, b, ctx) for b in batches]
@@ -528,17 +573,20 @@ class JinaClient:
         bar = self._bar(job, batches)
         stop = threading.Event()
         sleep = self.sleep or stop.wait
+        caller = object()  # this call, for the slots' turns
+
+        def acquire() -> Slot:
+            return ctx.slots.acquire(caller)
+
         try:
-            if len(steps) == 1 or self.max_concurrency == 1:
-                results = []
-                for batch, step in zip(batches, steps):
-                    results.append(drive(step, self._send, sleep))
-                    bar and bar.update(len(batch))
+            if len(steps) == 1:
+                results = [drive(steps[0], self._send, sleep, acquire)]
+                bar and bar.update(len(batches[0]))
                 return self._assemble(job, results)
-            workers = min(self.max_concurrency, len(steps))
+            workers = min(ctx.slots.ceiling, len(steps))
             with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
                 futures = {
-                    pool.submit(drive, s, self._send, sleep, stop.is_set): b
+                    pool.submit(drive, s, self._send, sleep, acquire, stop.is_set): b
                     for s, b in zip(steps, batches)
                 }
                 try:
@@ -566,7 +614,8 @@ class JinaClient:
         return Reply(r.status_code, r.headers, r.content)
 
     async def arun(self, job: Job, meter: Meter) -> list[np.ndarray]:
-        """Embed a job on the event loop: batches run as up to `max_concurrency` tasks.
+        """Embed a job on the event loop: batches run as tasks, each request in a slot of the
+        key.
 
         Without an `async_http_client` but with an `http_client`, runs the sync path in a
         thread; with neither, uses a fresh `httpx.AsyncClient` for the call."""
@@ -576,12 +625,16 @@ class JinaClient:
         ctx = self._context(meter)
         bar = self._bar(job, batches)
         client = self._async_http or httpx.AsyncClient(timeout=self.timeout)
-        semaphore = asyncio.Semaphore(self.max_concurrency)
+        started = asyncio.Semaphore(ctx.slots.ceiling)  # batches under way, as threads in run()
+        caller = object()
 
         async def one(batch: list[int]) -> dict[int, np.ndarray]:
-            async with semaphore:
+            async with started:
                 got = await adrive(
-                    embed_batch(job, batch, ctx), lambda e: self._asend(client, e), self.async_sleep
+                    embed_batch(job, batch, ctx),
+                    lambda e: self._asend(client, e),
+                    self.async_sleep,
+                    lambda: ctx.slots.acquire_async(caller),
                 )
             bar and bar.update(len(batch))
             return got

@@ -14,7 +14,6 @@ from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
 from chroma_jina.client import (
     DEFAULT_BASE_URL,
-    DEFAULT_MAX_CONCURRENCY,
     DEFAULT_MAX_TOKENS_PER_REQUEST,
     JinaClient,
     Job,
@@ -79,7 +78,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     settings, never persisted: `base_url` (default env JINA_API_BASE_URL, else
     https://api.jina.ai/v1), `timeout` (seconds per request), `max_retries`, `http_client` /
     `async_http_client` (httpx clients, e.g. with an emulator's transport),
-    `max_concurrency` (default env JINA_MAX_CONCURRENCY, else 5), `batch_size` (inputs per
+    `max_concurrency` (requests in flight for the API key, shared by every function, thread
+    and task of the process that uses the key; default env JINA_MAX_CONCURRENCY, else learned:
+    from 5, lowered when the service refuses for concurrency and raised while answers succeed,
+    up to 50), `batch_size` (inputs per
     request, default the model's cap), `max_tokens_per_request` (estimated),
     `requests_per_minute` / `tokens_per_minute` (client-side budgets), `wire_base64` (fetch
     float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
@@ -188,10 +190,9 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             max_retries=max_retries,
             http_client=http_client,
             async_http_client=async_http_client,
-            max_concurrency=_positive_int(
-                "max_concurrency",
-                DEFAULT_MAX_CONCURRENCY if max_concurrency is None else max_concurrency,
-            ),
+            max_concurrency=None
+            if max_concurrency is None
+            else _positive_int("max_concurrency", max_concurrency),
             max_items=cap if batch_size is None else batch_size,
             max_tokens_per_request=_positive_int(
                 "max_tokens_per_request",

@@ -1,16 +1,21 @@
-"""Client-side rate limiting: how long a request must wait before it is sent.
+"""Client-side rate limiting, one budget per API key and base URL, shared process-wide.
 
-Pure decisions over a clock, no I/O: the executors in `client` do the waiting.
+`Pacer` decides how long a request waits before it is sent (pure decisions over a clock);
+`Slots` bounds the requests in flight for threads and asyncio tasks alike. The executors in
+`client` do the waiting.
 """
 
 from __future__ import annotations
 
+import asyncio
+import hashlib
 import statistics
 import threading
 import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from typing import Literal
 
 LEARNED_MARGIN = 61 / 60
 """Learned limits are kept over a window 1/60 longer than the service's, for the time a
@@ -67,6 +72,13 @@ class Pacer:
         """Ticket of the newest request whose response reported what remains."""
         self._estimated, self._billed = 0, 0
         """Sums over billed requests, to scale estimates to what the service counts."""
+
+    def set_budgets(self, requests_per_minute: int | None, tokens_per_minute: int | None) -> None:
+        """Set the client-side per-minute budgets (None leaves one as it is)."""
+        with self._lock:
+            for kind, value in (("requests", requests_per_minute), ("tokens", tokens_per_minute)):
+                if value is not None:
+                    self._budgets[kind] = value
 
     def reserve(self, tokens: int) -> tuple[float, int]:
         """Seconds to wait before sending a request of about `tokens` tokens, and the
@@ -155,3 +167,206 @@ def _header_int(headers: Mapping[str, str], name: str) -> int | None:
         return None if value is None else max(0, int(float(value)))
     except ValueError:
         return None
+
+
+# ---- concurrency ------------------------------------------------------------------------
+
+DEFAULT_MAX_CONCURRENCY = 5
+"""Concurrent requests a key starts with: the free tier's limit."""
+DEFAULT_CEILING = 50
+"""How far the limit is raised while answers succeed, unless set: tier 1's limit."""
+PROBE_INTERVAL = 60.0
+"""Seconds after a concurrency refusal before the limit is raised again."""
+
+Outcome = Literal["ok", "refused", "failed"]
+"""How a request ended, for the limiter: answered, refused for concurrency, anything else."""
+
+
+@dataclass(frozen=True)
+class Slot:
+    """Permission to have one request in flight."""
+
+    level: int
+    """Requests in flight when it was granted, this one included."""
+
+
+class _Waiter:
+    """A thread or a task waiting for a slot."""
+
+    def __init__(self, loop: asyncio.AbstractEventLoop | None = None) -> None:
+        self.slot: Slot | None = None
+        self.loop = loop
+        self.event = threading.Event() if loop is None else None
+        self.future = loop.create_future() if loop is not None else None
+
+    def wake(self, release: Callable[[Slot], None]) -> None:
+        assert self.slot is not None
+        if self.event is not None:
+            self.event.set()
+            return
+        try:
+            self.loop.call_soon_threadsafe(_resolve, self.future, self.slot)  # type: ignore[union-attr]
+        except RuntimeError:  # the waiting task's loop is closed: nobody will use the slot
+            release(self.slot)
+
+
+def _resolve(future: asyncio.Future[Slot], slot: Slot) -> None:
+    if not future.done():
+        future.set_result(slot)
+
+
+class Slots:
+    """The concurrent requests one API key may have in flight, shared by threads and asyncio
+    tasks alike.
+
+    Fair between callers: when a slot frees, it goes to the callers that are waiting in turn
+    (one request each), so a one-request query waits for one slot, not behind the hundreds an
+    ingest has queued. The limit is learned: a refusal for concurrency lowers it below the
+    number of requests that were in flight; while answers succeed and requests wait, it rises
+    by one per `limit` answers, up to `ceiling`, but not within `PROBE_INTERVAL` of a refusal.
+    """
+
+    def __init__(
+        self,
+        limit: int = DEFAULT_MAX_CONCURRENCY,
+        ceiling: int = DEFAULT_CEILING,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self._lock = threading.Lock()
+        self.limit = limit
+        self.ceiling = ceiling
+        self.clock = clock
+        self.in_use = 0
+        self._queues: dict[object, deque[_Waiter]] = {}
+        self._turns: deque[object] = deque()
+        """Callers with waiting requests, in the order they get their next slot."""
+        self._answered = 0
+        self._raise_after = 0.0
+
+    def configure(self, limit: int) -> None:
+        """Set the limit and its ceiling (an explicit `max_concurrency`)."""
+        with self._lock:
+            self.limit = self.ceiling = limit
+            woken = self._grant()
+        self._wake(woken)
+
+    def acquire(self, caller: object) -> Slot:
+        """Wait (blocking this thread) for a slot; `caller` identifies the call for fairness."""
+        with self._lock:
+            slot = self._take_now()
+            if slot is not None:
+                return slot
+            waiter = _Waiter()
+            self._enqueue(caller, waiter)
+        waiter.event.wait()  # type: ignore[union-attr]
+        assert waiter.slot is not None
+        return waiter.slot
+
+    async def acquire_async(self, caller: object) -> Slot:
+        """Wait (on the event loop) for a slot; `caller` identifies the call for fairness."""
+        with self._lock:
+            slot = self._take_now()
+            if slot is not None:
+                return slot
+            waiter = _Waiter(asyncio.get_running_loop())
+            self._enqueue(caller, waiter)
+        try:
+            return await waiter.future  # type: ignore[misc]
+        except asyncio.CancelledError:
+            with self._lock:
+                granted = waiter.slot
+                if granted is None:
+                    self._dequeue(caller, waiter)
+            if granted is not None:
+                self.release(granted)
+            raise
+
+    def release(self, slot: Slot, outcome: Outcome = "failed") -> bool:
+        """Give a slot back, learning from how its request ended. Returns True when the
+        request was refused for concurrency with more requests in flight than the limit now
+        allows: sent again, it waits for a slot under the lower limit (no retry is spent)."""
+        with self._lock:
+            self.in_use -= 1
+            now = self.clock()
+            explained = False
+            if outcome == "refused":
+                self.limit = max(1, min(self.limit, slot.level - 1))
+                explained = slot.level > self.limit
+                self._answered, self._raise_after = 0, now + PROBE_INTERVAL
+            elif outcome == "ok" and self._turns:
+                self._answered += 1
+                if (
+                    self._answered >= self.limit
+                    and now >= self._raise_after
+                    and self.limit < self.ceiling
+                ):
+                    self.limit += 1
+                    self._answered = 0
+            woken = self._grant()
+        self._wake(woken)
+        return explained
+
+    def _take_now(self) -> Slot | None:
+        if self._turns or self.in_use >= self.limit:
+            return None
+        self.in_use += 1
+        return Slot(self.in_use)
+
+    def _enqueue(self, caller: object, waiter: _Waiter) -> None:
+        queue = self._queues.get(caller)
+        if queue is None:
+            queue = self._queues[caller] = deque()
+            self._turns.append(caller)
+        queue.append(waiter)
+
+    def _dequeue(self, caller: object, waiter: _Waiter) -> None:
+        queue = self._queues[caller]
+        queue.remove(waiter)
+        if not queue:
+            del self._queues[caller]
+            self._turns.remove(caller)
+
+    def _grant(self) -> list[_Waiter]:
+        woken = []
+        while self._turns and self.in_use < self.limit:
+            caller = self._turns.popleft()
+            queue = self._queues[caller]
+            waiter = queue.popleft()
+            if queue:
+                self._turns.append(caller)
+            else:
+                del self._queues[caller]
+            self.in_use += 1
+            waiter.slot = Slot(self.in_use)
+            woken.append(waiter)
+        return woken
+
+    def _wake(self, woken: list[_Waiter]) -> None:
+        for waiter in woken:
+            waiter.wake(self.release)
+
+
+# ---- one budget per key -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Budget:
+    """What every request made with one API key at one base URL shares, process-wide."""
+
+    pacer: Pacer
+    slots: Slots
+
+
+_BUDGETS: dict[tuple[str, str], Budget] = {}
+_BUDGETS_LOCK = threading.Lock()
+
+
+def budget_for(api_key: str, base_url: str) -> Budget:
+    """The process-wide budget of `api_key` at `base_url` (created on first use)."""
+    ident = (hashlib.sha256(api_key.encode()).hexdigest(), base_url.rstrip("/"))
+    with _BUDGETS_LOCK:
+        budget = _BUDGETS.get(ident)
+        if budget is None:
+            budget = _BUDGETS[ident] = Budget(Pacer(), Slots())
+        return budget

@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import logging
 import socket
 import struct
+import sys
 import threading
 import time
 from collections.abc import Iterator
@@ -15,10 +17,22 @@ if TYPE_CHECKING:
     from .emulator import JinaEmulator
 
 
+logger = logging.getLogger("chroma_jina.testing")
+
+
 class _Server(ThreadingHTTPServer):
     daemon_threads = True
     request_queue_size = 256
     emulator: JinaEmulator
+
+    def handle_error(self, request: object, client_address: object) -> None:
+        """A client that goes away (a reset, a half-sent request) is normal for a server:
+        one debug line, not a traceback on stderr."""
+        error = sys.exc_info()[1]
+        if isinstance(error, (ConnectionError, TimeoutError)):
+            logger.debug("client %s went away: %r", client_address, error)
+            return
+        super().handle_error(request, client_address)  # type: ignore[arg-type]
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -38,6 +52,8 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             length = int(self.headers.get("Content-Length") or 0)
             body = self.rfile.read(length) if length else b""
+            if len(body) < length:
+                raise ConnectionAbortedError("the client closed before sending the whole body")
         headers = {k.lower(): v for k, v in self.headers.items()}
         path = self.path.split("?", 1)[0]
         reply = self.server.emulator.handle(self.command, path, headers, body)

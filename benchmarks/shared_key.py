@@ -1,0 +1,144 @@
+"""Many callers, one API key: threads, asyncio tasks, several functions and a burst of queries
+against the emulator with the free tier's 5 concurrent requests and 50 ms per request.
+
+    python -m benchmarks.shared_key
+
+For each scenario: calls that failed, requests sent and refused (429), wall time, and the bound
+(successful requests / 5 x latency). Run by `make bench`; tests/test_shared_key.py asserts the
+same scenarios' counts.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import time
+from collections.abc import Callable
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass
+
+import httpx
+
+from chroma_jina import JinaEmbeddingFunction
+from chroma_jina.testing import JinaEmulator, Latency, RateLimits
+
+KEY = "jina_offline_emulator_key"
+MODEL = "jina-embeddings-v3"
+CONCURRENCY = 5
+LATENCY = 0.05
+TEXTS = [f"passage {i} about rivers, lakes and the sea" for i in range(1024)]
+
+
+@dataclass(frozen=True)
+class Outcome:
+    """What one scenario did."""
+
+    name: str
+    calls: int
+    failed_calls: int
+    requests: int
+    refused: int
+    seconds: float
+
+    @property
+    def bound(self) -> float:
+        """The wall time if every successful request used one of the key's slots in turn."""
+        return (self.requests - self.refused) / CONCURRENCY * LATENCY
+
+
+def _emulator() -> JinaEmulator:
+    return JinaEmulator(limits=RateLimits(concurrency=CONCURRENCY), latency=Latency(LATENCY))
+
+
+def _function(emu: JinaEmulator, *, asynchronous: bool = False) -> JinaEmbeddingFunction:
+    client = (
+        {"async_http_client": httpx.AsyncClient(transport=emu.transport())}
+        if asynchronous
+        else {"http_client": httpx.Client(transport=emu.transport())}
+    )
+    return JinaEmbeddingFunction(KEY, MODEL, batch_size=64, **client)  # type: ignore[arg-type]
+
+
+def _outcome(name: str, emu: JinaEmulator, results: list[object], started: float) -> Outcome:
+    return Outcome(
+        name,
+        len(results),
+        sum(isinstance(r, BaseException) for r in results),
+        emu.stats.requests,
+        emu.stats.rate_limited,
+        time.monotonic() - started,
+    )
+
+
+def _threads(name: str, emu: JinaEmulator, calls: list[Callable[[], object]]) -> Outcome:
+    def attempt(call: Callable[[], object]) -> object:
+        try:
+            return call()
+        except Exception as exc:  # noqa: BLE001 - counted, not hidden
+            return exc
+
+    started = time.monotonic()
+    with ThreadPoolExecutor(len(calls)) as pool:
+        results = list(pool.map(attempt, calls))
+    return _outcome(name, emu, results, started)
+
+
+def six_threads() -> Outcome:
+    """6 threads embedding 1,024 texts each with one function."""
+    emu = _emulator()
+    ef = _function(emu)
+    return _threads("6 threads, one function", emu, [lambda: ef(TEXTS)] * 6)
+
+
+def three_functions() -> Outcome:
+    """3 functions with the same key, one thread each, 1,024 texts each."""
+    emu = _emulator()
+    calls = [lambda ef=_function(emu): ef(TEXTS) for _ in range(3)]
+    return _threads("3 functions, same key", emu, calls)
+
+
+def _tasks(name: str, emu: JinaEmulator, make: Callable[[], list]) -> Outcome:
+    async def main() -> list[object]:
+        return await asyncio.gather(*make(), return_exceptions=True)
+
+    started = time.monotonic()
+    results = asyncio.run(main())
+    return _outcome(name, emu, results, started)
+
+
+def six_tasks() -> Outcome:
+    """6 asyncio tasks embedding 1,024 texts each with one function (`aembed`)."""
+    emu = _emulator()
+    ef = _function(emu, asynchronous=True)
+    return _tasks("6 asyncio tasks, one function", emu, lambda: [ef.aembed(TEXTS) for _ in range(6)])
+
+
+def queries() -> Outcome:
+    """A web server's load: 200 concurrent `aembed_query` calls of one question each."""
+    emu = _emulator()
+    ef = _function(emu, asynchronous=True)
+    return _tasks(
+        "200 concurrent queries",
+        emu,
+        lambda: [ef.aembed_query([f"question {i}?"]) for i in range(200)],
+    )
+
+
+SCENARIOS = (six_threads, six_tasks, three_functions, queries)
+
+
+def main() -> None:
+    """Print one row per scenario."""
+    _function(JinaEmulator(), asynchronous=False)(TEXTS[:64])  # warm up imports and numpy
+    print(f"One key, emulator at {CONCURRENCY} concurrent requests and {LATENCY * 1000:.0f} ms:")
+    print(f"{'scenario':<32}{'failed calls':>14}{'refused':>16}{'wall':>9}{'bound':>8}{'ratio':>7}")
+    for scenario in SCENARIOS:
+        o = scenario()
+        refused = f"{o.refused}/{o.requests}"
+        print(
+            f"{o.name:<32}{o.failed_calls:>8}/{o.calls:<5}{refused:>16}{o.seconds:>8.2f}s"
+            f"{o.bound:>7.2f}s{o.seconds / o.bound:>7.2f}"
+        )
+
+
+if __name__ == "__main__":
+    main()
