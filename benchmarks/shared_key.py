@@ -92,7 +92,8 @@ def six_threads() -> Outcome:
 def three_functions() -> Outcome:
     """3 functions with the same key, one thread each, 1,024 texts each."""
     emu = _emulator()
-    calls = [lambda ef=_function(emu): ef(TEXTS) for _ in range(3)]
+    functions = [_function(emu) for _ in range(3)]
+    calls = [lambda ef=ef: ef(TEXTS) for ef in functions]
     return _threads("3 functions, same key", emu, calls)
 
 
