@@ -42,16 +42,15 @@ screenshots: $(SYNCED) chromium
 	$(VENV)/bin/pytest tests/browser/test_pages.py -k screenshot -q -p no:cacheprovider
 	@ls build/screenshots/*.png
 
-## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits),
-##   then the contract checks
+## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits)
 bench: $(SYNCED)
 	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
-	$(VENV)/bin/python -m benchmarks.contract_checks
 
-## contract: the contract checks, chroma-jina vs the built-in on the emulator, as a pass/fail matrix
+## contract: the compatibility suite, chroma-jina vs the built-in on the emulator: prints the pass/fail
+##   matrix and writes it into the Migrating page (both languages)
 .PHONY: contract
 contract: $(SYNCED)
-	$(VENV)/bin/python -m benchmarks.contract_checks
+	$(VENV)/bin/python -m compatibility.checks --docs docs
 
 ## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs.
 ##   SNIPPET=snippets/x.py records one. With JINA_API_KEY set it records the real Jina API, without
