@@ -1,3 +1,5 @@
+import textwrap
+
 from chroma_jina import JinaEmbeddingFunction, JinaError
 
 jina = JinaEmbeddingFunction(model_name="jina-embeddings-v2-base-en")
@@ -12,5 +14,8 @@ try:
 except JinaError as error:  # (4)!
     print(type(error).__name__, error.status, error.code)
     #> InvalidRequestError 400 INPUT_TOKEN_LIMIT_EXCEEDED
-    print(error.hint)
-    #> An input is longer than the model's context: pass truncate=True or split the text.
+    print(textwrap.fill(error.hint, width=72))
+    """
+    An input is longer than the model's context: pass truncate=True, or
+    split the text into chunks that fit.
+    """

@@ -15,7 +15,5 @@ try:
 except InvalidRequestError as error:  # (4)!
     print(error.code, error.input_indices)
     #> INPUT_TOKEN_LIMIT_EXCEEDED [1]
-    print(error.hint)
-    #> An input is longer than the model's context: pass truncate=True or split the text.
     print(strict.last_usage)
-    #> Usage(total_tokens=6, prompt_tokens=6, requests=3)
+    #> Usage(total_tokens=0, prompt_tokens=None, requests=2)
