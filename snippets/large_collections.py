@@ -26,5 +26,3 @@ for start in range(0, len(documents), 500):  # (6)!
     print(f"{len(batch)} documents: {usage.requests} requests, {usage.total_tokens:,} tokens")
     #> 500 documents: 5 requests, 7,000 tokens
     #> 500 documents: 5 requests, 7,000 tokens
-print(collection.count())
-#> 1000
