@@ -43,16 +43,16 @@ screenshots: $(SYNCED) chromium
 	@ls build/screenshots/*.png
 
 ## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits),
-##   many callers sharing one key, then the contract checks
+##   then many callers sharing one key
 bench: $(SYNCED)
 	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
 	$(VENV)/bin/python -m benchmarks.shared_key
-	$(VENV)/bin/python -m benchmarks.contract_checks
 
-## contract: the contract checks, chroma-jina vs the built-in on the emulator, as a pass/fail matrix
+## contract: the compatibility suite, chroma-jina vs the built-in on the emulator: prints the pass/fail
+##   matrix and writes it into the Migrating page (both languages)
 .PHONY: contract
 contract: $(SYNCED)
-	$(VENV)/bin/python -m benchmarks.contract_checks
+	$(VENV)/bin/python -m compatibility.checks --docs docs
 
 ## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs.
 ##   SNIPPET=snippets/x.py records one. With JINA_API_KEY set it records the real Jina API, without

@@ -280,18 +280,18 @@ def measured(results: dict[str, Any], lang: str = "en") -> str:
 
 
 def blocks(results: dict[str, Any], lang: str = "en") -> dict[str, str]:
-    """The generated parts of a benchmark page, by marker name."""
+    """The generated parts of the Benchmarks page, by marker name: when it was measured and the
+    one table (targets and decoding are printed by the run, and kept in results.json)."""
     return {
         "measured": measured(results, lang),
         "comparison": comparison(results, lang),
-        "targets": targets(results, lang),
-        "decoding": decoding(results, lang),
     }
 
 
 def render(results: dict[str, Any], lang: str = "en") -> str:
-    """Every generated part, separated by blank lines."""
-    return "\n\n".join(blocks(results, lang).values())
+    """Every table of a run, separated by blank lines, as `make bench` prints them."""
+    parts = [*blocks(results, lang).values(), targets(results, lang), decoding(results, lang)]
+    return "\n\n".join(parts)
 
 
 def update_page(page: Path, results: dict[str, Any], lang: str) -> None:

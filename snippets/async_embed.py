@@ -1,5 +1,7 @@
 import asyncio
 
+import numpy as np
+
 from chroma_jina import JinaEmbeddingFunction
 
 
@@ -9,12 +11,14 @@ async def main():
         task="retrieval.passage",
         query_config={"task": "retrieval.query"},
     )
-    documents, queries = await asyncio.gather(  # (1)!
-        jina.aembed(["Chroma stores vectors.", "Jina computes vectors."]),
+    texts = ["Chroma stores vectors.", "Jina computes vectors."]
+    documents, [query] = await asyncio.gather(  # (1)!
+        jina.aembed(texts),
         jina.aembed_query(["Who computes vectors?"]),
     )
-    print(len(documents), len(queries), queries[0].shape)
-    #> 2 1 (1024,)
+    scores = np.array(documents) @ query
+    print(texts[int(np.argmax(scores))])
+    #> Jina computes vectors.
 
 
 asyncio.run(main())

@@ -8,16 +8,18 @@ red[..., 0] = 255
 blue = np.zeros((32, 32, 3), dtype=np.uint8)
 blue[..., 2] = 255
 
-jina = JinaEmbeddingFunction(model_name="jina-clip-v2")  # (2)!
+jina = JinaEmbeddingFunction(
+    model_name="jina-clip-v2",  # (2)!
+    query_config={"task": "retrieval.query"},  # (3)!
+)
 client = chromadb.EphemeralClient()
 collection = client.create_collection("colour-swatches", embedding_function=jina)
-collection.add(ids=["red", "blue"], images=[red, blue])  # (3)!
-print(collection.count())
-#> 2
+collection.add(ids=["red", "blue"], images=[red, blue])  # (4)!
+collection.add(ids=["caption"], documents=["A red square on a white page."])
 
-result = collection.query(query_texts=["a red square"], n_results=2)  # (4)!
-print(len(result["ids"][0]))
-#> 2
-vectors = jina([red, "a red square"])  # (5)!
-print(len(vectors), vectors[0].shape)
-#> 2 (1024,)
+by_text = collection.query(query_texts=["a red square"], n_results=3)  # (5)!
+print(by_text["ids"][0])
+#> ['caption', 'red', 'blue']
+by_image = collection.query(query_embeddings=jina([red]), n_results=3)  # (6)!
+print(by_image["ids"][0], round(by_image["distances"][0][0], 3))
+#> ['red', 'blue', 'caption'] 0.0

@@ -22,8 +22,7 @@ for start in range(0, len(documents), 500):  # (6)!
     batch = documents[start : start + 500]
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
-    print(jina.last_usage.requests, jina.last_usage.total_tokens > 0)
-    #> 5 True
-    #> 5 True
-print(collection.count())
-#> 1000
+    usage = jina.last_usage
+    print(f"{len(batch)} documents: {usage.requests} requests, {usage.total_tokens:,} tokens")
+    #> 500 documents: 5 requests, 7,000 tokens
+    #> 500 documents: 5 requests, 7,000 tokens

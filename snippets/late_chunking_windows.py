@@ -8,15 +8,17 @@ def embed_long_document(jina, chunks, window=6, overlap=2):  # (1)!
 
     Each window after the first repeats the last `overlap` chunks of the previous
     one as left context; only the new chunks of each window keep their vectors.
+    Returns the vectors and the windows, as (first, last + 1) chunk positions.
     """
-    vectors = []
+    vectors, windows = [], []
     start = 0
     while len(vectors) < len(chunks):
         embedded = jina(chunks[start : start + window])  # (2)!
         already_done = len(vectors) - start
         vectors.extend(embedded[already_done:])
+        windows.append((start, min(start + window, len(chunks))))
         start += window - overlap
-    return vectors
+    return vectors, windows
 
 
 jina = JinaEmbeddingFunction(
@@ -25,8 +27,8 @@ jina = JinaEmbeddingFunction(
 chapters = [
     f"Chapter {n} of the manual explains step {n} of the set-up." for n in range(1, 15)
 ]
-vectors = embed_long_document(jina, chapters)
-print(len(chapters), len(vectors), vectors[0].dtype)  # (3)!
-#> 14 14 float32
+vectors, windows = embed_long_document(jina, chapters)
+print(windows)  # (3)!
+#> [(0, 6), (4, 10), (8, 14)]
 print(np.stack(vectors).shape)
 #> (14, 1024)

@@ -6,6 +6,8 @@ Recording (`--record-mode=rewrite`, what `make record` passes): with `JINA_API_K
 answers; without it the offline emulator (`chroma_jina.testing.JinaEmulator`) does, and its
 responses carry the `x-emulated-by` provenance header. Requests are matched on method, path and
 JSON body, and recorded with the URI of the real API either way, so cassettes look the same.
+Which of the two a cassette came from is decided by hooks/cassette_provenance.py, shared with the
+site's build hook that shows it under each example.
 """
 
 from __future__ import annotations
@@ -20,7 +22,7 @@ from urllib.parse import urlsplit, urlunsplit
 
 import pytest
 import vcr
-import yaml
+from cassette_provenance import PROVENANCE_HEADER, provenance  # noqa: F401 (re-exported)
 from chromadb.api.shared_system_client import SharedSystemClient
 from docs_examples import ROOT, cassette_for, record_command, shown
 from pytest_recording.network import blocking_context
@@ -28,7 +30,6 @@ from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.serializers import yamlserializer
 
 JINA_API = "https://api.jina.ai"
-PROVENANCE_HEADER = "x-emulated-by"
 OFFLINE_KEY = "jina_offline_emulator_key"
 KEY_SHAPED = re.compile(r"jina_[A-Za-z0-9]{20,}")
 KEY_SHAPED_BYTES = re.compile(KEY_SHAPED.pattern.encode())
@@ -91,26 +92,6 @@ def make_vcr(
         record_on_exception=False,
         ignore_localhost=ignore_localhost,
         filter_sensitive_data=[(REDACTED, secret)] if secret else (),
-    )
-
-
-def load_interactions(cassette: Path) -> list[dict]:
-    """The interactions stored in a cassette file."""
-    data = yaml.safe_load(cassette.read_text(encoding="utf-8")) or {}
-    return data.get("interactions", [])
-
-
-def response_header(interaction: dict, name: str) -> list[str]:
-    """Values of a response header, matched case-insensitively."""
-    headers = interaction["response"].get("headers", {})
-    return [v for k, values in headers.items() if k.lower() == name for v in values]
-
-
-def provenance(cassette: Path) -> str:
-    """`emulated` if every response has the provenance header, `real` if none has, else `mixed`."""
-    marks = {bool(response_header(i, PROVENANCE_HEADER)) for i in load_interactions(cassette)}
-    return {frozenset({True}): "emulated", frozenset({False}): "real"}.get(
-        frozenset(marks), "mixed"
     )
 
 

@@ -1,19 +1,21 @@
-import numpy as np
-
 from chroma_jina import JinaEmbeddingFunction
 
 chunks = [  # (1)!
-    "Berlin is the capital and largest city of Germany.",
-    "The city has about 3.8 million inhabitants.",
-    "It is known for its museums and its night life.",
+    "Berlin is the capital of Germany.",
+    "The city has 3.7 million inhabitants.",
+    "It is known for its museums and night life.",
 ]
-plain = JinaEmbeddingFunction(model_name="jina-embeddings-v3", task="retrieval.passage")
-late = JinaEmbeddingFunction(
-    model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True
-)
-plain_vectors = plain(chunks)
-late_vectors = late(chunks)  # (2)!
-print(len(late_vectors), late.last_usage.requests)
-#> 3 1
-print(np.allclose(plain_vectors[1], late_vectors[1]))  # (3)!
-#> False
+question = "How many inhabitants does Berlin have?"
+for late_chunking in (False, True):
+    jina = JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3",
+        task="retrieval.passage",
+        late_chunking=late_chunking,
+        query_config={"task": "retrieval.query", "late_chunking": False},
+    )
+    vectors = jina(chunks)  # (2)!
+    [query] = jina.embed_query([question])
+    similarity = [round(float(vector @ query), 2) for vector in vectors]
+    print(f"late_chunking={late_chunking}:", similarity)  # (3)!
+    #> late_chunking=False: [0.22, 0.37, 0.01]
+    #> late_chunking=True: [0.33, 0.41, 0.18]

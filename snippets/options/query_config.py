@@ -1,24 +1,33 @@
+import json
+
 import chromadb
+import httpx
 
 from chroma_jina import JinaEmbeddingFunction
 
+sent = []
+http = httpx.Client(event_hooks={"request": [lambda r: sent.append(json.loads(r.content))]})
+
+
+def fields(body):  # (1)!
+    return {"inputs": len(body["input"]), "task": body["task"], "late": body["late_chunking"]}
+
+
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3",
-    task="retrieval.passage",  # (1)!
+    task="retrieval.passage",  # (2)!
     late_chunking=True,
-    query_config={"task": "retrieval.query", "late_chunking": False},  # (2)!
+    query_config={"task": "retrieval.query", "late_chunking": False},  # (3)!
+    http_client=http,
 )
-texts = ["Chroma keeps the vectors.", "Jina computes them."]
-documents = jina(texts)
-queries = jina.embed_query(["Who computes the vectors?"])  # (3)!
-print(len(documents), len(queries))
-#> 2 1
-
 client = chromadb.EphemeralClient()
 collection = client.create_collection("query-config-demo", embedding_function=jina)
-collection.add(ids=["chroma", "jina"], documents=texts)
-result = collection.query(  # (4)!
-    query_texts=["Who computes the vectors?"], n_results=1
+documents = ["Chroma keeps the vectors.", "Jina computes them."]
+collection.add(ids=["chroma", "jina"], documents=documents)
+print(fields(sent[-1]))
+#> {'inputs': 2, 'task': 'retrieval.passage', 'late': True}
+found = collection.query(  # (4)!
+    query_texts=["Who computes the vectors?", "Where are vectors kept?"], n_results=1
 )
-print(result["ids"][0], jina.get_config()["query_config"])
-#> ['jina'] {'task': 'retrieval.query', 'late_chunking': False}
+print(fields(sent[-1]), found["ids"])
+#> {'inputs': 2, 'task': 'retrieval.query', 'late': False} [['jina'], ['chroma']]

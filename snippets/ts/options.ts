@@ -38,8 +38,6 @@ const questions = await queries.generate([
   "What is Berlin's population?",
   "Which city is the most populous in the EU?",
 ]);
-console.log(questions.length, questions[0].length);
-//> 2 256
 
 const results = await collection.query({
   queryEmbeddings: questions,

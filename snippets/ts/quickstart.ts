@@ -24,8 +24,6 @@ await collection.upsert({
   ids: Object.keys(documents),
   documents: Object.values(documents),
 });
-console.log(await collection.count());
-//> 3
 
 // @chroma-core/jina has no query task: embed questions with a second
 // function that uses the query task.

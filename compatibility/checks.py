@@ -1,10 +1,11 @@
-"""Contract checks: chroma-jina vs chromadb's built-in JinaEmbeddingFunction, measured.
+"""The compatibility checks: chroma-jina vs chromadb's built-in JinaEmbeddingFunction.
 
 Each check runs against both functions, each wired to its own offline emulator (the
 built-in by giving its httpx client the emulator's transport, since its URL is fixed), and prints a
-pass/fail matrix with the issue-2 item each check belongs to.
+pass/fail matrix with the area each check belongs to. `--docs DIR` also writes the matrix into
+DIR/{en,zh}/migrating.md (what `make contract` does).
 
-    .venv/bin/python -m benchmarks.contract_checks [--json]
+    .venv/bin/python -m compatibility.checks [--json] [--docs docs]
 """
 
 from __future__ import annotations
@@ -19,6 +20,7 @@ import uuid
 import warnings
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 from unittest import mock
 
@@ -26,6 +28,7 @@ import httpx
 import numpy as np
 
 from chroma_jina import JinaEmbeddingFunction as Ours
+from chroma_jina import pacing
 from chroma_jina.testing import (
     DuplicatedIndex,
     ErrorReply,
@@ -505,6 +508,7 @@ def run() -> list[dict[str, Any]]:
         for item, text, fn in CHECKS:
             row: dict[str, Any] = {"item": item, "check": text}
             for s in subjects:
+                pacing._BUDGETS.clear()  # each check starts as a new process: no shared key state
                 try:
                     with contextlib.redirect_stderr(io.StringIO()):
                         row[s.label] = bool(fn(s))
@@ -518,8 +522,14 @@ def run() -> list[dict[str, Any]]:
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--json", action="store_true", help="print the rows as JSON")
+    parser.add_argument("--docs", type=Path, help="write the matrix into DIR/{en,zh}/migrating.md")
+    args = parser.parse_args()
     rows = run()
-    if parser.parse_args().json:
+    if args.docs:
+        from compatibility.matrix import write
+
+        write(rows, args.docs)
+    if args.json:
         print(json.dumps(rows, indent=2))
         return
     width = max(len(r["check"]) for r in rows)

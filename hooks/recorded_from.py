@@ -1,0 +1,143 @@
+"""mkdocs hook: under every example whose outputs were recorded, say where they come from.
+
+For each code block that shows a snippet with a cassette (`snippets/x.py` -> `cassettes/x.yaml`),
+a line goes into the block's container, right under the code: "recorded from the offline emulator
+(chroma-jina-emulator VERSION)" or "recorded from the Jina API on DATE", in the page's language,
+with `data-recorded-from="emulator"` or `"api"`. It sits inside the container so that Material
+still finds a code-annotation list right after the block. The source is read from the cassette at
+build time (hooks/cassette_provenance.py); nothing is written by hand. An included snippet with a
+cassette that no block on the page shows fails the build.
+"""
+
+from __future__ import annotations
+
+import html
+import posixpath
+import re
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+from cassette_provenance import RecordedFrom, recorded_from
+from mkdocs.exceptions import PluginError
+
+ROOT = Path(__file__).resolve().parent.parent
+SNIPPETS = ROOT / "snippets"
+CASSETTES = ROOT / "cassettes"
+EXPLAINED_AT = "testing/#vectors"
+"""Where the site says what the emulator's vectors are (relative to a language's root)."""
+
+TEXT = {
+    "en": {
+        "emulator": (
+            'Output recorded from the <a href="{link}">offline emulator</a> '
+            "(chroma-jina-emulator {version}), not from Jina's model."
+        ),
+        "api": "Output recorded from the Jina API on {day}.",
+    },
+    "zh": {
+        "emulator": (
+            '以上输出录制自<a href="{link}">离线模拟器</a>'
+            "（chroma-jina-emulator {version}），不是 Jina 模型的真实输出。"
+        ),
+        "api": "以上输出录制自 Jina API（{day}）。",
+    },
+}
+INCLUDE = re.compile(r'^[ \t]*--8<--[ \t]+"([^"]+)"[ \t]*$', re.MULTILINE)
+BLOCK = re.compile(
+    r'(?P<open><div class="language-[\w-]+ highlight">)(?P<pre><pre>.*?</pre>)(?P<close></div>)',
+    re.DOTALL,
+)
+TAG = re.compile(r"<[^>]+>")
+
+_sources: dict[Path, RecordedFrom] = {}
+
+
+def cassette_for(target: str) -> Path | None:
+    """The cassette of an include target (`snippets/x.py`, `snippets/x.py:part`), if it has one."""
+    path = target.split(":", 1)[0]
+    snippet = ROOT / path
+    if not snippet.is_relative_to(SNIPPETS):
+        return None
+    cassette = CASSETTES / snippet.relative_to(SNIPPETS).with_suffix(".yaml")
+    return cassette if cassette.is_file() else None
+
+
+def note(source: RecordedFrom, lang: str, link: str) -> str:
+    """The element shown under one example."""
+    text = TEXT[lang][source.kind].format(
+        link=html.escape(link), version=source.emulator_version, day=source.day
+    )
+    return (
+        f'<p class="recorded-from" data-recorded-from="{source.kind}"><small>{text}</small></p>'
+    )
+
+
+def _normalized(code: str) -> str:
+    return "\n".join(line.rstrip() for line in code.strip("\n").splitlines()).strip("\n")
+
+
+def _code_text(pre: str) -> str:
+    return html.unescape(TAG.sub("", pre))
+
+
+def annotate(
+    page_html: str,
+    markdown: str,
+    lang: str,
+    link: str,
+    source_of: Callable[[Path], RecordedFrom],
+) -> str:
+    """Insert the note into each block of `page_html` that shows an included snippet with a
+    cassette. Raises PluginError for such a snippet that no block shows."""
+    wanted: dict[str, Path] = {}
+    for target in INCLUDE.findall(markdown):
+        cassette = cassette_for(target)
+        if cassette is not None:
+            wanted[target] = cassette
+    if not wanted:
+        return page_html
+    texts = {
+        target: _normalized((ROOT / target.split(":", 1)[0]).read_text(encoding="utf-8"))
+        for target in wanted
+    }
+    shown: set[str] = set()
+
+    def add_note(match: re.Match[str]) -> str:
+        code = _normalized(_code_text(match["pre"]))
+        for target, text in texts.items():
+            if code and code in text:
+                shown.add(target)
+                mark = note(source_of(wanted[target]), lang, link)
+                return match["open"] + match["pre"] + mark + match["close"]
+        return match[0]
+
+    result = BLOCK.sub(add_note, page_html)
+    missing = sorted(set(wanted) - shown)
+    if missing:
+        raise PluginError(f"recorded_from: no code block on the page shows {missing}")
+    return result
+
+
+def _source(cassette: Path) -> RecordedFrom:
+    if cassette not in _sources:
+        try:
+            _sources[cassette] = recorded_from(cassette)
+        except ValueError as exc:
+            raise PluginError(str(exc)) from None
+    return _sources[cassette]
+
+
+def on_pre_build(config: Any) -> None:
+    _sources.clear()
+
+
+def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
+    lang = getattr(page.file, "locale", None) or "en"
+    if lang not in TEXT:
+        lang = "en"
+    root = "zh/" if lang == "zh" else ""
+    here = page.url.rstrip("/") or "."
+    target = posixpath.join(root, EXPLAINED_AT.split("#")[0]).rstrip("/")
+    link = posixpath.relpath(target, here) + "/#" + EXPLAINED_AT.split("#")[1]
+    return annotate(html_text, page.markdown, lang, link, _source)
