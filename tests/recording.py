@@ -98,11 +98,7 @@ def _scrub_interaction(
 
 def output_filter(secret: str | None) -> Callable[[str], str]:
     """What an example prints, made safe to write into its `#>` lines: no key in it."""
-
-    def hide(text: str) -> str:
-        return scrub(text, secret)
-
-    return hide
+    return partial(scrub, secret=secret)
 
 
 def _texts(value: Any) -> Iterator[str]:
