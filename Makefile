@@ -54,15 +54,17 @@ bench: $(SYNCED)
 contract: $(SYNCED)
 	$(VENV)/bin/python -m compatibility.checks --docs docs
 
-## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs.
-##   SNIPPET=snippets/x.py records one. With JINA_API_KEY set it records the real Jina API, without
-##   it the offline emulator. FORCE=1 lets an emulated recording replace one from the real API.
+## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs; prints what
+##   a full re-recording from the real API costs in tokens. SNIPPET=snippets/x.py records one. With
+##   JINA_API_KEY set it records the real Jina API (CHROMA_JINA_RECORD_BASE_URL: a stand-in instead,
+##   for testing), without it the offline emulator. FORCE=1 lets an emulated recording replace one
+##   from the real API.
 record: $(SYNCED)
 	CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest --record-mode=rewrite --update-examples \
 		"tests/test_examples.py::test_example$(if $(SNIPPET),[snippets/$(patsubst snippets/%,%,$(SNIPPET))])"
 
-## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) from the offline emulator
-##   and refresh their `//>` outputs. FORCE=1 lets it replace a cassette recorded from the real API.
+## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) and refresh their `//>`
+##   outputs, from the real API or the emulator as `record` does. FORCE=1 as for `record`.
 .PHONY: record-ts
 record-ts: $(SYNCED)
 	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \

@@ -31,10 +31,12 @@ def built_site() -> Path:
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
-    """Close the run by saying where the cassettes came from: the real Jina API or the emulator."""
-    from recording import provenance_summary
+    """Close the run by saying where the cassettes came from (the real Jina API or the emulator)
+    and what recording them all from the real API costs."""
+    from recording import provenance_summary, token_cost_summary
 
     terminalreporter.write_sep("-", provenance_summary())
+    terminalreporter.write_sep("-", token_cost_summary())
 
 
 def free_port() -> int:

@@ -10,13 +10,15 @@ import pytest
 import yaml
 from docs_examples import ROOT, snippet_for
 from recording import (
-    KEY_SHAPED,
     PROVENANCE_HEADER,
     all_cassettes,
+    leaks,
     make_vcr,
     provenance,
     provenance_summary,
+    recorded_on,
     refuse_to_replace_real,
+    token_cost_summary,
 )
 
 CASSETTES = all_cassettes()
@@ -34,13 +36,7 @@ def test_no_cassette_is_unused() -> None:
 
 @pytest.mark.parametrize("cassette", CASSETTES, ids=lambda c: c.relative_to(ROOT).as_posix())
 def test_cassette_holds_no_credentials(cassette: Path) -> None:
-    text = cassette.read_text(encoding="utf-8")
-    assert not KEY_SHAPED.search(text), f"{cassette.relative_to(ROOT)} holds a key-shaped string"
-    for interaction in yaml.safe_load(text)["interactions"]:
-        names = {name.lower() for name in interaction["request"].get("headers", {})}
-        assert "authorization" not in names, (
-            f"{cassette.relative_to(ROOT)} holds an Authorization header"
-        )
+    assert leaks(cassette, None) == [], f"{cassette.relative_to(ROOT)} could leak a key"
 
 
 @pytest.mark.parametrize("cassette", CASSETTES, ids=lambda c: c.relative_to(ROOT).as_posix())
@@ -49,6 +45,16 @@ def test_cassette_is_all_real_or_all_emulated(cassette: Path) -> None:
         f"{cassette.relative_to(ROOT)} mixes responses with and without {PROVENANCE_HEADER}: "
         "re-record it in one go"
     )
+
+
+def test_every_real_cassette_says_when_it_was_recorded() -> None:
+    """The docs show "recorded from the Jina API on DATE", from the first response's `date`."""
+    undated = [
+        c.relative_to(ROOT).as_posix()
+        for c in CASSETTES
+        if provenance(c) == "real" and recorded_on(c) is None
+    ]
+    assert not undated, f"recorded from the real API without a date header: {undated}"
 
 
 def test_recording_scrubs_keys_and_authorization(tmp_path: Path) -> None:
@@ -114,4 +120,30 @@ def test_summary_counts_real_emulated_and_mixed(tmp_path: Path) -> None:
     assert [provenance(c) for c in cassettes] == ["real", "emulated", "emulated", "mixed"]
     assert provenance_summary(cassettes) == (
         "cassettes: 4 (1 recorded from the real Jina API, 2 from the offline emulator, 1 MIXED)"
+    )
+
+
+def test_recording_date_and_token_cost_are_read_from_the_responses(tmp_path: Path) -> None:
+    def with_body(path: Path, *bodies: str, date: str | None = None) -> Path:
+        headers = {"Date": [date]} if date else {}
+        interactions = [
+            {"request": {}, "response": {"headers": headers, "body": {"string": b}}}
+            for b in bodies
+        ]
+        path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}))
+        return path
+
+    real = with_body(
+        tmp_path / "real.yaml",
+        '{"usage":{"total_tokens":7,"prompt_tokens":7},"data":[]}',
+        '{"detail":"refused","code":"INPUT_TOKEN_LIMIT_EXCEEDED"}',
+        "<html>bad gateway</html>",
+        date="Tue, 01 Dec 2026 23:59:59 GMT",
+    )
+    emulated = with_body(tmp_path / "emulated.yaml", '{"usage":{"total_tokens":1200}}')
+    assert str(recorded_on(real)) == "2026-12-01"
+    assert recorded_on(emulated) is None
+    assert token_cost_summary([real, emulated]) == (
+        "a full re-recording from the real Jina API costs about 1,207 tokens "
+        "(usage.total_tokens summed over the cassettes)"
     )

@@ -220,6 +220,20 @@ def test_server_answers_over_real_http(emu: JinaEmulator) -> None:
     assert response.content == same.content  # one handler behind both
 
 
+def test_stand_in_for_the_real_api_drops_only_the_provenance_header() -> None:
+    """provenance_header=False: what tests of the real-API recording path record from."""
+    body = {"model": "jina-embeddings-v3", "input": ["hi"]}
+    auth = {"Authorization": f"Bearer {KEY}"}
+    answers = {}
+    for marked in (True, False):
+        with JinaEmulator(provenance_header=marked).serve() as base_url:
+            answers[marked] = httpx.post(f"{base_url}/embeddings", json=body, headers=auth)
+    assert EMULATOR_HEADER not in answers[False].headers
+    assert answers[True].headers[EMULATOR_HEADER] == EMULATOR_ID
+    assert answers[False].headers["date"].endswith(" GMT")  # as the real API sends
+    assert answers[False].content == answers[True].content
+
+
 def test_async_transport(emu: JinaEmulator) -> None:
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=emu.transport()) as c:

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import ctypes
 import traceback
+from collections.abc import Callable
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
@@ -91,8 +92,9 @@ def session_for(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
     tmp_path: Path,
-) -> AbstractContextManager[None]:
-    """Replay (default), record (`--record-mode` other than none), or offline for inline blocks."""
+) -> AbstractContextManager[Callable[[str], str] | None]:
+    """Replay (default), record (`--record-mode` other than none), or offline for inline blocks.
+    Recording yields the filter the printed output goes through before it reaches `#>` lines."""
     if isinstance(case, CodeExample):
         return offline(inline_block_id(case), monkeypatch, tmp_path)
     if (request.config.getoption("--record-mode") or "none") == "none":
@@ -115,7 +117,8 @@ def test_example(
         eval_example.format_ruff(example)
     else:
         eval_example.lint_ruff(example)
-    with session_for(case, request, monkeypatch, tmp_path):
+    with session_for(case, request, monkeypatch, tmp_path) as output_filter:
+        eval_example.print_callback = output_filter
         if eval_example.update_examples:
             eval_example.run_print_update(example)
         else:

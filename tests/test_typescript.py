@@ -5,9 +5,11 @@ requests are answered from its cassette by the preload tests/ts/replay.mjs, and 
 the `//> ` lines under each console.log. Then tests/ts/differences.ts probes the real @chroma-core/jina
 package for each difference the TypeScript page states.
 
-Record the cassettes from the offline emulator and refresh the `//> ` lines: `make record-ts`
-(= CHROMA_JINA_TS_RECORD=1 .venv/bin/pytest tests/test_typescript.py). A cassette recorded from the real
-API (no x-emulated-by header) is not overwritten unless CHROMA_JINA_RECORD_FORCE=1.
+Record the cassettes and refresh the `//> ` lines: `make record-ts` (= CHROMA_JINA_TS_RECORD=1
+.venv/bin/pytest tests/test_typescript.py), from the real API when JINA_API_KEY is set, else from the
+offline emulator, with the same rules as the Python snippets (tests/recording.py): the key masked, a
+real response keeps its `date`, and an emulated recording does not replace a real one unless
+CHROMA_JINA_RECORD_FORCE=1.
 Cassette hygiene shared with the Python snippets (no credentials, no orphans, one provenance) is
 in test_cassettes.py, which covers cassettes/ts/ too.
 """
@@ -18,18 +20,34 @@ import difflib
 import hashlib
 import json
 import os
+import secrets
 import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
+from contextlib import ExitStack
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from pathlib import Path
 
 import pytest
 import yaml
 from conftest import chroma_server
 from docs_examples import cassette_for, shown
-from recording import PROVENANCE_HEADER, provenance, refuse_to_replace_real
+from recording import (
+    PROVENANCE_HEADER,
+    RECORD_BASE_URL_ENV,
+    SECRET_MASK,
+    check_recording,
+    leaks,
+    output_filter,
+    provenance,
+    real_api,
+    recorded_on,
+    refuse_to_replace_real,
+)
+
+from chroma_jina.testing import ErrorReply, JinaEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
 TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts"))
@@ -83,21 +101,29 @@ class NodeRun:
     outputs: list[tuple[int | None, str]]  # (source line of the console.log call, printed text)
 
 
-def node_env(**extra: str) -> dict[str, str]:
+def node_env(key: str = FAKE_KEY, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if k not in ("JINA_API_KEY", "CHROMA_JINA_API_KEY")}
-    env["JINA_API_KEY"] = FAKE_KEY
+    env["JINA_API_KEY"] = key
     env.update(extra)
     return env
 
 
 def run_snippet(
-    snippet: Path, chroma_url: str, tmp_path: Path, *, upstream: str | None = None
+    snippet: Path,
+    chroma_url: str,
+    tmp_path: Path,
+    *,
+    upstream: str | None = None,
+    key: str = FAKE_KEY,
+    cassette: Path | None = None,
 ) -> NodeRun:
-    """Run one snippet in node with the replay (or, given `upstream`, record) preload."""
+    """Run one snippet in node with the replay (or, given `upstream`, record) preload, on its own
+    cassette or on `cassette`."""
     output_file = tmp_path / f"{snippet.stem}.outputs.jsonl"
     env = node_env(
+        key,
         CHROMA_JINA_TS_SNIPPET=shown(snippet),
-        CHROMA_JINA_TS_CASSETTE=str(cassette_for(snippet)),
+        CHROMA_JINA_TS_CASSETTE=str(cassette or cassette_for(snippet)),
         CHROMA_JINA_TS_MODE="record" if upstream else "replay",
         CHROMA_JINA_TS_CHROMA=chroma_url,
         CHROMA_JINA_TS_OUTPUT=str(output_file),
@@ -155,17 +181,27 @@ def render_outputs(source: str, outputs: list[tuple[int | None, str]]) -> str:
     return "\n".join(rendered) + "\n"
 
 
-def record_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
-    """Record the snippet's cassette from the offline emulator and rewrite its `//> ` lines."""
-    from chroma_jina.testing import JinaEmulator
-
-    cassette = cassette_for(snippet)
-    refuse_to_replace_real(snippet, cassette, "emulated")
-    cassette.parent.mkdir(parents=True, exist_ok=True)
-    with JinaEmulator().serve() as base_url:
-        run = run_snippet(snippet, chroma_url, tmp_path, upstream=base_url)
-    assert run.returncode == 0, f"recording {shown(snippet)} failed:\n{run.stderr}"
-    snippet.write_text(render_outputs(snippet.read_text(), run.outputs))
+def record_snippet(
+    snippet: Path, chroma_url: str, tmp_path: Path, *, cassette: Path | None = None
+) -> str:
+    """Record the snippet's cassette (or `cassette`): from the real API when JINA_API_KEY is set,
+    else from the offline emulator. Returns the snippet's source with the `//> ` lines it printed."""
+    real = real_api()
+    source, secret = ("real", real.key) if real else ("emulated", None)
+    target = cassette or cassette_for(snippet)
+    refuse_to_replace_real(snippet, target, source)
+    scratch = tmp_path / "recording.yaml"
+    key = secret or FAKE_KEY
+    with ExitStack() as stack:
+        upstream = real.base_url if real else stack.enter_context(JinaEmulator().serve())
+        run = run_snippet(snippet, chroma_url, tmp_path, upstream=upstream, key=key, cassette=scratch)
+    hide = output_filter(secret)
+    assert run.returncode == 0, f"recording {shown(snippet)} failed:\n{hide(run.stderr)}"
+    check_recording(snippet, scratch, source, secret)
+    target.parent.mkdir(parents=True, exist_ok=True)
+    shutil.move(scratch, target)
+    outputs = [(line, hide(text)) for line, text in run.outputs]
+    return render_outputs(snippet.read_text(), outputs)
 
 
 def test_render_outputs_places_each_output_under_its_call() -> None:
@@ -217,7 +253,7 @@ def test_snippet_runs_and_prints(
     snippet: Path, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:
     if RECORD:
-        record_snippet(snippet, chroma_url, tmp_path)
+        snippet.write_text(record_snippet(snippet, chroma_url, tmp_path))
     assert cassette_for(snippet).exists(), (
         f"{shown(snippet)} has no cassette {cassette_for(snippet).relative_to(ROOT)}; "
         f"record it with: {RECORD_COMMAND}"
@@ -255,9 +291,74 @@ def test_cassette_is_clean(snippet: Path) -> None:
     for item in interactions:
         assert item["request"]["uri"] == "https://api.jina.ai/v1/embeddings"
     assert FAKE_KEY not in text
-    assert provenance(cassette) == "emulated", (
-        f"{cassette.name}: a response without the {PROVENANCE_HEADER} header"
-    )
+
+
+ECHOING_PROGRAM = """\
+const response = await fetch("https://api.jina.ai/v1/embeddings", {
+  method: "POST",
+  headers: { Authorization: `Bearer ${process.env.JINA_API_KEY}`, "Content-Type": "application/json" },
+  body: JSON.stringify({ model: "jina-embeddings-v3", input: ["hello"] }),
+});
+console.log(response.status, (await response.json()).detail);
+//> 401 the key *** was revoked
+"""
+"""Prints the error body as the API sent it: only the recording's masking keeps the key out."""
+
+
+@pytest.fixture
+def stand_in(monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[str, JinaEmulator]]:
+    """`make record-ts` as a maintainer with a key runs it, with the real API replaced by the
+    emulator minus its provenance header, accepting only a fake key-shaped secret made up here."""
+    secret = "jina_FAKE" + secrets.token_hex(24)
+    emulator = JinaEmulator(provenance_header=False, api_keys=[secret])
+    with emulator.serve() as base_url:
+        monkeypatch.setenv("JINA_API_KEY", secret)
+        monkeypatch.setenv(RECORD_BASE_URL_ENV, base_url)
+        yield secret, emulator
+
+
+def test_recording_from_the_api_through_a_stand_in(
+    stand_in: tuple[str, JinaEmulator], node_modules: Path, chroma_url: str, tmp_path: Path
+) -> None:
+    secret, emulator = stand_in
+    snippet = ROOT / "snippets" / "ts" / "quickstart.ts"
+    cassette = tmp_path / "quickstart.yaml"
+    before = datetime.now(UTC).date()
+    rendered = record_snippet(snippet, chroma_url, tmp_path, cassette=cassette)
+    after = datetime.now(UTC).date()
+    # The stand-in answers as the emulator did and accepts only the secret: same outputs.
+    assert rendered == snippet.read_text()
+    text = cassette.read_text()
+    assert secret not in text and leaks(cassette, secret) == []
+    interactions = yaml.safe_load(text)["interactions"]
+    assert len(interactions) == len(emulator.requests) > 0
+    for item in interactions:
+        assert item["request"]["uri"] == "https://api.jina.ai/v1/embeddings"
+        assert "authorization" not in item["request"]["headers"]
+        assert PROVENANCE_HEADER not in item["response"]["headers"]
+    assert provenance(cassette) == "real"
+    assert before <= recorded_on(cassette) <= after
+
+    replayed = run_snippet(snippet, chroma_url, tmp_path, cassette=cassette)
+    assert replayed.returncode == 0, replayed.stderr[-4000:]
+    assert render_outputs(snippet.read_text(), replayed.outputs) == snippet.read_text()
+
+
+def test_a_key_echoed_in_an_error_body_is_masked_in_recording_and_output(
+    stand_in: tuple[str, JinaEmulator], node_modules: Path, chroma_url: str, tmp_path: Path
+) -> None:
+    secret, emulator = stand_in
+    program = tmp_path / "echo.mts"
+    program.write_text(ECHOING_PROGRAM)
+    cassette = tmp_path / "echo.yaml"
+    emulator.script(ErrorReply(401, "AUTH_INVALID_API_KEY", f"the key {secret} was revoked"))
+    assert record_snippet(program, chroma_url, tmp_path, cassette=cassette) == ECHOING_PROGRAM
+    assert secret not in cassette.read_text()
+    (item,) = yaml.safe_load(cassette.read_text())["interactions"]
+    assert f"the key {SECRET_MASK} was revoked" in item["response"]["body"]["string"]
+    replayed = run_snippet(program, chroma_url, tmp_path, cassette=cassette)
+    assert replayed.returncode == 0, replayed.stderr[-4000:]
+    assert render_outputs(ECHOING_PROGRAM, replayed.outputs) == ECHOING_PROGRAM
 
 
 def request_bodies(cassette: Path) -> list[dict]:

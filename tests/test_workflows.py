@@ -10,6 +10,8 @@ ShellCheck and pyflakes integration are switched off so every machine gets the s
 
 from __future__ import annotations
 
+import json
+import os
 import subprocess
 import sys
 from pathlib import Path
@@ -83,3 +85,152 @@ def test_docs_builds_and_publishes_pages_from_main() -> None:
     assert any(step.get("run") == "make build" for step in steps)
     uses = {step.get("uses", "").split("@")[0] for step in steps}
     assert {"actions/upload-pages-artifact", "actions/deploy-pages"} <= uses
+
+
+# --- record.yml: re-recording from the real API -------------------------------------------------
+
+RECORD = ROOT / ".github" / "workflows" / "record.yml"
+DATE_LINE = "Tue, 01 Dec 2026 04:23:07 GMT"
+
+
+def record_workflow() -> dict:
+    return yaml.safe_load(RECORD.read_text(encoding="utf-8"))
+
+
+def record_step(step_id: str) -> dict:
+    (step,) = [s for s in record_workflow()["jobs"]["record"]["steps"] if s.get("id") == step_id]
+    return step
+
+
+def run_step(step: dict, cwd: Path, **env: str) -> tuple[dict[str, str], str, str]:
+    """Run a step's script as the runner does (bash -eo pipefail); its outputs, summary, stdout."""
+    output, summary = cwd / ".github_output", cwd / ".github_step_summary"
+    output.write_text(""), summary.write_text("")
+    result = subprocess.run(
+        ["bash", "--noprofile", "--norc", "-eo", "pipefail", "-c", step["run"]],
+        cwd=cwd,
+        env={
+            "PATH": os.environ["PATH"],
+            "HOME": str(cwd),
+            "GITHUB_OUTPUT": str(output),
+            "GITHUB_STEP_SUMMARY": str(summary),
+            **env,
+        },
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert result.returncode == 0, result.stdout + result.stderr
+    outputs = dict(line.split("=", 1) for line in output.read_text().splitlines())
+    return outputs, summary.read_text(), result.stdout
+
+
+def test_record_runs_weekly_and_on_demand() -> None:
+    events = on_events(record_workflow())
+    assert set(events) == {"schedule", "workflow_dispatch"}
+    (cron,) = [entry["cron"] for entry in events["schedule"]]
+    *_, day, month, weekday = cron.split()
+    assert (day, month) == ("*", "*") and weekday.isdigit(), f"not weekly: {cron}"
+
+
+def test_record_has_least_privilege() -> None:
+    workflow = record_workflow()
+    assert workflow["permissions"] == {}
+    assert "permissions" not in workflow["jobs"]["key"]
+    assert workflow["jobs"]["record"]["permissions"] == {
+        "contents": "write",
+        "pull-requests": "write",
+    }
+    (checkout,) = [
+        s
+        for s in workflow["jobs"]["record"]["steps"]
+        if s.get("uses", "").startswith("actions/checkout")
+    ]
+    assert checkout["with"]["persist-credentials"] is False
+
+
+def test_record_gives_the_key_only_to_the_steps_that_record() -> None:
+    workflow = record_workflow()
+    holders = [
+        step.get("id") or step.get("run")
+        for job in workflow["jobs"].values()
+        for step in job["steps"]
+        if "secrets.JINA_API_KEY" in json.dumps(step)
+    ]
+    assert holders == ["check", "python", "typescript"]
+    assert record_step("python")["run"] == "make record"
+    assert record_step("typescript")["run"] == "make record-ts"
+
+
+def test_record_records_then_tests_then_opens_a_pull_request() -> None:
+    record = record_workflow()["jobs"]["record"]
+    assert record["needs"] == "key" and record["if"] == "needs.key.outputs.present == 'true'"
+    runs = [step.get("id") for step in record["steps"] if "run" in step]
+    assert runs == ["python", "typescript", "test", "drift", None]
+    assert record_step("test")["run"] == "make test"
+    opening = record["steps"][-1]
+    assert "steps.drift.outputs.drift == 'true'" in opening["if"]
+    assert "gh pr create" in opening["run"] and "gh pr edit" in opening["run"]
+
+
+def test_without_the_secret_nothing_is_recorded_and_the_run_says_so(tmp_path: Path) -> None:
+    (check,) = record_workflow()["jobs"]["key"]["steps"]
+    outputs, summary, stdout = run_step(check, tmp_path, JINA_API_KEY="")
+    assert outputs == {"present": "false"}
+    assert "JINA_API_KEY is not set, so nothing was recorded" in summary
+    assert stdout.startswith("::notice title=Nothing recorded::")
+    outputs, summary, stdout = run_step(check, tmp_path, JINA_API_KEY="jina_FAKE" + "0" * 40)
+    assert outputs == {"present": "true"} and summary == stdout == ""
+
+
+@pytest.mark.parametrize("quote", ["", "'", '"'])
+def test_new_response_dates_alone_are_not_drift(tmp_path: Path, quote: str) -> None:
+    """What the drift step compares: a re-recording that only moved the dates opens nothing,
+    a changed output or response does (git runs on a scratch repository)."""
+    git_env = {"GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com"}
+    git_env |= {"GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com"}
+
+    def git(*args: str) -> None:
+        subprocess.run(
+            ["git", *args],
+            cwd=tmp_path,
+            env={**os.environ, **git_env},
+            check=True,
+            capture_output=True,
+            timeout=60,
+        )
+
+    (tmp_path / "cassettes" / "ts").mkdir(parents=True)
+    (tmp_path / "snippets").mkdir()
+    python = tmp_path / "cassettes" / "hello.yaml"
+    typescript = tmp_path / "cassettes" / "ts" / "hello.yaml"
+    snippet = tmp_path / "snippets" / "hello.py"
+    python.write_text(
+        'interactions:\n- response:\n    body:\n      string: \'{"usage":{"total_tokens":3}}\'\n'
+        f"    headers:\n      date:\n      - {quote}{DATE_LINE}{quote}\nversion: 1\n"
+    )
+    typescript.write_text(
+        f"interactions:\n  - response:\n      headers:\n        date:\n          - {DATE_LINE}\n"
+    )
+    snippet.write_text("print(['chroma'])\n#> ['chroma']\n")
+    git("init", "--quiet")
+    git("add", "--all")
+    git("commit", "--quiet", "--message", "recorded")
+    drift = record_step("drift")
+
+    for cassette in (python, typescript):
+        cassette.write_text(cassette.read_text().replace("Tue, 01 Dec", "Mon, 07 Dec"))
+    outputs, summary, _ = run_step(drift, tmp_path, **git_env)
+    assert outputs == {"drift": "false"}, summary
+    assert summary.startswith("No drift")
+
+    snippet.write_text("print(['paris'])\n#> ['paris']\n")
+    outputs, summary, _ = run_step(drift, tmp_path, **git_env)
+    assert outputs == {"drift": "true"}
+    assert "- snippets/hello.py" in summary
+
+    git("checkout", "--quiet", "HEAD", "--", "snippets")
+    python.write_text(python.read_text().replace('total_tokens":3', 'total_tokens":4'))
+    outputs, _, _ = run_step(drift, tmp_path, **git_env)
+    assert outputs == {"drift": "true"}

@@ -2,7 +2,8 @@
 //
 // It replaces globalThis.fetch:
 // - requests to https://api.jina.ai are answered from a vcrpy-format YAML cassette (replay mode), or
-//   forwarded to the offline emulator and written to that cassette (record mode);
+//   forwarded upstream (the offline emulator, the real API, or a stand-in for it) and written to that
+//   cassette (record mode), with the key masked as *** and anything key-shaped as <JINA_API_KEY>;
 // - requests to http://localhost:8000 (the Chroma server a reader runs) go to the test's own Chroma
 //   server on loopback; other loopback traffic passes; anything else is blocked.
 // It also records which source line printed each console.log line, so the test can compare the output
@@ -12,7 +13,8 @@
 //   CHROMA_JINA_TS_SNIPPET   name shown in every error, e.g. snippets/ts/quickstart.ts
 //   CHROMA_JINA_TS_CASSETTE  cassette path (cassettes/ts/<name>.yaml)
 //   CHROMA_JINA_TS_MODE      "replay" (default) or "record"
-//   CHROMA_JINA_TS_UPSTREAM  record mode: the emulator's base URL, e.g. http://127.0.0.1:PORT/v1
+//   CHROMA_JINA_TS_UPSTREAM  record mode: the base URL that answers, e.g. http://127.0.0.1:PORT/v1
+//   JINA_API_KEY             the key the snippet sends; record mode masks it in cassette and output
 //   CHROMA_JINA_TS_CHROMA    the test's Chroma server, e.g. http://127.0.0.1:PORT
 //   CHROMA_JINA_TS_OUTPUT    file that receives one JSON line {line, text} per console.log call
 import { appendFileSync, existsSync, readFileSync, writeFileSync } from "node:fs";
@@ -33,7 +35,19 @@ const mode = env.CHROMA_JINA_TS_MODE ?? "replay";
 if (!cassettePath) throw new Error(`[${snippet}] CHROMA_JINA_TS_CASSETTE is not set`);
 if (mode !== "replay" && mode !== "record") throw new Error(`[${snippet}] unknown mode ${mode}`);
 if (mode === "record" && !env.CHROMA_JINA_TS_UPSTREAM) {
-  throw new Error(`[${snippet}] record mode needs CHROMA_JINA_TS_UPSTREAM (the emulator's base URL)`);
+  throw new Error(`[${snippet}] record mode needs CHROMA_JINA_TS_UPSTREAM (the base URL that answers)`);
+}
+const PROVENANCE_HEADER = "x-emulated-by";
+// Never kept: cookies and per-request CDN noise. `date` is dropped from emulated responses only: on a
+// real one it is the recording date the docs show.
+const UNSTABLE_HEADERS = new Set(["set-cookie", "cf-ray", "report-to", "nel"]);
+const KEY_SHAPED = /jina_[A-Za-z0-9]{20,}/g;
+const SECRET = mode === "record" ? (env.JINA_API_KEY ?? "").trim() : "";
+
+/** The text with the recording key shown as chroma-jina's errors show it, and other keys redacted. */
+function mask(text) {
+  const masked = SECRET ? text.split(SECRET).join("***") : text;
+  return masked.replace(KEY_SHAPED, "<JINA_API_KEY>");
 }
 
 const realFetch = globalThis.fetch;
@@ -74,13 +88,24 @@ function sortKeys(value) {
   return value;
 }
 
-/** Headers as vcrpy stores them: {Name: [value]}, sorted, without Authorization (nor Date: a
- * re-recording that changes nothing else leaves the cassette unchanged). */
-function headerLists(headers) {
+/** Request headers as vcrpy stores them: {name: [value]}, sorted, without Authorization. */
+function requestHeaderLists(headers) {
   const out = {};
   for (const [name, value] of new Headers(headers)) {
-    if (name === "authorization" || name === "date") continue;
-    out[name] = [value];
+    if (name !== "authorization") out[name] = [mask(value)];
+  }
+  return sortKeys(out);
+}
+
+/** Response headers as stored: without unstable ones, without an encoding the body no longer has. */
+function responseHeaderLists(headers) {
+  const all = new Headers(headers);
+  const dropped = new Set(UNSTABLE_HEADERS);
+  if (all.has(PROVENANCE_HEADER)) dropped.add("date");
+  if (all.has("content-encoding")) ["content-encoding", "content-length"].forEach((h) => dropped.add(h));
+  const out = {};
+  for (const [name, value] of all) {
+    if (!dropped.has(name)) out[name] = [mask(value)];
   }
   return sortKeys(out);
 }
@@ -126,10 +151,15 @@ async function record(request, url, body) {
   const response = await realFetch(upstream, { method: request.method, headers: request.headers, body });
   const text = await response.text();
   recorded.push({
-    request: { body, headers: headerLists(request.headers), method: request.method, uri: url },
+    request: {
+      body: body === undefined ? body : mask(body),
+      headers: requestHeaderLists(request.headers),
+      method: request.method,
+      uri: url,
+    },
     response: {
-      body: { string: text },
-      headers: headerLists(response.headers),
+      body: { string: mask(text) },
+      headers: responseHeaderLists(response.headers),
       status: { code: response.status, message: response.statusText },
     },
   });
@@ -171,7 +201,7 @@ if (outputPath) {
         break;
       }
     }
-    appendFileSync(outputPath, JSON.stringify({ line, text: format(...args) }) + "\n");
+    appendFileSync(outputPath, JSON.stringify({ line, text: mask(format(...args)) }) + "\n");
     realLog(...args);
   };
 }

@@ -110,6 +110,8 @@ class JinaEmulator:
         limits: rate limits answered with 429 like the real service (`RateLimits.free_tier()`).
         api_keys: accepted keys; None accepts any key that starts with "jina_".
         token_balance: tokens the key may spend before 403 AUTHZ_INSUFFICIENT_BALANCE; None: unlimited.
+        provenance_header: send `x-emulated-by` on every response. False makes recordings look
+            recorded from the real API: only for testing that recording path.
     """
 
     def __init__(
@@ -120,8 +122,10 @@ class JinaEmulator:
         limits: RateLimits | None = None,
         api_keys: Iterable[str] | None = None,
         token_balance: int | None = None,
+        provenance_header: bool = True,
     ) -> None:
         self.faults = faults
+        self.provenance_header = provenance_header
         self.latency = latency or Latency()
         self._limits = limits
         self.api_keys = frozenset(api_keys) if api_keys is not None else None
@@ -231,7 +235,8 @@ class JinaEmulator:
         headers = {k.lower(): v for k, v in headers.items()}
         payload = load(body) if body else None
         reply, tokens = self._answer(method, path, headers, payload, fault)
-        reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
+        if self.provenance_header:
+            reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
         if isinstance(fault, SlowResponse):
             reply.delay += fault.seconds
         if isinstance(fault, DroppedConnection):
