@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ctypes
+import re
 import traceback
 from collections.abc import Callable
 from contextlib import AbstractContextManager
@@ -102,6 +103,31 @@ def session_for(
     return recording(case, monkeypatch, tmp_path)
 
 
+WALL_TIME = re.compile(r"wall time: \d+(?:\.\d+)? s")
+
+
+def wall_time_tolerance(example: CodeExample) -> Callable[[str], str]:
+    """A printed `wall time: X s` matches the `#>` line's `wall time: Y s` when X is between half
+    and twice Y: the page shows what one run measured, the check does not depend on how busy the
+    machine is. Other output must match exactly."""
+    recorded = [
+        m.group(0)
+        for line in example.source.splitlines()
+        if line.lstrip().startswith("#>")
+        for m in WALL_TIME.finditer(line)
+    ]
+
+    def seconds(text: str) -> float:
+        return float(text.split()[2])
+
+    def within(match: re.Match[str]) -> str:
+        got = seconds(match.group(0))
+        near = [r for r in recorded if seconds(r) / 2 <= got <= seconds(r) * 2]
+        return near[0] if near else match.group(0)
+
+    return lambda text: WALL_TIME.sub(within, text)
+
+
 @pytest.mark.parametrize("case", CASES)
 def test_example(
     case: Path | CodeExample,
@@ -118,7 +144,9 @@ def test_example(
     else:
         eval_example.lint_ruff(example)
     with session_for(case, request, monkeypatch, tmp_path) as output_filter:
-        eval_example.print_callback = output_filter
+        eval_example.print_callback = output_filter or (
+            None if eval_example.update_examples else wall_time_tolerance(example)
+        )
         if eval_example.update_examples:
             eval_example.run_print_update(example)
         else:

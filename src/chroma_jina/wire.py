@@ -234,7 +234,10 @@ _HINTS = {
     "AUTH_MISSING_API_KEY": "Set the API key in CHROMA_JINA_API_KEY (or the variable you named).",
     "INPUT_TOKEN_LIMIT_EXCEEDED": TOO_LONG_HINT,
     "INPUT_MODEL_NOT_FOUND": "Check model_name against chroma_jina.models.MODELS.",
-    "RATE_CONCURRENCY_LIMIT_EXCEEDED": "Lower max_concurrency (the free tier allows 5).",
+    "RATE_CONCURRENCY_LIMIT_EXCEEDED": (
+        "Other processes or machines use the same key: give each a share of the key's limit "
+        "with max_concurrency (the free tier allows 5 in all)."
+    ),
 }
 _RID = re.compile(r"^\s*\[RID:\s*([0-9a-fA-F]+)\]\s*")
 
