@@ -32,6 +32,18 @@ build: $(SYNCED)
 test: $(SYNCED) chromium
 	$(VENV)/bin/pytest
 
+.PHONY: dist test-wheel
+## dist: build the sdist and wheel into dist/ and check them with `twine check --strict`
+dist: $(SYNCED)
+	rm -rf dist
+	$(UV) build --python "$$(command -v $(PYTHON))" --out-dir dist
+	$(VENV)/bin/twine check --strict dist/*
+
+## test-wheel: the packaging tests (build, check, install the wheel in a fresh venv and run it);
+##   CHROMA_JINA_DIST=dist checks the files already in dist/ instead of building
+test-wheel: $(SYNCED)
+	$(VENV)/bin/pytest tests/test_wheel.py -q -p no:cacheprovider
+
 ## chromium: Debian's Chromium and a CJK font for the browser tests (apt-get, only when missing)
 .PHONY: chromium screenshots
 chromium:
