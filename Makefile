@@ -32,7 +32,22 @@ build: $(SYNCED)
 test: $(SYNCED) chromium
 	$(VENV)/bin/pytest
 
-.PHONY: dist test-wheel
+# The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,
+# every docs example and the docs' parity with the code. `make lowest` and `make pythons` run these.
+LIBRARY_TESTS := tests --ignore=tests/browser --ignore=tests/test_typescript.py \
+	--ignore=tests/test_site_build.py --ignore=tests/test_lint.py --ignore=tests/test_workflows.py \
+	--ignore=tests/test_wheel.py
+
+## lowest: the library tests with the oldest dependency versions pyproject.toml allows (uv's
+##   lowest-direct resolution into build/lowest-<python>/; uv.lock untouched). PYTHON=python3.13 for another
+.PHONY: lowest pythons dist test-wheel
+lowest: | $(UV)
+	.ci/lowest $(PYTHON) $(LIBRARY_TESTS)
+
+## pythons: the library tests on every supported Python found here (3.11 to 3.13, venvs from uv.lock)
+pythons: | $(UV)
+	.ci/pythons $(LIBRARY_TESTS)
+
 ## dist: build the sdist and wheel into dist/ and check them with `twine check --strict`
 dist: $(SYNCED)
 	rm -rf dist

@@ -75,10 +75,17 @@ def test_release_notes_are_the_dated_entry_of_the_tagged_version(tmp_path: Path)
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
-def test_installation_page_links_to_the_changelog(lang: str) -> None:
+def test_installation_page_states_versions_and_links_the_changelog(lang: str) -> None:
+    """The supported Pythons and the chromadb floor, as pyproject.toml has them."""
     project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
     page = (ROOT / "docs" / lang / "installation.md").read_text(encoding="utf-8")
     assert f"]({project['urls']['Changelog']})" in page
+    section = page[page.index("{#versions}") :].split("\n## ", 1)[0]
+    [chromadb] = [r for r in project["dependencies"] if r.startswith("chromadb")]
+    floor = chromadb.removeprefix("chromadb>=")
+    rows = re.findall(r"^\| (Python|chromadb) \| ([^|]+) \|", section, re.MULTILINE)
+    assert dict(rows)["chromadb"].startswith(f"{floor} "), rows
+    assert re.findall(r"3\.\d+", dict(rows)["Python"]) == supported_pythons(), rows
 
 
 def test_release_workflow() -> None:

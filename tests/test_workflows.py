@@ -71,6 +71,14 @@ def test_supported_pythons_start_at_requires_python() -> None:
     assert len(versions) >= 3 and project["requires-python"] == f">={versions[0]}"
 
 
+@pytest.mark.parametrize(("job", "command"), [("test", "make test"), ("lowest", "make lowest")])
+def test_ci_runs_on_every_supported_python(job: str, command: str) -> None:
+    """make test, and make lowest (oldest allowed dependencies), on each supported Python."""
+    ci = load("ci.yml")["jobs"][job]
+    assert matrix_pythons(ci) == supported_pythons()
+    assert command in [step.get("run") for step in ci["steps"]]
+
+
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
 def test_actionlint_passes(path: Path) -> None:
     result = actionlint(path)
