@@ -38,13 +38,14 @@ LIBRARY_TESTS := tests --ignore=tests/browser --ignore=tests/test_typescript.py 
 	--ignore=tests/test_site_build.py --ignore=tests/test_lint.py --ignore=tests/test_workflows.py \
 	--ignore=tests/test_wheel.py
 
-## lowest: the library tests with the oldest dependency versions pyproject.toml allows (uv's
-##   lowest-direct resolution into build/lowest-<python>/; uv.lock untouched). PYTHON=python3.13 for another
+## lowest: LIBRARY_TESTS with the oldest dependency versions pyproject.toml allows, which must be
+##   its bounds (uv's lowest-direct resolution into build/lowest-<python>/; uv.lock untouched).
+##   PYTHON=/path/to/python3.13 for another Python
 .PHONY: lowest pythons dist test-wheel
 lowest: | $(UV)
 	.ci/lowest $(PYTHON) $(LIBRARY_TESTS)
 
-## pythons: the library tests on every supported Python found here (3.11 to 3.13, venvs from uv.lock)
+## pythons: LIBRARY_TESTS on every supported Python found here (venvs synced from uv.lock)
 pythons: | $(UV)
 	.ci/pythons $(LIBRARY_TESTS)
 
