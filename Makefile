@@ -32,6 +32,34 @@ build: $(SYNCED)
 test: $(SYNCED) chromium
 	$(VENV)/bin/pytest
 
+# The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,
+# every docs example and the docs' parity with the code. `make lowest` and `make pythons` run these.
+LIBRARY_TESTS := tests --ignore=tests/browser --ignore=tests/test_typescript.py \
+	--ignore=tests/test_site_build.py --ignore=tests/test_lint.py --ignore=tests/test_workflows.py \
+	--ignore=tests/test_wheel.py
+
+## lowest: LIBRARY_TESTS with the oldest dependency versions pyproject.toml allows, which must be
+##   its bounds (uv's lowest-direct resolution into build/lowest-<python>/; uv.lock untouched).
+##   PYTHON=/path/to/python3.13 for another Python
+.PHONY: lowest pythons dist test-wheel
+lowest: | $(UV)
+	.ci/lowest $(PYTHON) $(LIBRARY_TESTS)
+
+## pythons: LIBRARY_TESTS on every supported Python found here (venvs synced from uv.lock)
+pythons: | $(UV)
+	.ci/pythons $(LIBRARY_TESTS)
+
+## dist: build the sdist and wheel into dist/ and check them with `twine check --strict`
+dist: $(SYNCED)
+	rm -rf dist
+	$(UV) build --python "$$(command -v $(PYTHON))" --out-dir dist
+	$(VENV)/bin/twine check --strict dist/*
+
+## test-wheel: the packaging tests (build, check, install the wheel in a fresh venv and run it);
+##   CHROMA_JINA_DIST=dist checks the files already in dist/ instead of building
+test-wheel: $(SYNCED)
+	$(VENV)/bin/pytest tests/test_wheel.py -q -p no:cacheprovider
+
 ## chromium: Debian's Chromium and a CJK font for the browser tests (apt-get, only when missing)
 .PHONY: chromium screenshots
 chromium:

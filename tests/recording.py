@@ -423,9 +423,10 @@ def _example_env(monkeypatch: pytest.MonkeyPatch, *, key: str, base_url: str | N
     """What an example starts with, as in a new process: no Chroma instance yet, telemetry off,
     the key to use, the API base URL. Everything is put back after the test."""
     # Chroma caches one system per client kind and refuses a second one with other settings:
-    # give the example an empty cache, and the tests around it theirs back afterwards.
+    # give the example an empty cache, and the tests around it theirs back afterwards. (The refcount
+    # came with chromadb 1.5.2; raising=False keeps older supported versions working.)
     monkeypatch.setattr(SharedSystemClient, "_identifier_to_system", {})
-    monkeypatch.setattr(SharedSystemClient, "_identifier_to_refcount", {})
+    monkeypatch.setattr(SharedSystemClient, "_identifier_to_refcount", {}, raising=False)
     for name, value in EXAMPLE_ENV.items():
         monkeypatch.setenv(name, value)
     monkeypatch.setenv("CHROMA_JINA_API_KEY", key)

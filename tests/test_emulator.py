@@ -6,17 +6,15 @@ import asyncio
 import base64
 import json
 import re
-from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import yaml
+from lib_support import CAPTURES
 
 from chroma_jina.testing import EMULATOR_HEADER, EMULATOR_ID, JinaEmulator
 
-ROOT = Path(__file__).resolve().parent.parent
-CAPTURES = ROOT.parent / "shared" / "reference" / "captures"
 KEY = "jina_offline_emulator_key"
 URL = "https://api.jina.ai/v1/embeddings"
 NUMBER = re.compile(rb"-?(0|[1-9][0-9]*)\.[0-9]+")

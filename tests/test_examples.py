@@ -184,7 +184,7 @@ def test_each_example_gets_its_own_chroma(eval_example: EvalExample, tmp_path: P
     )
     with pytest.MonkeyPatch.context() as suite:
         suite.setattr(SharedSystemClient, "_identifier_to_system", {})
-        suite.setattr(SharedSystemClient, "_identifier_to_refcount", {})
+        suite.setattr(SharedSystemClient, "_identifier_to_refcount", {}, raising=False)
         other_test_client = chromadb.EphemeralClient(settings=Settings(allow_reset=True))
         other_test_client.create_collection("left-by-another-test")
         with pytest.MonkeyPatch.context() as patch, offline("program", patch, tmp_path):

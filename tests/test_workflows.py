@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
+import tomllib
 from pathlib import Path
 
 import pytest
@@ -42,8 +44,41 @@ def on_events(workflow: dict) -> dict:
     return workflow.get("on", workflow.get(True)) or {}
 
 
+def load(name: str) -> dict:
+    return yaml.safe_load((ROOT / ".github" / "workflows" / name).read_text(encoding="utf-8"))
+
+
+def supported_pythons() -> list[str]:
+    """The Python versions of pyproject.toml's classifiers, e.g. ["3.11", "3.12", "3.13"]."""
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    pattern = re.compile(r"Programming Language :: Python :: (3\.\d+)")
+    return [m.group(1) for c in project["classifiers"] if (m := pattern.fullmatch(c))]
+
+
+def matrix_pythons(job: dict) -> list[str]:
+    """The job's Python matrix, checked to be what its setup-python step installs."""
+    setup = [s for s in job["steps"] if s.get("uses", "").startswith("actions/setup-python@")]
+    assert [s["with"]["python-version"] for s in setup] == ["${{ matrix.python-version }}"]
+    return job["strategy"]["matrix"]["python-version"]
+
+
 def test_workflows_exist() -> None:
-    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "docs.yml"}
+    assert {p.name for p in WORKFLOWS} >= {"ci.yml", "docs.yml", "release.yml"}
+
+
+def test_supported_pythons_start_at_requires_python() -> None:
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["project"]
+    versions = supported_pythons()
+    assert versions == sorted(versions, key=lambda v: tuple(map(int, v.split(".")))), versions
+    assert len(versions) >= 3 and project["requires-python"] == f">={versions[0]}"
+
+
+@pytest.mark.parametrize(("job", "command"), [("test", "make test"), ("lowest", "make lowest")])
+def test_ci_runs_on_every_supported_python(job: str, command: str) -> None:
+    """make test, and make lowest (oldest allowed dependencies), on each supported Python."""
+    ci = load("ci.yml")["jobs"][job]
+    assert matrix_pythons(ci) == supported_pythons()
+    assert command in [step.get("run") for step in ci["steps"]]
 
 
 @pytest.mark.parametrize("path", WORKFLOWS, ids=lambda p: p.name)
