@@ -143,3 +143,22 @@ def test_threads_and_tasks_share_the_slots_and_a_cancelled_task_gives_its_slot_b
 
     asyncio.run(main())
     assert slots.in_use == 0 and not slots._turns
+
+
+def test_async_calls_on_one_loop_reuse_one_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Without an async_http_client, a server's queries used to open a new httpx.AsyncClient
+    (new connections, a new TLS handshake) per call; now one client per event loop is kept."""
+    emu = JinaEmulator()
+    with emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        ef = JinaEmbeddingFunction(KEY, "jina-embeddings-v3")
+
+        async def three_queries() -> httpx.AsyncClient:
+            for n in range(3):
+                await ef.aembed_query([f"question {n}"])
+            client, _ = ef._client._loop_clients[asyncio.get_running_loop()]
+            return client
+
+        first, second = asyncio.run(three_queries()), asyncio.run(three_queries())
+    assert emu.stats.requests == 6 and first is not second  # one per loop
+    assert first.is_closed and second.is_closed  # closed when asyncio.run shut its loop down

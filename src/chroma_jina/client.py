@@ -16,7 +16,8 @@ import re
 import sys
 import threading
 import time
-from collections.abc import Callable, Generator, Mapping, Sequence
+import weakref
+from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from concurrent.futures import ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
@@ -453,6 +454,14 @@ async def adrive(
         step.close()
 
 
+async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[None, None]:
+    """Closes `client` when its event loop finalizes the generator at shutdown."""
+    try:
+        yield
+    finally:
+        await client.aclose()
+
+
 class _Secret:
     """Holds the API key; its repr never shows it."""
 
@@ -504,6 +513,11 @@ class JinaClient:
         self._http = http_client
         self._owns_http = http_client is None
         self._async_http = async_http_client
+        self._loop_clients: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
+        """Without an async_http_client: one client per event loop, so that a server's calls
+        reuse its connections (a client cannot move between loops)."""
         self.sleep: Callable[[float], Any] | None = None
         """Sync sleep; None = real time (interrupted when another batch fails)."""
         self.async_sleep: Callable[[float], Any] = asyncio.sleep
@@ -613,18 +627,29 @@ class JinaClient:
             return exc
         return Reply(r.status_code, r.headers, r.content)
 
+    async def _loop_client(self) -> httpx.AsyncClient:
+        loop = asyncio.get_running_loop()
+        kept = self._loop_clients.get(loop)
+        if kept is None:
+            client = httpx.AsyncClient(timeout=self.timeout)
+            closer = _close_at_loop_shutdown(client)
+            await anext(closer)  # the loop now finalizes it when it shuts down (asyncio.run does)
+            kept = self._loop_clients[loop] = (client, closer)
+        return kept[0]
+
     async def arun(self, job: Job, meter: Meter) -> list[np.ndarray]:
         """Embed a job on the event loop: batches run as tasks, each request in a slot of the
         key.
 
         Without an `async_http_client` but with an `http_client`, runs the sync path in a
-        thread; with neither, uses a fresh `httpx.AsyncClient` for the call."""
+        thread; with neither, uses an `httpx.AsyncClient` of its own per event loop, kept for
+        later calls on that loop so that they reuse its connections."""
         if self._async_http is None and not self._owns_http:
             return await asyncio.to_thread(self.run, job, meter)
         batches = plan(job, self.max_items, self.max_tokens)
         ctx = self._context(meter)
         bar = self._bar(job, batches)
-        client = self._async_http or httpx.AsyncClient(timeout=self.timeout)
+        client = self._async_http or await self._loop_client()
         started = asyncio.Semaphore(ctx.slots.ceiling)  # batches under way, as threads in run()
         caller = object()
 
@@ -646,6 +671,4 @@ class JinaClient:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
-            if client is not self._async_http:
-                await client.aclose()
             bar and bar.close()
