@@ -17,7 +17,6 @@ from __future__ import annotations
 import difflib
 import json
 import os
-import shutil
 import subprocess
 from collections import defaultdict
 from collections.abc import Iterator
