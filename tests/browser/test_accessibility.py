@@ -113,6 +113,7 @@ def test_repository_link_without_requests_to_github(page: Page, site_url: str) -
 
 KEYBOARD_PAGE = "options/task/"  # tabs, copy buttons and code annotations on one page
 MAX_TABS = 400  # more Tab presses than any page has tab stops
+SETTLE_SHOTS, SETTLE_MS = 20, 50  # a look is taken once it holds still for 50 ms (1 s at most)
 
 
 FOCUS_STOP = """selector => {
@@ -137,7 +138,11 @@ def tab_to(page: Page, selector: str) -> Locator:
 
 
 def look(page: Page, element: Locator) -> bytes:
-    """A screenshot of `element` and a few pixels around it (where an outline would be drawn)."""
+    """A screenshot of `element` and a few pixels around it (where an outline would be drawn).
+
+    The theme reacts to focus changes in JavaScript too, a moment later: shots are taken until two
+    in a row agree.
+    """
     element.scroll_into_view_if_needed()
     box = element.bounding_box()
     assert box is not None, f"{element} has no box on the screen"
@@ -148,7 +153,14 @@ def look(page: Page, element: Locator) -> bytes:
         "width": box["width"] + 2 * margin,
         "height": box["height"] + 2 * margin,
     }
-    return page.screenshot(clip=clip, animations="disabled")
+    shot = page.screenshot(clip=clip, animations="disabled")
+    for _ in range(SETTLE_SHOTS):
+        page.wait_for_timeout(SETTLE_MS)
+        again = page.screenshot(clip=clip, animations="disabled")
+        if again == shot:
+            return shot
+        shot = again
+    raise AssertionError(f"{element} on {page.url} kept changing for {SETTLE_SHOTS} screenshots")
 
 
 def assert_focus_visible(page: Page, shown: Locator, what: str) -> None:
@@ -205,7 +217,9 @@ def test_keyboard_alone(page: Page, site_url: str) -> None:
 
     tab_to(page, ".md-search__input")
     assert_focus_visible(page, page.locator(".md-search__form"), "search box")
-    page.keyboard.insert_text("延迟分块")  # as a Chinese input method commits a word: at once
+    # A Chinese input method commits a whole word, then a key comes up: Material searches on keyup.
+    page.keyboard.insert_text("延迟分块")
+    page.keyboard.press("End")
     expect(page.locator(".md-search-result__link[href*='late-chunking/']").first).to_be_visible()
     first = page.locator(".md-search-result__link").first
     unfocused = look(page, first)
