@@ -65,7 +65,8 @@ test-wheel: $(SYNCED)
 chromium:
 	.ci/ensure-chromium
 
-## screenshots: home and late-chunking pages in English and Chinese -> build/screenshots/*.png
+## screenshots: home and late-chunking pages, and a code block and a prose paragraph of the latter,
+##   in English and Chinese -> build/screenshots/*.png
 screenshots: $(SYNCED) chromium
 	$(VENV)/bin/pytest tests/browser/test_pages.py -k screenshot -q -p no:cacheprovider
 	@ls build/screenshots/*.png

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import hashlib
 import os
+import shutil
 import socket
 import subprocess
 import sys
@@ -28,6 +30,31 @@ def built_site() -> Path:
     )
     assert result.returncode == 0, f"mkdocs build --strict failed:\n{result.stderr[-4000:]}"
     return SITE_DIR
+
+
+@pytest.fixture(scope="session")
+def node_modules() -> Path:
+    """`npm ci` from package-lock.json, skipped when node_modules already matches the lock file.
+
+    The TypeScript examples need it, and the browser tests take axe-core from it.
+    """
+    npm = shutil.which("npm")
+    assert npm, "npm is not on PATH: the TypeScript examples and axe-core need Node.js 20+ with npm"
+    lock = ROOT / "package-lock.json"
+    stamp = ROOT / "node_modules" / ".chroma-jina-lock.sha256"
+    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    if not (stamp.exists() and stamp.read_text() == digest):
+        result = subprocess.run(
+            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
+            cwd=ROOT,
+            check=False,
+            capture_output=True,
+            text=True,
+            timeout=300,
+        )
+        assert result.returncode == 0, f"npm ci failed:\n{result.stdout}\n{result.stderr}"
+        stamp.write_text(digest)
+    return ROOT / "node_modules"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:

@@ -17,7 +17,6 @@ in test_cassettes.py, which covers cassettes/ts/ too.
 from __future__ import annotations
 
 import difflib
-import hashlib
 import json
 import os
 import secrets
@@ -58,29 +57,7 @@ RECORD_COMMAND = "make record-ts"
 NODE_TIMEOUT = 60
 
 
-# --- set-up: node packages and a Chroma server ------------------------------------------------------
-
-
-@pytest.fixture(scope="session")
-def node_modules() -> Path:
-    """`npm ci` from package-lock.json, skipped when node_modules already matches the lock file."""
-    npm = shutil.which("npm")
-    assert npm, "npm is not on PATH: the TypeScript examples need Node.js 20+ with npm"
-    lock = ROOT / "package-lock.json"
-    stamp = ROOT / "node_modules" / ".chroma-jina-lock.sha256"
-    digest = hashlib.sha256(lock.read_bytes()).hexdigest()
-    if not (stamp.exists() and stamp.read_text() == digest):
-        result = subprocess.run(
-            [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
-            cwd=ROOT,
-            check=False,
-            capture_output=True,
-            text=True,
-            timeout=300,
-        )
-        assert result.returncode == 0, f"npm ci failed:\n{result.stdout}\n{result.stderr}"
-        stamp.write_text(digest)
-    return ROOT / "node_modules"
+# --- set-up: a Chroma server (node packages come from the node_modules fixture in conftest.py) -----
 
 
 @pytest.fixture(scope="module")

@@ -17,7 +17,15 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import Browser, ConsoleMessage, Page, sync_playwright
+from playwright.sync_api import (
+    Browser,
+    BrowserContext,
+    ConsoleMessage,
+    Page,
+    Route,
+    sync_playwright,
+)
+from playwright.sync_api import Error as PlaywrightError
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = [
@@ -103,18 +111,33 @@ def is_loopback(url: str) -> bool:
 
 @dataclass
 class ErrorLog:
-    """Console errors and uncaught page errors seen by one page, each tagged with its URL.
+    """Console errors, uncaught page errors and requests to other hosts seen by one page.
 
-    Third-party requests (Google Fonts, GitHub's API for the repository badge) are aborted because
-    tests are offline; the console errors those aborts cause are not the site's fault and are left out.
+    No page may contact another host (GitHub's API, web fonts, analytics): such requests are aborted,
+    recorded in `elsewhere` and fail the test. The console errors the aborts cause are left out of
+    `errors`, so the failure names the request rather than its echo.
     """
 
     errors: list[str] = field(default_factory=list)
+    elsewhere: list[str] = field(default_factory=list)
 
     def watch(self, page: Page) -> None:
         """Record every console 'error' message and every uncaught exception of `page`."""
         page.on("console", lambda msg: self._console(page, msg))
         page.on("pageerror", lambda exc: self.errors.append(f"{page.url}: uncaught {exc}"))
+
+    def block_other_hosts(self, context: BrowserContext) -> None:
+        """Abort every request of `context` that leaves the local site server, and record it."""
+
+        def abort(route: Route) -> None:
+            try:
+                source = route.request.frame.url
+            except PlaywrightError:  # a worker's request, or a navigation before its frame exists
+                source = "a worker"
+            self.elsewhere.append(f"{source} requested {route.request.url}")
+            route.abort("blockedbyclient")
+
+        context.route(lambda url: not is_loopback(url), abort)
 
     def _console(self, page: Page, msg: ConsoleMessage) -> None:
         source = msg.location.get("url") or page.url
@@ -130,19 +153,25 @@ def page_errors() -> ErrorLog:
 
 @pytest.fixture
 def page(browser: Browser, site_url: str, page_errors: ErrorLog) -> Iterator[Page]:
-    """A fresh page (own context, clipboard access granted) that fails its test on any console error."""
+    """A fresh page (own context, clipboard access granted).
+
+    It fails its test on any console error and on any request that leaves the local server.
+    """
     context = browser.new_context(
         base_url=site_url,
         viewport={"width": 1280, "height": 900},
         permissions=["clipboard-read", "clipboard-write"],
     )
     context.set_default_timeout(10_000)
-    context.route(lambda url: not is_loopback(url), lambda route: route.abort("blockedbyclient"))
+    page_errors.block_other_hosts(context)
     page = context.new_page()
     page_errors.watch(page)
     yield page
     context.close()
     assert page_errors.errors == [], "console errors:\n" + "\n".join(page_errors.errors)
+    assert page_errors.elsewhere == [], "requests to other hosts:\n" + "\n".join(
+        page_errors.elsewhere
+    )
 
 
 @pytest.fixture(scope="session")

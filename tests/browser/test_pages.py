@@ -80,3 +80,18 @@ def test_screenshot(visit, screenshots: Path, name: str, path: str) -> None:
     target = screenshots / f"{name}.png"
     png = page.screenshot(path=target, full_page=True)
     assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 10_000
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_screenshot_of_code_and_prose(visit, screenshots: Path, lang: str) -> None:
+    """Save an annotated code block and a paragraph with a link, as a reader sees them (contrast,
+    underlines), to build/screenshots/code-LANG.png and prose-LANG.png."""
+    page = visit(("zh/" if lang == "zh" else "") + GUIDE)
+    page.evaluate("document.fonts.ready")
+    elements = {
+        "code": page.locator(".md-content .highlight:has(.md-annotation)").first,
+        "prose": page.locator(".md-content p:has(> a:not(:has(code)))").first,
+    }
+    for name, element in elements.items():
+        png = element.screenshot(path=screenshots / f"{name}-{lang}.png", animations="disabled")
+        assert png[:8] == b"\x89PNG\r\n\x1a\n" and len(png) > 2_000, f"{name}-{lang}.png"
