@@ -9,6 +9,7 @@ model or an option added to the code without docs in both languages fails here.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from pathlib import Path
 
@@ -262,3 +263,36 @@ def test_code_annotations_are_written(lang: str, page: str) -> None:
             f"{lang}/{page}: {snippet} has {markers} annotation markers `# (n)!`; write the "
             f"numbered list 1..{markers} right after its code block (found {numbers})"
         )
+
+
+LANGUAGE_NAMES = {
+    "en": {"multilingual": "multilingual", "English": "English", "Chinese": "Chinese"},
+    "zh": {"multilingual": "多语言", "English": "英文", "Chinese": "中文"},
+}
+YES_NO = {"en": ("yes", "no"), "zh": ("支持", "不支持")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chinese_page_model_table_matches_catalog(lang: str) -> None:
+    """The models the Chinese-text page recommends read Chinese, with the catalog's figures."""
+    from lib_support import CAPTURES
+
+    catalog = json.loads((CAPTURES / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
+    parameters = {m["id"]: m["parameters"] for m in catalog["models"]}
+    text = read(lang, "chinese.md")
+    section = text[text.index("{#models}") :].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \|(.*)\|\s*$", section, re.MULTILINE)
+    assert {"jina-embeddings-v3", "jina-embeddings-v2-base-zh"} <= {name for name, _ in rows}
+    sep = "、" if lang == "zh" else ", "
+    for name, cells in rows:
+        model = MODELS[name]
+        yes, no = YES_NO[lang]
+        expected = [
+            sep.join(LANGUAGE_NAMES[lang][language] for language in model.languages),
+            parameters[name],
+            str(model.dimensions),
+            str(model.context),
+            yes if "late_chunking" in model.fields else no,
+        ]
+        assert model.reads_chinese, f"{lang}/chinese.md recommends {name}, which does not read Chinese"
+        assert [c.strip() for c in cells.split("|")] == expected, f"{lang}/chinese.md: {name}"
