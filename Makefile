@@ -83,6 +83,12 @@ bench: $(SYNCED)
 contract: $(SYNCED)
 	$(VENV)/bin/python -m compatibility.checks --docs docs
 
+## translations: list Chinese pages whose English page changed since they were translated;
+##   MARK=page.md records that docs/zh/page.md now follows docs/en/page.md (after updating it)
+.PHONY: translations
+translations: $(SYNCED)
+	$(VENV)/bin/python tests/translations.py $(if $(MARK),--mark $(MARK))
+
 ## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs; prints what
 ##   a full re-recording from the real API costs in tokens. SNIPPET=snippets/x.py records one. With
 ##   JINA_API_KEY set it records the real Jina API (CHROMA_JINA_RECORD_BASE_URL: a stand-in instead,

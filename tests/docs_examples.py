@@ -39,6 +39,19 @@ def snippet_files(suffix: str = ".py") -> list[Path]:
     return sorted(p for p in SNIPPETS.rglob(f"*{suffix}") if p.is_file())
 
 
+def zh_variant(target: str) -> str:
+    """`snippets/hello.py[:section]` -> `snippets/zh/hello.py[:section]`: the same example with
+    Chinese documents and queries, which a docs/zh page includes in the original's place."""
+    return "snippets/zh/" + target.removeprefix("snippets/")
+
+
+def original_of(snippet: Path) -> Path | None:
+    """`snippets/zh/hello.py` -> `snippets/hello.py`; None for a snippet that is no zh variant."""
+    if not snippet.is_relative_to(SNIPPETS / "zh"):
+        return None
+    return SNIPPETS / snippet.relative_to(SNIPPETS / "zh")
+
+
 def snippet_id(snippet: Path) -> str:
     """The snippet's path relative to snippets/, e.g. `options/task.py`."""
     return snippet.relative_to(SNIPPETS).as_posix()

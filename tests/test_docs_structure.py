@@ -9,11 +9,13 @@ model or an option added to the code without docs in both languages fails here.
 from __future__ import annotations
 
 import inspect
+import json
 import re
 from pathlib import Path
 
 import pytest
 import yaml
+from docs_examples import zh_variant
 
 from chroma_jina.models import MODELS, ModelInfo
 
@@ -39,8 +41,10 @@ def read(lang: str, page: str) -> str:
 
 
 def prose(markdown: str) -> str:
-    """Markdown without code blocks, inline code, link targets, attribute lists and URLs."""
-    text = FENCE.sub("", markdown)
+    """Markdown without front matter, code blocks, inline code, link targets, attribute lists
+    and URLs."""
+    text = re.sub(r"\A---\n.*?\n---\n", "", markdown, flags=re.DOTALL)
+    text = FENCE.sub("", text)
     text = re.sub(r"`[^`\n]*`", "", text)
     text = re.sub(r"\]\([^)]*\)", "]", text)
     text = re.sub(r"\{[#.][^}]*\}", "", text)
@@ -65,10 +69,13 @@ def test_every_page_exists_in_both_languages() -> None:
 
 @pytest.mark.parametrize("page", pages("en"))
 def test_same_snippet_includes_in_same_order(page: str) -> None:
+    """At each place docs/zh includes what docs/en does, or its Chinese variant (snippets/zh/)."""
     en = INCLUDE.findall(read("en", page))
     zh = INCLUDE.findall(read("zh", page))
-    assert en == zh, (
-        f"{page}: docs/zh must include the same snippets as docs/en, in the same order\n"
+    aligned = len(en) == len(zh) and all(z in (e, zh_variant(e)) for e, z in zip(en, zh))
+    assert aligned, (
+        f"{page}: docs/zh must include the same snippets as docs/en, in the same order "
+        f"(or, at the same place, the Chinese variant {zh_variant('snippets/<name>')})\n"
         f"  en: {en}\n  zh: {zh}"
     )
 
@@ -256,3 +263,36 @@ def test_code_annotations_are_written(lang: str, page: str) -> None:
             f"{lang}/{page}: {snippet} has {markers} annotation markers `# (n)!`; write the "
             f"numbered list 1..{markers} right after its code block (found {numbers})"
         )
+
+
+LANGUAGE_NAMES = {
+    "en": {"multilingual": "multilingual", "English": "English", "Chinese": "Chinese"},
+    "zh": {"multilingual": "多语言", "English": "英文", "Chinese": "中文"},
+}
+YES_NO = {"en": ("yes", "no"), "zh": ("支持", "不支持")}
+
+
+@pytest.mark.parametrize("lang", LANGS)
+def test_chinese_page_model_table_matches_catalog(lang: str) -> None:
+    """The models the Chinese-text page recommends read Chinese, with the catalog's figures."""
+    from lib_support import CAPTURES
+
+    catalog = json.loads((CAPTURES / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
+    parameters = {m["id"]: m["parameters"] for m in catalog["models"]}
+    text = read(lang, "chinese.md")
+    section = text[text.index("{#models}") :].split("\n## ", 1)[0]
+    rows = re.findall(r"^\| `([^`]+)` \|(.*)\|\s*$", section, re.MULTILINE)
+    assert {"jina-embeddings-v3", "jina-embeddings-v2-base-zh"} <= {name for name, _ in rows}
+    sep = "、" if lang == "zh" else ", "
+    for name, cells in rows:
+        model = MODELS[name]
+        yes, no = YES_NO[lang]
+        expected = [
+            sep.join(LANGUAGE_NAMES[lang][language] for language in model.languages),
+            parameters[name],
+            str(model.dimensions),
+            str(model.context),
+            yes if "late_chunking" in model.fields else no,
+        ]
+        assert model.reads_chinese, f"{lang}/chinese.md recommends {name}, which does not read Chinese"
+        assert [c.strip() for c in cells.split("|")] == expected, f"{lang}/chinese.md: {name}"

@@ -85,6 +85,7 @@ def configure(eval_example: EvalExample) -> None:
         isort=True,
         upgrade=True,
         ruff_select=RUFF_RULES,
+        ruff_ignore=["RUF001"],  # full-width ，。？ in the strings of Chinese examples are meant
     )
 
 

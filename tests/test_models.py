@@ -1,4 +1,8 @@
-from chroma_jina.models import DEFAULT_MODEL, MODELS, lookup
+import json
+
+from lib_support import CAPTURES
+
+from chroma_jina.models import DEFAULT_MODEL, FOR_CJK_TEXT, MODELS, lookup
 
 
 def test_default_model_is_in_the_catalog() -> None:
@@ -13,3 +17,17 @@ def test_matryoshka_range_ends_at_full_dimension() -> None:
             assert "dimensions" in info.fields, info.name
         else:
             assert "dimensions" not in info.fields, info.name
+
+
+def test_languages_are_the_reference_catalogs() -> None:
+    """Each model's languages as Jina's catalog lists them ("English, Chinese" -> two)."""
+    catalog = json.loads((CAPTURES / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
+    listed = {m["id"]: tuple(m["language"].split(", ")) for m in catalog["models"]}
+    assert {name: info.languages for name, info in MODELS.items()} == {
+        name: listed[name] for name in MODELS
+    }
+
+
+def test_models_suggested_for_cjk_text_read_chinese() -> None:
+    assert all(MODELS[name].reads_chinese for name in FOR_CJK_TEXT)
+    assert not MODELS[DEFAULT_MODEL].reads_chinese

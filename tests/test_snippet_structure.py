@@ -13,6 +13,7 @@ from docs_examples import (
     ROOT,
     expand,
     inline_blocks,
+    original_of,
     page_includes,
     pages,
     sections,
@@ -140,6 +141,17 @@ def test_every_include_resolves(lang: str) -> None:
     )
 
 
+def shown_in(lang: str, snippet: Path, included: set[str]) -> bool:
+    """Whether docs/<lang> shows a snippet. A Chinese variant (snippets/zh/x.py) belongs to the
+    Chinese site only, where it stands in for snippets/x.py."""
+    name = snippet.relative_to(ROOT).as_posix()
+    original = original_of(snippet)
+    if original is not None:
+        return lang == "en" or name in included
+    variant = (ROOT / "snippets" / "zh" / snippet.relative_to(ROOT / "snippets")).relative_to(ROOT)
+    return name in included or (lang == "zh" and variant.as_posix() in included)
+
+
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_every_snippet_is_included(lang: str) -> None:
     included = {Path(inc.path).as_posix() for page in pages(lang) for inc in page_includes(page)}
@@ -147,12 +159,21 @@ def test_every_snippet_is_included(lang: str) -> None:
         snippet.relative_to(ROOT).as_posix()
         for suffix in SNIPPET_SUFFIXES
         for snippet in snippet_files(suffix)
-        if snippet.relative_to(ROOT).as_posix() not in included
+        if not shown_in(lang, snippet, included)
     ]
     assert not missing, (
         f'snippets no docs/{lang} page includes (include them with --8<-- "snippets/...", '
         f"or delete them): {missing}"
     )
+
+
+def test_every_chinese_variant_has_an_original() -> None:
+    orphans = [
+        snippet.relative_to(ROOT).as_posix()
+        for snippet in snippet_files(".py")
+        if (original := original_of(snippet)) is not None and not original.is_file()
+    ]
+    assert not orphans, f"Chinese variants of snippets that do not exist: {orphans}"
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)

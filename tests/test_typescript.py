@@ -1,4 +1,5 @@
-"""TypeScript examples: type-check snippets/ts/*.ts and run them in node against cassettes/ts/*.yaml.
+"""TypeScript examples: type-check snippets/ts/*.ts (and their Chinese variants, snippets/zh/ts/*.ts)
+and run each in node against its cassette (cassettes/ts/*.yaml, cassettes/zh/ts/*.yaml).
 
 Each snippet runs with a real Chroma server on loopback (`chroma run`) for the collection calls; its Jina
 requests are answered from its cassette by the preload tests/ts/replay.mjs, and what it prints must equal
@@ -32,7 +33,7 @@ from pathlib import Path
 import pytest
 import yaml
 from conftest import chroma_server
-from docs_examples import cassette_for, shown
+from docs_examples import cassette_for, shown, zh_variant
 from recording import (
     PROVENANCE_HEADER,
     RECORD_BASE_URL_ENV,
@@ -49,7 +50,11 @@ from recording import (
 from chroma_jina.testing import ErrorReply, JinaEmulator
 
 ROOT = Path(__file__).resolve().parent.parent
-TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts"))
+TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts")) + sorted(
+    (ROOT / "snippets" / "zh" / "ts").glob("*.ts")
+)
+"""snippets/ts/*.ts, then their Chinese variants (snippets/zh/ts/*.ts, shown on the zh site only)."""
+TS_IDS = [p.relative_to(ROOT / "snippets").as_posix() for p in TS_SNIPPETS]
 PAGES = {lang: ROOT / "docs" / lang / "typescript.md" for lang in ("en", "zh")}
 RECORD = os.environ.get("CHROMA_JINA_TS_RECORD") == "1"
 FAKE_KEY = "jina_offline_emulator_key"
@@ -225,7 +230,7 @@ def test_typecheck(node_modules: Path) -> None:
     )
 
 
-@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
+@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=TS_IDS)
 def test_snippet_runs_and_prints(
     snippet: Path, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:
@@ -257,7 +262,7 @@ def test_snippet_runs_and_prints(
         )
 
 
-@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=[p.name for p in TS_SNIPPETS])
+@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=TS_IDS)
 def test_cassette_is_clean(snippet: Path) -> None:
     cassette = cassette_for(snippet)
     if not cassette.exists():
@@ -554,12 +559,13 @@ def test_pages_state_the_locked_versions() -> None:
 
 
 def test_pages_include_the_snippets() -> None:
-    """The TypeScript page shows the quickstart and the options overview; the snippets of single
-    options are on their option pages (test_snippet_structure checks that every snippet is shown)."""
+    """The TypeScript page shows the quickstart (the Chinese page: its Chinese variant) and the
+    options overview; the snippets of single options are on their option pages
+    (test_snippet_structure checks that every snippet is shown)."""
     for lang, text in page_texts().items():
         for snippet in ("snippets/ts/quickstart.ts", "snippets/ts/options.ts"):
-            include = f'--8<-- "{snippet}"'
-            assert include in text, (
-                f"docs/{lang}/typescript.md does not include {snippet}"
+            shown_here = [snippet] + ([zh_variant(snippet)] if lang == "zh" else [])
+            assert any(f'--8<-- "{s}"' in text for s in shown_here), (
+                f"docs/{lang}/typescript.md does not include {' or '.join(shown_here)}"
             )
         assert "```ts" in text, f"docs/{lang}/typescript.md has no ```ts fence"

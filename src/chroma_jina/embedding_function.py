@@ -20,7 +20,12 @@ from chroma_jina.client import (
     Meter,
     Usage,
 )
-from chroma_jina.errors import IgnoredOptionsWarning, MissingAPIKeyError
+from chroma_jina.errors import (
+    IgnoredOptionsWarning,
+    MissingAPIKeyError,
+    ModelLanguageWarning,
+    warn_caller,
+)
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
@@ -28,6 +33,7 @@ from chroma_jina.models import (
     check_inputs,
     check_params,
     is_image,
+    language_warning,
     lookup,
     output_dimensions,
     usable_params,
@@ -158,6 +164,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self._wire_base64 = bool(wire_base64)
         self.last_usage: Usage | None = None
         """Token usage of the last call (also set when it failed)."""
+        self._language_warned = False
 
         info = lookup(model_name)
         cap = info.max_items if info is not None else DEFAULT_MAX_ITEMS
@@ -220,6 +227,9 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         fields = self._query_fields if query else self._fields
         late = bool(fields.get("late_chunking"))
         check_inputs(self.model_name, input, late_chunking=late)
+        if not self._language_warned and (advice := language_warning(self.model_name, input)):
+            self._language_warned = True  # once per function, or every add() would repeat it
+            warn_caller(advice, ModelLanguageWarning)
         if any(is_image(item) for item in input):
             require_pillow()
         sent, wire_type = wire_fields(fields, self._wire_base64)

@@ -8,6 +8,9 @@ list) of the inputs whose request failed. The API key never appears in any of th
 
 from __future__ import annotations
 
+import sys
+import warnings
+
 
 class JinaError(Exception):
     """Base class of every error this library raises about a Jina request."""
@@ -127,6 +130,23 @@ class IgnoredOptionsWarning(UserWarning):
     left out of requests."""
 
 
+class ModelLanguageWarning(UserWarning):
+    """The model was not trained on the language of the inputs (e.g. Chinese text given to the
+    English-only default model). Issued once per `JinaEmbeddingFunction`."""
+
+
+def warn_caller(message: str, category: type[Warning]) -> None:
+    """Issue a warning attributed to the first frame outside chroma_jina and chromadb: the
+    user's line, however deep Chroma's wrappers call the function."""
+    frame, level = sys._getframe(1), 2
+    while frame.f_back is not None and frame.f_globals.get("__name__", "").partition(".")[0] in (
+        "chroma_jina",
+        "chromadb",
+    ):
+        frame, level = frame.f_back, level + 1
+    warnings.warn(message, category, stacklevel=level)
+
+
 __all__ = [
     "AuthenticationError",
     "IgnoredOptionsWarning",
@@ -136,6 +156,7 @@ __all__ = [
     "JinaTimeoutError",
     "MalformedResponseError",
     "MissingAPIKeyError",
+    "ModelLanguageWarning",
     "NetworkError",
     "RateLimitError",
     "ServerError",

@@ -7,6 +7,8 @@ only generic checks (see `lookup`).
 
 from __future__ import annotations
 
+import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -66,25 +68,32 @@ class ModelInfo:
     """Input kinds: "text", "image"."""
     max_items: int = DEFAULT_MAX_ITEMS
     """Items per request this client sends at most."""
+    languages: tuple[str, ...] = ("multilingual",)
+    """Languages the model was trained on, as Jina's catalog says: "multilingual" or a list."""
 
     @property
     def multimodal(self) -> bool:
         """True when the model embeds images as well as text."""
         return "image" in self.inputs
 
+    @property
+    def reads_chinese(self) -> bool:
+        """True when the catalog lists Chinese among the model's languages (or multilingual)."""
+        return bool({"multilingual", "Chinese"} & set(self.languages))
 
-def _v2(name: str) -> ModelInfo:
-    return ModelInfo(name, 768, None, 8192, (), None, _V2_FIELDS)
+
+def _v2(name: str, *languages: str) -> ModelInfo:
+    return ModelInfo(name, 768, None, 8192, (), None, _V2_FIELDS, languages=languages)
 
 
 MODELS: dict[str, ModelInfo] = {
     m.name: m
     for m in (
-        _v2("jina-embeddings-v2-base-en"),
-        _v2("jina-embeddings-v2-base-zh"),
-        _v2("jina-embeddings-v2-base-de"),
-        _v2("jina-embeddings-v2-base-es"),
-        _v2("jina-embeddings-v2-base-code"),
+        _v2("jina-embeddings-v2-base-en", "English"),
+        _v2("jina-embeddings-v2-base-zh", "English", "Chinese"),
+        _v2("jina-embeddings-v2-base-de", "English", "German"),
+        _v2("jina-embeddings-v2-base-es", "English", "Spanish"),
+        _v2("jina-embeddings-v2-base-code", "English"),
         ModelInfo("jina-embeddings-v3", 1024, (32, 1024), 8192, _V3_TASKS, None, _V3_FIELDS),
         ModelInfo(
             "jina-embeddings-v4",
@@ -152,7 +161,17 @@ MODELS: dict[str, ModelInfo] = {
             "nl2code.query",
             _CODE_FIELDS,
         ),
-        ModelInfo("jina-clip-v1", 768, None, 8192, (), None, _V2_FIELDS, ("text", "image")),
+        ModelInfo(
+            "jina-clip-v1",
+            768,
+            None,
+            8192,
+            (),
+            None,
+            _V2_FIELDS,
+            ("text", "image"),
+            languages=("English",),
+        ),
         ModelInfo(
             "jina-clip-v2",
             1024,
@@ -165,6 +184,39 @@ MODELS: dict[str, ModelInfo] = {
         ),
     )
 }
+
+
+FOR_CJK_TEXT: tuple[str, ...] = (
+    "jina-embeddings-v3",
+    "jina-embeddings-v5-text-small",
+    "jina-embeddings-v5-text-nano",
+    "jina-embeddings-v4",
+)
+"""Multilingual text models to suggest for Chinese, Japanese or Korean text."""
+
+_CJK = re.compile("[\u3040-\u30ff\u3400-\u4dbf\u4e00-\u9fff\uac00-\ud7af\uf900-\ufaff]")
+
+
+def mostly_cjk(items: Sequence[object], sample: int = 64) -> bool:
+    """True when over half of the letters in the text inputs are Chinese, Japanese or Korean
+    (only the first `sample` inputs are read: a large call costs no more than a small one)."""
+    text = "".join(item for item in items[:sample] if isinstance(item, str))
+    letters = sum(ch.isalpha() for ch in text)
+    return letters > 0 and len(_CJK.findall(text)) * 2 > letters
+
+
+def language_warning(model_name: str, items: Sequence[object]) -> str | None:
+    """Why `model_name` will embed `items` poorly, or None: a catalog model that does not read
+    Chinese, given mostly CJK text. Unknown models get no warning."""
+    info = lookup(model_name)
+    if info is None or info.reads_chinese or not mostly_cjk(items):
+        return None
+    return (
+        f"{model_name} is trained on {' and '.join(info.languages)} only, but these inputs are "
+        f"mostly Chinese, Japanese or Korean text: its vectors for them are poor. Use a "
+        f"multilingual model, e.g. model_name={FOR_CJK_TEXT[0]!r} (or {', '.join(FOR_CJK_TEXT[1:])})."
+        " Silence this with warnings.filterwarnings('ignore', category=ModelLanguageWarning)."
+    )
 
 
 def lookup(model_name: str) -> ModelInfo | None:

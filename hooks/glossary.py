@@ -1,0 +1,70 @@
+"""mkdocs hook: the glossary page of each language is generated from docs/glossary.yml.
+
+docs/en/glossary.md and docs/zh/glossary.md hold their own introduction and the marker
+`<!-- glossary -->`, which this hook replaces with the table of terms in the page's language.
+tests/test_glossary.py reads the same file to check the Chinese pages' terms.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+import yaml
+
+GLOSSARY = Path(__file__).resolve().parent.parent / "docs" / "glossary.yml"
+MARKER = "<!-- glossary -->"
+HEADERS = {
+    "en": ("English", "Chinese", "Where the rendering comes from", "Not used", "Notes"),
+    "zh": ("英文", "中文", "出处", "不要写作", "说明"),
+}
+ALSO = {"en": "Also met elsewhere: ", "zh": "别处也写作："}
+SEPARATOR = {"en": ", ", "zh": "、"}
+
+
+def load_terms(path: Path = GLOSSARY) -> list[dict[str, Any]]:
+    """The glossary's entries, in file order."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["terms"]
+
+
+def _cell(text: str) -> str:
+    return text.replace("|", "\\|").strip()
+
+
+def table(lang: str, terms: list[dict[str, Any]] | None = None) -> str:
+    """The glossary as a Markdown table in `lang` ("en" or "zh")."""
+    rows = [
+        "| " + " | ".join(HEADERS[lang]) + " |",
+        "|" + "---|" * len(HEADERS[lang]),
+    ]
+    sep = SEPARATOR[lang]
+    for term in terms if terms is not None else load_terms():
+        source = term["source"] if lang == "en" else term["source_zh"]
+        notes = [term.get(f"note_{lang}", "")]
+        if term.get("also"):
+            notes.append(ALSO[lang] + sep.join(term["also"]))
+        rows.append(
+            "| "
+            + " | ".join(
+                _cell(cell)
+                for cell in (
+                    term["en"],
+                    term["zh"],
+                    source,
+                    sep.join(term.get("avoid") or []) or "—",
+                    " ".join(n for n in notes if n) or "—",
+                )
+            )
+            + " |"
+        )
+    return "\n".join(rows)
+
+
+def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
+    """Fill the marker of docs/<lang>/glossary.md with that language's table."""
+    lang, _, name = page.file.src_uri.partition("/")
+    if name != "glossary.md" or lang not in HEADERS:
+        return markdown
+    if MARKER not in markdown:
+        raise ValueError(f"{page.file.src_uri} lacks the marker {MARKER}")
+    return markdown.replace(MARKER, table(lang))

@@ -1,0 +1,44 @@
+import re
+
+from chroma_jina import JinaEmbeddingFunction
+from chroma_jina.client import estimate_tokens
+
+
+def sentences(text: str) -> list[str]:
+    """Split after each Chinese end-of-sentence mark, keeping the mark with its sentence."""
+    return [s for s in re.split(r"(?<=[。！？])", text) if s.strip()]
+
+
+def chunks(text: str, max_chars: int) -> list[str]:
+    """Whole sentences, joined while they fit in max_chars; a longer sentence is cut."""
+    found: list[str] = []
+    current = ""
+    for sentence in sentences(text):
+        for start in range(0, len(sentence), max_chars):  # (1)!
+            piece = sentence[start : start + max_chars]
+            if current and len(current) + len(piece) > max_chars:
+                found.append(current)
+                current = ""
+            current += piece
+    if current:
+        found.append(current)
+    return found
+
+
+article = (
+    "杭州是浙江省的省会。这座城市以西湖闻名，每年吸引大量游客。"
+    "湖边有许多寺庙和园林！它在 2011 年被列入世界遗产名录。"
+    "你知道它的别称吗？人们常叫它“人间天堂”。"
+)
+pieces = chunks(article, max_chars=30)
+print([len(piece) for piece in pieces])
+#> [29, 30, 21]
+print(sum(estimate_tokens(piece) for piece in pieces))  # (2)!
+#> 81
+
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True
+)
+vectors = jina(pieces)  # (3)!
+print(len(vectors), jina.last_usage.requests)
+#> 3 1

@@ -1,0 +1,26 @@
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction
+
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    query_config={"task": "retrieval.query"},
+)
+collection = chromadb.EphemeralClient().create_collection(
+    "mixed-languages", embedding_function=jina
+)
+collection.add(
+    ids=["tea-zh", "tea-en", "bread-zh", "bread-en"],
+    documents=[
+        "绿茶的冲泡水温在 80 摄氏度左右。",
+        "Green tea is brewed at about 80 degrees Celsius.",
+        "酸面包靠野生酵母发酵。",
+        "Sourdough bread rises with wild yeast.",
+    ],
+)
+print(jina.last_usage.requests)  # (1)!
+#> 1
+stored = collection.get(include=["embeddings"])["embeddings"]
+print(stored.shape)  # (2)!
+#> (4, 1024)

@@ -1,0 +1,43 @@
+import { ChromaClient } from "chromadb";
+import { JinaEmbeddingFunction } from "@chroma-core/jina";
+
+const documents: Record<string, string> = {
+  tea: "绿茶的冲泡水温在 80 摄氏度左右。",
+  coffee: "意式浓缩咖啡是用高压热水穿过咖啡粉萃取的。",
+  bread: "酸面包靠野生酵母发酵。",
+};
+
+// 密钥从 JINA_API_KEY 读取。modelName 一定要写：
+// 默认模型是 jina-clip-v2。
+const passages = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.passage",
+});
+
+// 用 `chroma run --path ./chroma-data` 启动的服务。
+const client = new ChromaClient({ host: "localhost", port: 8000 });
+const collection = await client.getOrCreateCollection({
+  name: "kitchen-notes",
+  embeddingFunction: passages,
+});
+await collection.upsert({
+  ids: Object.keys(documents),
+  documents: Object.values(documents),
+});
+
+// @chroma-core/jina 没有查询任务：问题要交给
+// 另一个使用 query 任务的函数来向量化。
+const queries = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.query",
+});
+const [question] = await queries.generate(["泡绿茶用多少度的水？"]);
+console.log(question.length);
+//> 1024
+
+const result = await collection.query({
+  queryEmbeddings: [question],
+  nResults: 1,
+});
+console.log(result.ids[0], result.documents[0]);
+//> [ 'tea' ] [ '绿茶的冲泡水温在 80 摄氏度左右。' ]
