@@ -126,6 +126,13 @@ def test_every_over_long_input_is_named() -> None:
     with pytest.raises(InvalidRequestError) as info:
         ef(texts)
     assert info.value.input_indices == [7, 70] and emu.stats.requests == 3
+    for i in (3, 30, 50, 90):  # more than a few: each is sent alone once, refused, not billed
+        texts[i] = LONG
+    emu, ef = _emulated()
+    with pytest.raises(InvalidRequestError) as info:
+        ef(texts)
+    assert info.value.input_indices == [3, 7, 30, 50, 70, 90]
+    assert emu.stats.requests == 7 and emu.stats.tokens == 0
 
 
 def test_over_long_inputs_of_an_unknown_model_are_found_longest_first() -> None:

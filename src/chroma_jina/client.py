@@ -48,8 +48,10 @@ BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
 MAX_RETRY_AFTER = 300.0
 """A Retry-After longer than this is not waited for: the error is raised."""
 PROGRESS_MIN_INPUTS = 1_000
-MAX_PROBES = 3
-"""One-input requests spent at most to find which inputs are too long."""
+MAX_PASSES = 3
+"""One-input requests that may pass (and be billed) while looking for a too-long input."""
+MAX_NAMED = 64
+"""Too-long inputs named at most by one error."""
 
 T = TypeVar("T")
 
@@ -337,7 +339,7 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
     """Embed the inputs at `positions`: one request, halved and retried if the service
     refuses it as too large (never with late chunking), and asked again for whatever a
     response left out. Returns a vector for every position or raises; an input longer than
-    the model's context makes it raise naming every such input (see `find_too_long`)."""
+    the model's context makes it raise naming such inputs (see `find_too_long`)."""
     try:
         got = yield from _request(job, positions, ctx)
     except JinaError as err:
@@ -371,9 +373,11 @@ def find_too_long(
 ) -> Step[NoReturn]:
     """Name the inputs the service refused as longer than the model's context, then raise.
 
-    The call cannot succeed, so nothing is re-sent in bulk: the inputs that could be too long
+    The call cannot succeed, so nothing is re-sent in bulk. The inputs that could be too long
     (more UTF-8 bytes than the context has tokens, when the model is known) are sent alone,
-    longest first, at most `MAX_PROBES` of them, until one passes after an offender was found.
+    longest first: a refusal names one (and costs nothing); the first that passes after that
+    ends the search, since the shorter ones fit too. At most `MAX_PASSES` pass (and are billed)
+    before one is refused, and at most `MAX_NAMED` are named.
     """
     longest_first = sorted(positions, key=lambda p: -estimate_tokens(job.items[p]))
     if job.context is not None:
@@ -381,7 +385,10 @@ def find_too_long(
             p for p in longest_first if most_tokens(job.items[p]) > job.context
         ] or longest_first
     offenders: list[int] = []
-    for p in longest_first[:MAX_PROBES]:
+    passed = 0
+    for p in longest_first:
+        if passed >= MAX_PASSES or len(offenders) >= MAX_NAMED:
+            break
         try:
             yield from _request(job, [p], ctx)
         except JinaError as err:
@@ -389,8 +396,11 @@ def find_too_long(
                 raise
             offenders.append(p)
             continue
+        passed += 1
         if offenders:
             break
+    if len(offenders) >= MAX_NAMED:
+        refused.message += f" (the {MAX_NAMED} longest are named; others may be too long too)"
     refused.input_indices = sorted(offenders) or list(positions)
     refused.hint = TOO_LONG_HINT
     raise refused
