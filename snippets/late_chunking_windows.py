@@ -10,6 +10,8 @@ def embed_long_document(jina, chunks, window=6, overlap=2):  # (1)!
     one as left context; only the new chunks of each window keep their vectors.
     Returns the vectors and the windows, as (first, last + 1) chunk positions.
     """
+    if not 0 <= overlap < window:
+        raise ValueError(f"overlap must be 0 to window - 1, got {overlap} for window {window}")
     vectors, windows = [], []
     start = 0
     while len(vectors) < len(chunks):
