@@ -35,13 +35,15 @@ await collection.upsert({
 });
 
 const questions = await queries.generate([
-  "What is Berlin's population?",
+  "How many people live in Berlin?",
   "Which city is the most populous in the EU?",
 ]);
+console.log(questions[0].length);
+//> 256
 
 const results = await collection.query({
   queryEmbeddings: questions,
   nResults: 1,
 });
 console.log(results.ids);
-//> [ [ 'berlin-0' ], [ 'berlin-2' ] ]
+//> [ [ 'berlin-1' ], [ 'berlin-2' ] ]
