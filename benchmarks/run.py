@@ -29,7 +29,7 @@ from chroma_jina.testing import JinaEmulator, Latency, RandomFaults, RateLimits
 
 ROOT = Path(__file__).resolve().parent.parent
 CONCURRENCY = 5
-"""chroma-jina's default concurrency (the free tier's), used for the bound."""
+"""The free tier's concurrent requests, which the emulator enforces: the bound's C."""
 
 
 def _contender(
@@ -204,7 +204,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
 
     emu = JinaEmulator(
         latency=Latency(args.latency_ms / 1e3, args.per_token_us / 1e6),
-        limits=RateLimits.free_tier() if args.limits else None,
+        # The free tier's 5 concurrent requests always: chroma-jina learns its key's concurrency
+        # (up to 50 unless told), so an unlimited emulator would let it beat the bound of 5.
+        limits=RateLimits.free_tier() if args.limits else RateLimits(concurrency=CONCURRENCY),
     )
     print(f"[bench] warming the emulator up on the {args.n:,} passages ...", flush=True)
     reference = warm_up(emu, args.n)
