@@ -68,12 +68,12 @@ LABELS = {
         "wire": "网络传输量（发送 + 接收）",
         "bound": "理论下限：{formula}",
         "faults": "{rate:.0%} 随机故障",
-        "died": "{runs} 次运行中 {dead} 次中断，中位数为处理 {median:,} 段后（各次：{each}）；"
+        "died": "{runs} 次运行中 {dead} 次中途失败，失败前处理了 {median:,} 段（中位数；各次：{each}）；"
         "异常：{errors}",
         "intact": "{runs} 次运行均未抛出异常",
         "sep": "；",
         "list": "、",
-        "short": "{k} 个响应静默地少返回了向量",
+        "short": "{k} 个响应悄悄少了向量",
         "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
         "（其中 {faults} 个遇到故障）",
         "wrong": "{ok:,} / {n:,} 个向量正确且顺序一致（{error}）",

@@ -13,7 +13,7 @@ from typing import Any
 
 MARKER = "contract:matrix"
 GROUPS: dict[str, dict[str, str]] = {
-    "4": {"en": "Chroma's protocol", "zh": "Chroma 协议"},
+    "4": {"en": "Chroma's protocol", "zh": "Chroma 接口约定"},
     "1": {"en": "Set-up and keys", "zh": "安装与密钥"},
     "3": {"en": "Set-up and keys", "zh": "安装与密钥"},
     "5": {"en": "Set-up and keys", "zh": "安装与密钥"},
@@ -25,18 +25,18 @@ GROUPS: dict[str, dict[str, str]] = {
 }
 ZH: dict[str, str] = {
     'name() is "jina"': 'name() 返回 "jina"',
-    "get_config() is exactly the 9 schema keys and validates": "get_config() 正好是 schema 的 9 个键，并通过校验",
-    "config round-trips through the other implementation": "配置能经另一个实现往返重建",
+    "get_config() is exactly the 9 schema keys and validates": "get_config() 恰好是 schema 规定的 9 个键，且通过校验",
+    "config round-trips through the other implementation": "另一个实现能用这份配置重建，重建后配置不变",
     "validate_config_update accepts an unchanged model": "模型不变时 validate_config_update 放行",
     "validate_config_update rejects a changed model": "更换模型时 validate_config_update 拒绝",
     'default_space() is "cosine", supported cosine/l2/ip': 'default_space() 为 "cosine"，支持 cosine/l2/ip',
-    "embed_query applies query_config over the config": "embed_query 在配置之上应用 query_config",
+    "embed_query applies query_config over the config": "embed_query 用 query_config 覆盖配置里的对应项",
     "same vectors as the emulator's for the same config": "同样配置下与模拟器的向量一致",
-    "a collection made with api_key= (no variable set) keeps a rebuildable config": "用 api_key= 创建（未设环境变量）的集合，配置仍可重建",
+    "a collection made with api_key= (no variable set) keeps a rebuildable config": "用 api_key= 创建、未设环境变量的集合，配置仍可重建",
     "text-only use works without Pillow installed": "只处理文本时无需安装 Pillow",
     "base URL configurable (JINA_API_BASE_URL)": "可配置 base URL（JINA_API_BASE_URL）",
     "api_key_env_var the user named is used and persisted when JINA_API_KEY is set": "设置了 JINA_API_KEY 时，仍使用并保存用户指定的 api_key_env_var",
-    "api_key= works without a warning": "api_key= 可用且不告警",
+    "api_key= works without a warning": "api_key= 可用，且不发警告",
     "missing key: ValueError naming both variables": "缺少密钥：ValueError，并写明两个变量名",
     "key absent from repr, str, config and errors": "repr、str、配置和异常中都不含密钥",
     "task the model refuses: ValueError, nothing sent": "模型不支持的 task：ValueError，不发请求",
@@ -50,12 +50,12 @@ ZH: dict[str, str] = {
     "an item that is neither text nor image: ValueError, nothing sent": "既非文本也非图像的输入项：ValueError，不发请求",
     "only fields the model accepts are sent (v2: late_chunking=False)": "只发送模型接受的字段（v2：late_chunking=False）",
     "base64 decodes to the float32 vectors": "base64 解码为 float32 向量",
-    "ubinary expands to +1/-1 float32 of length dimensions": "ubinary 展开为长度等于维度的 +1/-1 float32 向量",
+    "ubinary expands to +1/-1 float32 of length dimensions": "ubinary 展开为长度等于 dimensions 的 +1/-1 float32 向量",
     "binary expands to the same +1/-1 vectors": "binary 展开为同样的 +1/-1 向量",
-    "results placed by index (shuffled response)": "按 index 放置结果（响应乱序时）",
+    "results placed by index (shuffled response)": "响应乱序时，结果按 index 归位",
     "a missing index never yields a short or misaligned list": "缺少某个 index 时，不会返回变短或错位的列表",
-    "a repeated index is detected": "能发现重复的 index",
-    "600 inputs in one call on v4 (512-item cap): all vectors": "v4 一次调用 600 条输入（上限 512 条）：全部返回向量",
+    "a repeated index is detected": "能识别重复的 index",
+    "600 inputs in one call on v4 (512-item cap): all vectors": "v4 一次调用传入 600 条（单个请求上限 512 条）：全部拿到向量",
     "late chunking: a call is one request, never split": "延迟分块：一次调用只发一个请求，绝不拆分",
     "late chunking: queries never share one context": "延迟分块：查询之间绝不共享上下文",
     "401: AuthenticationError": "401：AuthenticationError",
@@ -69,11 +69,11 @@ ZH: dict[str, str] = {
     "400 is not retried": "400 不重试",
     "async API (aembed)": "异步接口（aembed）",
     "float vectors fetched as base64 on the wire (fewer bytes)": "浮点向量以 base64 传输（字节更少）",
-    "token usage reported": "报告 token 用量",
+    "token usage reported": "记录 token 用量",
 }
 HEADERS = {
     "en": ("Area", "Check", "chroma-jina", "built-in", "passes"),
-    "zh": ("方面", "检查项", "chroma-jina", "内置实现", "通过"),
+    "zh": ("类别", "检查项", "chroma-jina", "内置实现", "通过项"),
 }
 MARKS = {"en": {True: "pass", False: "**fail**"}, "zh": {True: "通过", False: "**未通过**"}}
 
