@@ -1,0 +1,7 @@
+"""`python -m chroma_jina ingest FILE.jsonl ...` (see `chroma_jina.cli`)."""
+
+import sys
+
+from chroma_jina.cli import main
+
+sys.exit(main())
