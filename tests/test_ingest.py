@@ -262,14 +262,14 @@ def test_faults_of_the_service_are_survived(tmp_path: Path) -> None:
     emu = JinaEmulator(faults=RandomFaults(rate=0.3, seed=3))
     client = chromadb.PersistentClient(path=str(tmp_path / "db"))
     collection = client.create_collection("corpus", embedding_function=function(emu, max_retries=8))
-    ids, texts = corpus(3000)
+    ids, texts = corpus(2000)
     report = ingest(collection, ids=ids, documents=texts, chunk_size=500, progress=False)
     assert emu.stats.faults_injected > 0 and report.requests == emu.stats.requests
-    assert_exact(collection, 3000)
+    assert_exact(collection, 2000)
 
 
 def test_running_out_of_credit_stops_resumably_and_bills_nothing_twice(tmp_path: Path) -> None:
-    ids, texts = corpus(4000)
+    ids, texts = corpus(2500)
     whole = JinaEmulator()
     function(whole)(texts)
     emu = JinaEmulator(token_balance=whole.stats.tokens // 2)
@@ -287,7 +287,7 @@ def test_running_out_of_credit_stops_resumably_and_bills_nothing_twice(tmp_path:
     emu.token_balance = None
     again = ingest(collection, ids=ids, documents=texts, progress=False)
     assert again.skipped == len(stored)
-    assert_exact(collection, 4000)
+    assert_exact(collection, 2500)
     assert emu.stats.tokens == whole.stats.tokens  # every document billed once
 
 
