@@ -4,8 +4,9 @@
 
 Measures, on the same passages, each in a fresh process (benchmarks.ingest_contender): embedding
 alone (the function, one call), writing alone (Chroma, the vectors already computed), the
-`add()` loop a user writes (1,000 documents a call) and `chroma_jina.ingest`; then `ingest`'s
-peak memory for a smaller corpus, and an `ingest` killed with SIGKILL half-way and run again:
+`add()` loop a user writes (1,000 documents a call) and `chroma_jina.ingest`, in turn for
+`--rounds` rounds (medians shown); then peak memory for a smaller corpus (writing alone and
+`ingest`), and an `ingest` killed with SIGKILL half-way and run again:
 the requests it sends for what remains, and whether the collection ends exact. Prints the
 figures and the issue's targets, writes build/bench/ingest.json and refreshes the figures in
 docs/{en,zh}/large-collections.md.
@@ -28,12 +29,15 @@ from typing import Any
 
 import numpy as np
 
-from benchmarks.contender import MODEL
+from benchmarks.contender import API_KEY, MODEL
 from benchmarks.corpus import passages
+from benchmarks.ingest_contender import COLLECTION
 from benchmarks.run import warm_up
 from chroma_jina.testing import JinaEmulator, Latency
 
 ROOT = Path(__file__).resolve().parent.parent
+PAGE = "large-collections.md"
+MEASURES = ("embed", "write", "ingest", "naive")
 PER_REQUEST = 512
 """Inputs per request: the API's cap, chroma-jina's default batch size."""
 LABELS = {
@@ -43,14 +47,15 @@ LABELS = {
         "naive": "`add()` in a loop, 1,000 documents a call",
         "ingest": "`ingest`",
         "head": "| {n:,} passages | time | documents/s | peak memory |",
-        "memory": "Peak memory of `ingest`: {small_mb:,.0f} MB for {small:,} passages, "
-        "{big_mb:,.0f} MB for {n:,}.",
-        "resume": "Killed with SIGKILL after {stored:,} of {n:,} passages were stored, `ingest` "
-        "run again sent {requests} requests for the {remaining:,} left (the fewest possible: "
-        "{fewest}) and the collection ended with every passage once, with its vector.",
-        "when": "Measured on {date} on a {cpus}-core machine with `make bench`; emulator at "
-        "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3` (1,024 dimensions), "
-        "PersistentClient.",
+        "memory": "Peak memory for {small:,} and {n:,} passages: `ingest` {small_mb:,.0f} and "
+        "{big_mb:,.0f} MB, writing alone {small_write_mb:,.0f} and {big_write_mb:,.0f} MB.",
+        "resume": "`python -m chroma_jina ingest` killed with SIGKILL after {stored:,} of {n:,} "
+        "passages were stored, then run again, sent {requests} requests for the {remaining:,} "
+        "left (the fewest possible: {fewest}); the collection ended with every passage once, "
+        "with its vector.",
+        "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator at "
+        "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3` (1,024 dimensions), a "
+        "PersistentClient; each way run {rounds} times in turn, the median shown.",
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
@@ -58,13 +63,14 @@ LABELS = {
         "naive": "循环调用 `add()`，每次 1,000 篇文档",
         "ingest": "`ingest`",
         "head": "| {n:,} 段文本 | 耗时 | 文档数/秒 | 内存峰值 |",
-        "memory": "`ingest` 的内存峰值：{small:,} 段文本时 {small_mb:,.0f} MB，{n:,} 段时 "
-        "{big_mb:,.0f} MB。",
-        "resume": "存入 {stored:,} 段（共 {n:,} 段）后用 SIGKILL 杀掉进程，再运行一次 `ingest`："
-        "剩下的 {remaining:,} 段只发了 {requests} 个请求（最少需要 {fewest} 个），"
+        "memory": "{small:,} 段和 {n:,} 段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
+        "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
+        "resume": "`python -m chroma_jina ingest` 存入 {stored:,} 段（共 {n:,} 段）后被 SIGKILL "
+        "杀掉，再运行一次：剩下的 {remaining:,} 段只发了 {requests} 个请求（最少需要 {fewest} 个），"
         "集合最终每段文本恰好一条，向量无误。",
-        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得；模拟器每个请求 {latency:g} ms "
-        "+ 每 token {per_token:g} µs，`jina-embeddings-v3`（1,024 维），PersistentClient。",
+        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} ms "
+        "+ 每 token {per_token:g} µs，`jina-embeddings-v3`（1,024 维），PersistentClient；"
+        "四种做法轮流各跑 {rounds} 次，取中位数。",
     },
 }
 
@@ -101,7 +107,7 @@ def _stored_ids(db: Path) -> list[str]:
     from chromadb.api.shared_system_client import SharedSystemClient
 
     try:
-        collection = chromadb.PersistentClient(path=str(db)).get_collection("passages")
+        collection = chromadb.PersistentClient(path=str(db)).get_collection(COLLECTION)
         return collection.get(include=[])["ids"]
     finally:
         SharedSystemClient.clear_system_cache()
@@ -114,7 +120,7 @@ def _exact(db: Path, reference: np.ndarray, n: int) -> bool:
 
     texts = passages(n)
     try:
-        collection = chromadb.PersistentClient(path=str(db)).get_collection("passages")
+        collection = chromadb.PersistentClient(path=str(db)).get_collection(COLLECTION)
         if collection.count() != n:
             return False
         for start in range(0, n, 2000):
@@ -132,11 +138,26 @@ def _exact(db: Path, reference: np.ndarray, n: int) -> bool:
         SharedSystemClient.clear_system_cache()
 
 
+def _command(args: argparse.Namespace, db: Path) -> tuple[list[str], dict[str, str]]:
+    """`python -m chroma_jina ingest` of the corpus file into `db`, against the emulator."""
+    command = [sys.executable, "-m", "chroma_jina", "ingest", str(args.corpus), "--path", str(db)]
+    command += ["--collection", COLLECTION, "--model", MODEL, "--no-progress"]
+    env = {
+        **os.environ,
+        "CHROMA_JINA_API_KEY": API_KEY,
+        "JINA_API_BASE_URL": args.base_url,
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    env.pop("JINA_API_KEY", None)
+    return command, env
+
+
 def resume(args: argparse.Namespace, emu: JinaEmulator, reference: np.ndarray) -> dict[str, Any]:
-    """`ingest` killed with SIGKILL once half its requests were answered, then run again."""
+    """The command killed with SIGKILL once half its requests were answered, then run again."""
     db, n = args.out / "ingest-db-resume", args.n
+    command, env = _command(args, db)
     emu.reset()
-    process, _ = _contender("ingest", args, db, n)
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
     half = math.ceil(n / PER_REQUEST) // 2
     deadline = time.monotonic() + 600
     while emu.stats.requests < half:
@@ -149,20 +170,27 @@ def resume(args: argparse.Namespace, emu: JinaEmulator, reference: np.ndarray) -
     process.wait()
     before = emu.stats.requests
     stored = len(_stored_ids(db))
-    again = _measure("ingest", args, emu, n, db)
+    emu.reset()
+    again = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=3600
+    )
+    said = re.search(r"([\d,]+) added, ([\d,]+) already stored", again.stdout)
+    if said is None:
+        raise RuntimeError(f"unexpected output of the command: {again.stdout!r}")
+    added, skipped = (int(x.replace(",", "")) for x in said.groups())
     remaining = n - stored
     return {
         "n": n,
         "requests_before_kill": before,
         "stored_at_kill": stored,
         "remaining": remaining,
-        "requests": again["requests"],
+        "requests": emu.stats.requests,
         "bound": math.ceil(remaining / PER_REQUEST) + 3,
         "fewest": math.ceil(remaining / PER_REQUEST),
-        "skipped": again["skipped"],
-        "added": again["added"],
+        "skipped": skipped,
+        "added": added,
         "exact": _exact(db, reference, n),
-        "wall_s": again["wall_s"],
+        "output": again.stdout.strip(),
     }
 
 
@@ -223,13 +251,16 @@ def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
             cpus=results["cpus"],
             latency=settings["latency_ms"],
             per_token=settings["per_token_us"],
+            rounds=settings["rounds"],
         ),
         "ingest-table": table(results, lang),
         "ingest-memory": t["memory"].format(
             small=small["n"],
             small_mb=small["rss_peak_mb"],
+            small_write_mb=results["runs"]["write_small"]["rss_peak_mb"],
             n=settings["n"],
             big_mb=results["runs"]["ingest"]["rss_peak_mb"],
+            big_write_mb=results["runs"]["write"]["rss_peak_mb"],
         ),
         "ingest-resume": t["resume"].format(
             stored=res["stored_at_kill"],
@@ -254,12 +285,29 @@ def update_page(page: Path, results: dict[str, Any], lang: str) -> None:
     page.write_text(text, encoding="utf-8")
 
 
+def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:
+    """Write the figures into the page in both languages. The Chinese page records which
+    version of the English page it translates (tests/translations.py); new figures in both
+    keep it a translation, so a record that was current stays current."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from translations import blob_id, mark, recorded
+
+    en, zh = docs / "en" / PAGE, docs / "zh" / PAGE
+    current = recorded(zh) == blob_id(en)
+    update_page(en, results, "en")
+    update_page(zh, results, "zh")
+    if current and docs.resolve() == (ROOT / "docs").resolve():
+        mark(PAGE)
+    return [en, zh]
+
+
 def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawTextHelpFormatter
     )
     parser.add_argument("--n", type=int, default=30_000, help="passages (default 30000)")
     parser.add_argument("--small", type=int, default=10_000, help="the smaller corpus (memory)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each way (median shown)")
     parser.add_argument("--latency-ms", type=float, default=100.0, help="fixed latency per request")
     parser.add_argument("--per-token-us", type=float, default=5.0, help="extra latency per token")
     parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
@@ -287,15 +335,26 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     runs: dict[str, Any] = {}
     with emu.serve() as base_url:
         args.base_url = base_url
-        # writing alone next to ingest: the machine's load drifts less between them
-        for measure in ("embed", "write", "ingest", "naive"):
-            print(f"[bench] {measure}: {args.n:,} passages ...", flush=True)
-            runs[measure] = _measure(measure, args, emu, args.n, args.out / f"ingest-db-{measure}")
+        # In rounds, one of each in turn: the load of a shared machine drifts, and a median of
+        # alternating runs compares the four under the same conditions.
+        rounds: dict[str, list[dict[str, Any]]] = {measure: [] for measure in MEASURES}
+        for round_ in range(1, args.rounds + 1):
+            for measure in MEASURES:
+                print(f"[bench] round {round_}: {measure}, {args.n:,} passages ...", flush=True)
+                db = args.out / f"ingest-db-{measure}"
+                rounds[measure].append(_measure(measure, args, emu, args.n, db))
+                shutil.rmtree(db, ignore_errors=True)
+        for measure, done in rounds.items():
+            median = sorted(done, key=lambda run: run["wall_s"])[len(done) // 2]
+            runs[measure] = {**median, "rounds_s": [run["wall_s"] for run in done]}
         for measure in ("write", "ingest"):  # memory: what grows with the corpus, and whose
             print(f"[bench] {measure}: {args.small:,} passages ...", flush=True)
             db = args.out / f"ingest-db-{measure}-small"
             runs[f"{measure}_small"] = _measure(measure, args, emu, args.small, db)
-        print("[bench] ingest killed half-way, then run again ...", flush=True)
+            shutil.rmtree(db, ignore_errors=True)
+        print(
+            "[bench] python -m chroma_jina ingest killed half-way, then run again ...", flush=True
+        )
         res = resume(args, emu, reference)
 
     results = {
@@ -307,6 +366,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
             "model": MODEL,
             "latency_ms": args.latency_ms,
             "per_token_us": args.per_token_us,
+            "rounds": args.rounds,
         },
         "runs": runs,
         "resume": res,
@@ -315,6 +375,10 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     (args.out / "ingest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
     print()
     print(table(results, "en"))
+    for measure in MEASURES:
+        each = ", ".join(f"{s:.1f}" for s in runs[measure]["rounds_s"])
+        print(f"{measure}: {each} s (load {runs[measure]['load_before']:.1f} at the median run)")
+    print(f"ingest's median run spent {runs['ingest']['add_s']:.1f} s in collection.add()")
     for name in ("ingest-memory", "ingest-resume"):
         print(blocks(results, "en")[name])
     for row in results["targets"]:
@@ -322,9 +386,8 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         print(f"{row['name']}: {row['measured']} (target {row['target']}) {met}")
     print(f"results: {args.out / 'ingest.json'}")
     if args.docs:
-        for lang in ("en", "zh"):
-            update_page(Path(args.docs) / lang / "large-collections.md", results, lang)
-            print(f"page: {Path(args.docs) / lang / 'large-collections.md'}")
+        for page in update_pages(Path(args.docs), results):
+            print(f"page: {page}")
     return results
 
 

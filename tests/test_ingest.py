@@ -87,7 +87,7 @@ def sent_texts(emu: JinaEmulator) -> list[str]:
 
 
 def test_a_generator_lands_once_each_with_its_vector_and_metadata(collection, emu) -> None:
-    n = 2500
+    n = 1500
     report = ingest(
         collection,
         ids=(f"doc-{i}" for i in range(n)),
@@ -124,7 +124,7 @@ def test_reading_runs_ahead_of_writing_by_less_than_chunks_in_flight(collection)
     """Memory is bounded: when record i is read, the collection already holds all but fewer
     than `chunks_in_flight` chunks of the records before it; and reading does run ahead (the
     next chunks embed while one is written)."""
-    size, in_flight, n = 256, 3, 3000
+    size, in_flight, n = 128, 3, 1500
     lags = []
 
     def documents() -> Iterator[str]:
@@ -236,6 +236,22 @@ def test_inputs_of_different_lengths_are_refused(collection, emu) -> None:
     assert emu.stats.requests == 0
 
 
+def test_a_collection_without_a_usable_function_is_refused(
+    tmp_path: Path, emu: JinaEmulator, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's get_collection() puts its default function in for one it cannot rebuild or
+    that names none; ingest never embeds with that stand-in."""
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    client.create_collection("jina", embedding_function=function(emu))
+    client.create_collection("bare", embedding_function=None)
+    with pytest.raises(ValueError, match="names no embedding function"):
+        ingest(client.get_collection("bare"), ids=["a"], documents=["t"])
+    monkeypatch.delenv("CHROMA_JINA_API_KEY")
+    with pytest.raises(ValueError, match="No Jina API key"):
+        ingest(client.get_collection("jina"), ids=["a"], documents=["t"])
+    assert emu.stats.requests == 0
+
+
 def test_late_chunking_cannot_be_streamed(collection, emu) -> None:
     with pytest.raises(ValueError, match="late_chunking embeds each call as one context"):
         ingest(
@@ -322,21 +338,22 @@ def test_any_other_function_streams_and_resumes_one_call_a_chunk(tmp_path: Path)
         builtin._api_url = f"{base_url}/embeddings"
         client = chromadb.PersistentClient(path=str(tmp_path / "db"))
         collection = client.create_collection("corpus", embedding_function=builtin)
-        ids, texts = corpus(2000)
+        ids, texts = corpus(1200)
         first = ingest(
             collection,
-            ids=iter(ids[:700]),
-            documents=iter(texts[:700]),
-            chunk_size=500,
+            ids=iter(ids[:500]),
+            documents=iter(texts[:500]),
+            chunk_size=300,
             progress=False,
         )
         again = ingest(
-            collection, ids=iter(ids), documents=iter(texts), chunk_size=500, progress=False
+            collection, ids=iter(ids), documents=iter(texts), chunk_size=300, progress=False
         )
     assert (first.requests, first.tokens) == (None, None)
-    assert (again.added, again.skipped) == (1300, 700)
-    assert emu.stats.requests == 2 + 3  # one call a chunk with anything left to embed
-    assert_exact(collection, 2000)
+    assert (again.added, again.skipped) == (700, 500)
+    # one call a chunk with anything left to embed: 2 for the first 500, then 3 (not the first)
+    assert emu.stats.requests == 2 + 3
+    assert_exact(collection, 1200)
 
 
 def test_the_progress_bar_shows_rate_tokens_and_skipped(collection, capsys) -> None:

@@ -23,7 +23,13 @@ from itertools import islice, zip_longest
 from typing import Any, Protocol
 
 import numpy as np
-from chromadb.api.types import DefaultEmbeddingFunction, validate_metadata
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import (
+    DefaultEmbeddingFunction,
+    Embeddable,
+    EmbeddingFunction,
+    validate_metadata,
+)
 from chromadb.errors import ChromaError
 
 from chroma_jina.client import Stream
@@ -353,23 +359,23 @@ class _CalledPerChunk:
         self._pool.shutdown(wait=True)
 
 
-def collection_function(collection: Any) -> Any:
-    """The embedding function Chroma would use for `collection.add()`: the one it was opened
-    with, else the one its configuration names."""
+def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]:
+    """The embedding function Chroma would use for `collection.add()`: the one the collection
+    was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
+    it cannot be). Never Chroma's stand-in default for a collection that names none."""
     function = getattr(collection, "_embedding_function", None)
-    if function is None or isinstance(function, DefaultEmbeddingFunction):
-        configured = collection.configuration.get("embedding_function")
-        if configured is not None:
-            return configured
-    if function is None:
+    if function is not None and not isinstance(function, DefaultEmbeddingFunction):
+        return function  # type: ignore[no-any-return]
+    configured = collection.configuration.get("embedding_function")
+    if configured is None:
         raise ValueError(
-            f"collection {collection.name!r} has no embedding function: pass "
-            f"embedding_function=JinaEmbeddingFunction(...)"
+            f"collection {collection.name!r} names no embedding function: pass "
+            f"embedding_function=..."
         )
-    return function
+    return configured  # type: ignore[no-any-return]
 
 
-def _embedder(function: Any) -> tuple[Embedder, int]:
+def _embedder(function: EmbeddingFunction[Embeddable]) -> tuple[Embedder, int]:
     """The embedder for `function` and its default chunk size."""
     if isinstance(function, JinaEmbeddingFunction):
         stream = function.stream()
@@ -392,7 +398,7 @@ def _is_sequence(value: object) -> bool:
 class _Run:
     """One `ingest` call's counters, bar and Chroma calls."""
 
-    def __init__(self, collection: Any, embedder: Embedder, bar: Any) -> None:
+    def __init__(self, collection: Collection, embedder: Embedder, bar: Any) -> None:
         self.collection = collection
         self.embedder = embedder
         self.bar = bar
@@ -479,12 +485,12 @@ class _Run:
 
 
 def ingest(
-    collection: Any,
+    collection: Collection,
     *,
     ids: Iterable[str],
     documents: Iterable[str],
     metadatas: Iterable[Metadata | None] | None = None,
-    embedding_function: Any = None,
+    embedding_function: EmbeddingFunction[Embeddable] | None = None,
     chunk_size: int | None = None,
     chunks_in_flight: int = DEFAULT_CHUNKS_IN_FLIGHT,
     total: int | None = None,
