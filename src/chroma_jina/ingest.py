@@ -283,9 +283,9 @@ class IngestReport:
 class IngestError(Exception):
     """`ingest` stopped before the end of its input; the cause is chained (`__cause__`).
 
-    Everything before the failure is stored: run the same `ingest` again to resume, and the
+    What came before the failure is stored: run the same `ingest` again to resume, and the
     stored ids are skipped. `report` says what this call did; `not_written` lists the ids it
-    read and did not store."""
+    read and did not write."""
 
     def __init__(self, message: str, report: IngestReport, not_written: list[str]) -> None:
         super().__init__(message)
