@@ -404,6 +404,8 @@ class _Run:
         self.bar = bar
         self.added = self.skipped = 0
         self.started = time.perf_counter()
+        if bar is not None:
+            self._postfix()
 
     def report(self) -> IngestReport:
         requests, tokens = self.embedder.counts()
@@ -461,8 +463,8 @@ class _Run:
         self._retrying("add", add)
         self.added += len(chunk.ids)
         if self.bar is not None:
-            self.bar.update(len(chunk.ids))
             self._postfix()
+            self.bar.update(len(chunk.ids))
 
     def stored(self, ids: list[str]) -> set[str]:
         """Those of `ids` the collection holds."""
