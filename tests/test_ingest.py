@@ -263,6 +263,14 @@ def test_late_chunking_cannot_be_streamed(collection, emu) -> None:
     assert emu.stats.requests == 0
 
 
+def test_one_string_is_not_a_corpus(collection, emu) -> None:
+    with pytest.raises(ValueError, match="documents must be a list or an iterable .* got one str"):
+        ingest(collection, ids=["a", "b"], documents="ab")
+    with pytest.raises(ValueError, match="metadatas must be a list .* got one dict"):
+        ingest(collection, ids=["a"], documents=["t"], metadatas={"lang": "en"})
+    assert emu.stats.requests == 0
+
+
 def test_seen_ids_find_repeats_across_many_calls() -> None:
     seen = SeenIds()
     for start in range(0, 20_000, 1000):

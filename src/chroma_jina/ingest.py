@@ -134,13 +134,14 @@ def _check(position: int, id_: object, document: object, metadata: object) -> No
         validate_metadata(metadata)  # type: ignore[arg-type]
     except (ValueError, TypeError) as exc:
         raise InvalidRecordError(position, f"id {id_!r}: {exc}") from None
-    empty = [key for key, value in (metadata or {}).items() if value is None]  # type: ignore[attr-defined]
-    if empty:
-        raise InvalidRecordError(
-            position,
-            f"id {id_!r}: metadata {empty[0]!r} is None; Chroma stores no null values, "
-            f"leave the key out",
-        )
+    if isinstance(metadata, dict):
+        empty = [key for key, value in metadata.items() if value is None]
+        if empty:
+            raise InvalidRecordError(
+                position,
+                f"id {id_!r}: metadata {empty[0]!r} is None; Chroma stores no null values, "
+                f"leave the key out",
+            )
 
 
 def read_chunks(
@@ -278,6 +279,7 @@ class IngestReport:
     tokens: int | None
     """Tokens billed for them (None: the function does not count them)."""
     seconds: float
+    """Wall time of the call."""
 
 
 class IngestError(Exception):
@@ -294,6 +296,8 @@ class IngestError(Exception):
 
 
 class Handle(Protocol):
+    """A chunk's vectors on their way."""
+
     def result(self) -> Sequence[Any]: ...
 
 
@@ -389,10 +393,6 @@ def _bar(progress: bool | None, total: int | None) -> Any:
     from tqdm.auto import tqdm
 
     return tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
-
-
-def _is_sequence(value: object) -> bool:
-    return isinstance(value, Sequence) and not isinstance(value, (str, bytes))
 
 
 class _Run:
@@ -521,6 +521,12 @@ def ingest(
     """
     if chunks_in_flight < 1:
         raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
+    for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
+        if isinstance(column, (str, bytes, Mapping)):
+            raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
+                f"{name} must be a list or an iterable of one entry per record, got one "
+                f"{type(column).__name__}"
+            )
     function = collection_function(collection) if embedding_function is None else embedding_function
     embedder, default_size = _embedder(function)
     try:
@@ -528,9 +534,9 @@ def ingest(
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         columns = [ids, documents] + ([] if metadatas is None else [metadatas])
-        if all(_is_sequence(column) for column in columns):
+        if all(isinstance(column, Sequence) for column in columns):
             # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, chunk_size=max(1, len(ids)))  # type: ignore[arg-type]
+            total = check(ids, documents, metadatas, chunk_size=max(1, len(columns[0])))
     except BaseException:
         embedder.close()
         raise
@@ -596,10 +602,13 @@ def _leftovers(run: _Run, effect: Effect | None, stage: str, waiting: deque[Writ
     """The ids read and not stored after a failure at `effect`. When embedding failed, what was
     embedded of the failed chunk and the chunks behind it is written first (it is paid for);
     when Chroma failed, nothing more is tried."""
+    behind = [id_ for item in waiting for id_ in item.chunk.ids]
+    if isinstance(effect, Lookup):  # Chroma could not say what it holds
+        return [*effect.ids, *behind]
+    assert isinstance(effect, (Embed, Write))
     if stage == "chroma":
-        failed = effect.ids if isinstance(effect, Lookup) else run.unstored(effect.chunk.ids)  # type: ignore[union-attr]
-        return failed + [id_ for item in waiting for id_ in item.chunk.ids]
-    not_written = effect.chunk.ids if isinstance(effect, Embed) else []  # type: ignore[union-attr]
+        return [*run.unstored(effect.chunk.ids), *behind]
+    not_written = list(effect.chunk.ids) if isinstance(effect, Embed) else []
     if isinstance(effect, Write):
         waiting.appendleft(effect)
     for item in waiting:
