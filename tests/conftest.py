@@ -74,9 +74,12 @@ def free_port() -> int:
 
 
 @contextmanager
-def chroma_server(data_dir: Path, startup_seconds: float = 60) -> Iterator[str]:
-    """A real Chroma server (`chroma run`) on a free loopback port; yields its URL."""
-    port = free_port()
+def chroma_server(
+    data_dir: Path, startup_seconds: float = 60, port: int | None = None
+) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a loopback port (default: a free one); yields its
+    URL."""
+    port = port or free_port()
     log = data_dir.parent / f"{data_dir.name}-chroma.log"
     with log.open("wb") as out:
         process = subprocess.Popen(

@@ -21,13 +21,17 @@ from chroma_jina.errors import (
     ServerError,
     ValidationError,
 )
+from chroma_jina.ingest import IngestError, IngestReport, InvalidRecordError, ingest
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
     "IgnoredOptionsWarning",
+    "IngestError",
+    "IngestReport",
     "InsufficientBalanceError",
+    "InvalidRecordError",
     "InvalidRequestError",
     "JinaEmbeddingFunction",
     "JinaError",
@@ -42,4 +46,5 @@ __all__ = [
     "ValidationError",
     "__version__",
     "errors",
+    "ingest",
 ]

@@ -10,6 +10,7 @@ the sync executor (a thread pool over `httpx.Client`) and the async one (tasks o
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import random
 import re
@@ -18,7 +19,7 @@ import threading
 import time
 import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
-from concurrent.futures import ThreadPoolExecutor, as_completed
+from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
 from typing import Any, NoReturn, TypeVar
 
@@ -472,6 +473,18 @@ async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[N
         await client.aclose()
 
 
+def assemble(job: Job, results: list[dict[int, np.ndarray]]) -> list[np.ndarray]:
+    """The batches' vectors as one list in input order; raises rather than return a part."""
+    out: list[np.ndarray | None] = [None] * len(job.items)
+    for got in results:
+        for position, vector in got.items():
+            out[position] = vector
+    missing = [i for i, v in enumerate(out) if v is None]
+    if missing:  # embed_batch guarantees this cannot happen; never return a partial list
+        raise MalformedResponseError("vectors missing", input_indices=missing)
+    return out  # type: ignore[return-value]
+
+
 class _Secret:
     """Holds the API key; its repr never shows it."""
 
@@ -555,16 +568,6 @@ class JinaClient:
 
         return tqdm(total=len(job.items), unit="input", desc="Jina embeddings")
 
-    def _assemble(self, job: Job, results: list[dict[int, np.ndarray]]) -> list[np.ndarray]:
-        out: list[np.ndarray | None] = [None] * len(job.items)
-        for got in results:
-            for position, vector in got.items():
-                out[position] = vector
-        missing = [i for i, v in enumerate(out) if v is None]
-        if missing:  # embed_batch guarantees this cannot happen; never return a partial list
-            raise MalformedResponseError("vectors missing", input_indices=missing)
-        return out  # type: ignore[return-value]
-
     def _scrub(self, error: JinaError) -> JinaError:
         key = self._secret.value
         if key and key in error.message:
@@ -606,7 +609,7 @@ class JinaClient:
             if len(steps) == 1:
                 results = [drive(steps[0], self._send, sleep, acquire)]
                 bar and bar.update(len(batches[0]))
-                return self._assemble(job, results)
+                return assemble(job, results)
             workers = min(ctx.slots.ceiling, len(steps))
             with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
                 futures = {
@@ -622,9 +625,14 @@ class JinaClient:
                     for future in futures:
                         future.cancel()
                     raise
-            return self._assemble(job, [f.result() for f in futures])
+            return assemble(job, [f.result() for f in futures])
         finally:
             bar and bar.close()
+
+    def stream(self, make_job: Callable[[Sequence[object]], Job]) -> Stream:
+        """Many calls that share one pool of requests (see `Stream`); `make_job` validates the
+        inputs of each call and describes it."""
+        return Stream(self, make_job)
 
     # -- async
 
@@ -676,9 +684,87 @@ class JinaClient:
 
         tasks = [asyncio.ensure_future(one(b)) for b in batches]
         try:
-            return self._assemble(job, list(await asyncio.gather(*tasks)))
+            return assemble(job, list(await asyncio.gather(*tasks)))
         finally:
             for task in tasks:
                 task.cancel()
             await asyncio.gather(*tasks, return_exceptions=True)
             bar and bar.close()
+
+
+class Pending:
+    """The vectors of one `Stream.submit` call, on their way."""
+
+    def __init__(self, job: Job, futures: list[Future[dict[int, np.ndarray]]]) -> None:
+        self.job = job
+        self._futures = futures
+
+    def result(self) -> list[np.ndarray]:
+        """Wait for every batch: one vector per input, in order, or the first failed batch's
+        error (its `input_indices` are positions in this call's inputs)."""
+        return assemble(self.job, [future.result() for future in self._futures])
+
+    def finished(self) -> dict[int, np.ndarray]:
+        """After a failure: the vectors of the batches that did succeed, by input position
+        (waits for the batches still out)."""
+        got: dict[int, np.ndarray] = {}
+        for future in self._futures:
+            with contextlib.suppress(Exception):  # a failed or cancelled batch adds nothing
+                got |= future.result()
+        return got
+
+
+class Stream:
+    """Embedding calls that share one pool of request threads, one turn at the key's slots and
+    one usage meter, for a long job made of many calls (`chroma_jina.ingest`).
+
+    `submit` returns at once: the requests of a call queue behind those of the calls before it,
+    so they start while the earlier calls' last requests are still out, and the key's slots
+    stay busy across calls. Each request is planned, retried and paced as in `JinaClient.run`.
+    """
+
+    def __init__(self, client: JinaClient, make_job: Callable[[Sequence[object]], Job]) -> None:
+        self.meter = Meter()
+        self.max_items = client.max_items
+        """Inputs per request: a call of a multiple of it wastes no request."""
+        self._client = client
+        self._make_job = make_job
+        self._ctx = client._context(self.meter)
+        self._caller = object()  # one turn for the whole stream: its requests go in order
+        self._stop = threading.Event()
+        self._sleep = client.sleep or self._stop.wait
+        client._client()  # the shared httpx.Client, before the threads need it
+        self._pool = ThreadPoolExecutor(self._ctx.slots.ceiling, thread_name_prefix="chroma-jina")
+
+    def submit(self, inputs: Sequence[object]) -> Pending:
+        """Validate `inputs` (raising before anything is sent) and start embedding them."""
+        job = self._make_job(inputs)
+        futures = [
+            self._pool.submit(
+                drive,
+                embed_batch(job, batch, self._ctx),
+                self._client._send,
+                self._sleep,
+                self._acquire,
+                self._stop.is_set,
+            )
+            for batch in plan(job, self._client.max_items, self._client.max_tokens)
+        ]
+        return Pending(job, futures)
+
+    def _acquire(self) -> Slot:
+        return self._ctx.slots.acquire(self._caller)
+
+    def usage(self) -> Usage:
+        """Token usage of every call so far."""
+        return self.meter.usage()
+
+    def cancel(self) -> None:
+        """Send nothing more: requests not yet sent are dropped and none is retried; those
+        already out are still answered and their vectors kept."""
+        self._stop.set()
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        """Wait for the calls submitted, then free the threads."""
+        self._pool.shutdown(wait=True)

@@ -18,6 +18,7 @@ from chroma_jina.client import (
     JinaClient,
     Job,
     Meter,
+    Stream,
     Usage,
 )
 from chroma_jina.errors import (
@@ -279,6 +280,21 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     async def aembed_query(self, input: Embeddable) -> Embeddings:
         """Async `embed_query`."""
         return await self._arun(input, query=True)
+
+    def stream(self) -> Stream:
+        """Embed documents in many calls that share one pool of requests (what
+        `chroma_jina.ingest` uses): `submit(documents)` starts a call and returns at once, its
+        requests queued behind those of the calls before it; `close()` when done.
+
+        Not with late chunking, which embeds each call as one context: a stream splits the
+        corpus where it likes."""
+        if self._fields.get("late_chunking"):
+            raise ValueError(
+                "late_chunking embeds each call as one context, so its documents cannot be "
+                "streamed in chunks of the corpus: add each document's chunks with "
+                "collection.add(), one document per call"
+            )
+        return self._client.stream(lambda documents: self._job(documents, query=False))
 
     # -- Chroma's contract
 

@@ -1,0 +1,395 @@
+"""`make bench`, part 3: a corpus into a PersistentClient, four ways, on one loopback emulator.
+
+    python -m benchmarks.ingest [--n 30000] [--small 10000] [--latency-ms 100] [--per-token-us 5]
+
+Measures, on the same passages, each in a fresh process (benchmarks.ingest_contender): embedding
+alone (the function, one call), writing alone (Chroma, the vectors already computed), the
+`add()` loop a user writes (1,000 documents a call) and `chroma_jina.ingest`, in turn for
+`--rounds` rounds (medians shown); then peak memory for a smaller corpus (writing alone and
+`ingest`), and an `ingest` killed with SIGKILL half-way and run again:
+the requests it sends for what remains, and whether the collection ends exact. Prints the
+figures and the issue's targets, writes build/bench/ingest.json and refreshes the figures in
+docs/{en,zh}/large-collections.md.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import math
+import os
+import re
+import shutil
+import signal
+import subprocess
+import sys
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from benchmarks.contender import API_KEY, MODEL
+from benchmarks.corpus import passages
+from benchmarks.ingest_contender import COLLECTION
+from benchmarks.run import warm_up
+from chroma_jina.testing import JinaEmulator, Latency
+
+ROOT = Path(__file__).resolve().parent.parent
+PAGE = "large-collections.md"
+MEASURES = ("embed", "write", "ingest", "naive")
+PER_REQUEST = 512
+"""Inputs per request: the API's cap, chroma-jina's default batch size."""
+LABELS = {
+    "en": {
+        "embed": "embedding alone (the function, one call)",
+        "write": "writing alone (`add()` with the vectors, 1,024 a call)",
+        "naive": "`add()` in a loop, 1,000 documents a call",
+        "ingest": "`ingest`",
+        "head": "| {n:,} passages | time | documents/s | peak memory |",
+        "memory": "Peak memory for {small:,} and {n:,} passages: `ingest` {small_mb:,.0f} and "
+        "{big_mb:,.0f} MB, writing alone {small_write_mb:,.0f} and {big_write_mb:,.0f} MB.",
+        "resume": "`python -m chroma_jina ingest` killed with SIGKILL after {stored:,} of {n:,} "
+        "passages were stored, then run again, sent {requests} requests for the {remaining:,} "
+        "left (the fewest possible: {fewest}); the collection ended with every passage once, "
+        "with its vector.",
+        "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator at "
+        "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3` (1,024 dimensions), a "
+        "PersistentClient; each way run {rounds} times in turn, the median shown.",
+    },
+    "zh": {
+        "embed": "只做向量化（嵌入函数，一次调用）",
+        "write": "只写入（向量已算好，`add()` 每次 1,024 条）",
+        "naive": "循环调用 `add()`，每次 1,000 篇文档",
+        "ingest": "`ingest`",
+        "head": "| {n:,} 段文本 | 耗时 | 文档数/秒 | 内存峰值 |",
+        "memory": "{small:,} 段和 {n:,} 段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
+        "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
+        "resume": "`python -m chroma_jina ingest` 存入 {stored:,} 段（共 {n:,} 段）后被 SIGKILL "
+        "杀掉，再运行一次：剩下的 {remaining:,} 段只发了 {requests} 个请求（最少需要 {fewest} 个），"
+        "集合最终每段文本恰好一条，向量无误。",
+        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} ms "
+        "+ 每 token {per_token:g} µs，`jina-embeddings-v3`（1,024 维），PersistentClient；"
+        "四种做法轮流各跑 {rounds} 次，取中位数。",
+    },
+}
+
+
+def _contender(
+    measure: str, args: argparse.Namespace, db: Path, n: int
+) -> tuple[subprocess.Popen, Path]:
+    """Start one measure in a fresh process; returns it and where it writes its figures."""
+    out = args.out / f"ingest-{measure}-{n}-{db.name}.json"
+    command = [sys.executable, "-m", "benchmarks.ingest_contender", measure]
+    command += ["--base-url", args.base_url, "--corpus", str(args.corpus), "--n", str(n)]
+    command += ["--db", str(db), "--out", str(out), "--vectors", str(args.vectors)]
+    env = {**os.environ, "PYTHONPATH": str(ROOT), "ANONYMIZED_TELEMETRY": "False"}
+    return subprocess.Popen(command, cwd=ROOT, env=env), out
+
+
+def _measure(
+    measure: str, args: argparse.Namespace, emu: JinaEmulator, n: int, db: Path
+) -> dict[str, Any]:
+    """Run one measure to its end; its figures plus the emulator's counts."""
+    emu.reset()
+    process, out = _contender(measure, args, db, n)
+    if process.wait() != 0:
+        raise RuntimeError(f"{measure} ({n:,} passages) failed with status {process.returncode}")
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    figures.update(requests=emu.stats.requests, tokens=emu.stats.tokens)
+    return figures
+
+
+def _stored_ids(db: Path) -> list[str]:
+    """The ids in the collection, read in a fresh client that is closed again (one process at
+    a time opens a directory)."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    try:
+        collection = chromadb.PersistentClient(path=str(db)).get_collection(COLLECTION)
+        return collection.get(include=[])["ids"]
+    finally:
+        SharedSystemClient.clear_system_cache()
+
+
+def _exact(db: Path, reference: np.ndarray, n: int) -> bool:
+    """Every passage is stored once, under its id, with its text and its vector."""
+    import chromadb
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    texts = passages(n)
+    try:
+        collection = chromadb.PersistentClient(path=str(db)).get_collection(COLLECTION)
+        if collection.count() != n:
+            return False
+        for start in range(0, n, 2000):
+            ids = [f"p-{i}" for i in range(start, min(n, start + 2000))]
+            got = collection.get(ids=ids, include=["embeddings", "documents"])
+            order = [int(i.removeprefix("p-")) for i in got["ids"]]
+            if sorted(order) != list(range(start, start + len(ids))):
+                return False
+            if [texts[i] for i in order] != got["documents"]:
+                return False
+            if not np.allclose(np.asarray(got["embeddings"]), reference[order], rtol=0, atol=1e-6):
+                return False
+        return True
+    finally:
+        SharedSystemClient.clear_system_cache()
+
+
+def _command(args: argparse.Namespace, db: Path) -> tuple[list[str], dict[str, str]]:
+    """`python -m chroma_jina ingest` of the corpus file into `db`, against the emulator."""
+    command = [sys.executable, "-m", "chroma_jina", "ingest", str(args.corpus), "--path", str(db)]
+    command += ["--collection", COLLECTION, "--model", MODEL, "--no-progress"]
+    env = {
+        **os.environ,
+        "CHROMA_JINA_API_KEY": API_KEY,
+        "JINA_API_BASE_URL": args.base_url,
+        "ANONYMIZED_TELEMETRY": "False",
+    }
+    env.pop("JINA_API_KEY", None)
+    return command, env
+
+
+def resume(args: argparse.Namespace, emu: JinaEmulator, reference: np.ndarray) -> dict[str, Any]:
+    """The command killed with SIGKILL once half its requests were answered, then run again."""
+    db, n = args.out / "ingest-db-resume", args.n
+    command, env = _command(args, db)
+    emu.reset()
+    process = subprocess.Popen(command, cwd=ROOT, env=env, stdout=subprocess.DEVNULL)
+    half = math.ceil(n / PER_REQUEST) // 2
+    deadline = time.monotonic() + 600
+    while emu.stats.requests < half:
+        if process.poll() is not None:
+            raise RuntimeError("the ingest to kill ended before half-way")
+        if time.monotonic() > deadline:
+            raise RuntimeError("the ingest to kill did not get half-way in 10 minutes")
+        time.sleep(0.01)
+    process.send_signal(signal.SIGKILL)
+    process.wait()
+    before = emu.stats.requests
+    stored = len(_stored_ids(db))
+    emu.reset()
+    again = subprocess.run(
+        command, cwd=ROOT, env=env, capture_output=True, text=True, check=True, timeout=3600
+    )
+    said = re.search(r"([\d,]+) added, ([\d,]+) already stored", again.stdout)
+    if said is None:
+        raise RuntimeError(f"unexpected output of the command: {again.stdout!r}")
+    added, skipped = (int(x.replace(",", "")) for x in said.groups())
+    remaining = n - stored
+    return {
+        "n": n,
+        "requests_before_kill": before,
+        "stored_at_kill": stored,
+        "remaining": remaining,
+        "requests": emu.stats.requests,
+        "bound": math.ceil(remaining / PER_REQUEST) + 3,
+        "fewest": math.ceil(remaining / PER_REQUEST),
+        "skipped": skipped,
+        "added": added,
+        "exact": _exact(db, reference, n),
+        "output": again.stdout.strip(),
+    }
+
+
+def targets(runs: dict[str, Any], small: dict[str, Any], res: dict[str, Any]) -> list[dict]:
+    """The issue's targets, measured."""
+    slower = max(runs["embed"]["wall_s"], runs["write"]["wall_s"])
+    to_slower = runs["ingest"]["wall_s"] / slower
+    speedup = runs["naive"]["wall_s"] / runs["ingest"]["wall_s"]
+    growth = runs["ingest"]["rss_peak_mb"] - small["rss_peak_mb"]
+    return [
+        {
+            "name": "ingest / max(embedding alone, writing alone)",
+            "target": "<= 1.2x",
+            "measured": f"{to_slower:.2f}x",
+            "met": to_slower <= 1.2,
+        },
+        {
+            "name": "naive add() loop / ingest",
+            "target": ">= 1.4x",
+            "measured": f"{speedup:.2f}x",
+            "met": speedup >= 1.4,
+        },
+        {
+            "name": f"peak memory, {runs['ingest']['n']:,} - {small['n']:,} passages",
+            "target": "<= 120 MB",
+            "measured": f"{growth:+.0f} MB",
+            "met": growth <= 120,
+        },
+        {
+            "name": "requests after SIGKILL half-way",
+            "target": f"<= ceil({res['remaining']:,}/512) + 3 = {res['bound']}",
+            "measured": f"{res['requests']}, collection {'exact' if res['exact'] else 'WRONG'}",
+            "met": res["requests"] <= res["bound"] and res["exact"],
+        },
+    ]
+
+
+def table(results: dict[str, Any], lang: str) -> str:
+    """The page's table of the four ways."""
+    t = LABELS[lang]
+    lines = [t["head"].format(n=results["settings"]["n"]), "| --- | ---: | ---: | ---: |"]
+    for measure in ("embed", "write", "naive", "ingest"):
+        run = results["runs"][measure]
+        lines.append(
+            f"| {t[measure]} | {run['wall_s']:.1f} s | {run['n'] / run['wall_s']:,.0f} "
+            f"| {run['rss_peak_mb']:,.0f} MB |"
+        )
+    return "\n".join(lines)
+
+
+def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
+    """The generated parts of the Large collections page, by marker name."""
+    t, settings, res = LABELS[lang], results["settings"], results["resume"]
+    small = results["runs"]["ingest_small"]
+    return {
+        "ingest-measured": t["when"].format(
+            date=results["date"],
+            cpus=results["cpus"],
+            latency=settings["latency_ms"],
+            per_token=settings["per_token_us"],
+            rounds=settings["rounds"],
+        ),
+        "ingest-table": table(results, lang),
+        "ingest-memory": t["memory"].format(
+            small=small["n"],
+            small_mb=small["rss_peak_mb"],
+            small_write_mb=results["runs"]["write_small"]["rss_peak_mb"],
+            n=settings["n"],
+            big_mb=results["runs"]["ingest"]["rss_peak_mb"],
+            big_write_mb=results["runs"]["write"]["rss_peak_mb"],
+        ),
+        "ingest-resume": t["resume"].format(
+            stored=res["stored_at_kill"],
+            n=res["n"],
+            requests=res["requests"],
+            remaining=res["remaining"],
+            fewest=res["fewest"],
+        ),
+    }
+
+
+def update_page(page: Path, results: dict[str, Any], lang: str) -> None:
+    """Replace what stands between each pair of marker lines in `page` with fresh figures."""
+    text = page.read_text(encoding="utf-8")
+    for name, content in blocks(results, lang).items():
+        pattern = re.compile(
+            rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.DOTALL
+        )
+        text, count = pattern.subn(lambda m, new=content: f"{m.group(1)}{new}\n{m.group(2)}", text)
+        if count != 1:
+            raise ValueError(f"{page}: expected one <!-- bench:{name} --> block, found {count}")
+    page.write_text(text, encoding="utf-8")
+
+
+def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:
+    """Write the figures into the page in both languages. The Chinese page records which
+    version of the English page it translates (tests/translations.py); new figures in both
+    keep it a translation, so a record that was current stays current."""
+    sys.path.insert(0, str(ROOT / "tests"))
+    from translations import blob_id, mark, recorded
+
+    en, zh = docs / "en" / PAGE, docs / "zh" / PAGE
+    current = recorded(zh) == blob_id(en)
+    update_page(en, results, "en")
+    update_page(zh, results, "zh")
+    if current and docs.resolve() == (ROOT / "docs").resolve():
+        mark(PAGE)
+    return [en, zh]
+
+
+def main(argv: list[str] | None = None) -> dict[str, Any]:
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawTextHelpFormatter
+    )
+    parser.add_argument("--n", type=int, default=30_000, help="passages (default 30000)")
+    parser.add_argument("--small", type=int, default=10_000, help="the smaller corpus (memory)")
+    parser.add_argument("--rounds", type=int, default=3, help="runs of each way (median shown)")
+    parser.add_argument("--latency-ms", type=float, default=100.0, help="fixed latency per request")
+    parser.add_argument("--per-token-us", type=float, default=5.0, help="extra latency per token")
+    parser.add_argument("--out", type=Path, default=ROOT / "build" / "bench")
+    parser.add_argument(
+        "--docs",
+        default=str(ROOT / "docs"),
+        help="figures go into DOCS/{en,zh}/large-collections.md ('' to skip)",
+    )
+    args = parser.parse_args(argv)
+    args.out.mkdir(parents=True, exist_ok=True)
+    for old in args.out.glob("ingest-db-*"):
+        shutil.rmtree(old)
+
+    texts = passages(args.n)
+    args.corpus = args.out / "ingest-corpus.jsonl"
+    with args.corpus.open("w", encoding="utf-8") as out:
+        for i, text in enumerate(texts):
+            out.write(json.dumps({"id": f"p-{i}", "text": text}) + "\n")
+    emu = JinaEmulator(latency=Latency(args.latency_ms / 1e3, args.per_token_us / 1e6))
+    print(f"[bench] warming the emulator up on the {args.n:,} passages ...", flush=True)
+    reference = warm_up(emu, args.n)
+    args.vectors = args.out / "ingest-vectors.npy"
+    np.save(args.vectors, reference)
+
+    runs: dict[str, Any] = {}
+    with emu.serve() as base_url:
+        args.base_url = base_url
+        # In rounds, one of each in turn: the load of a shared machine drifts, and a median of
+        # alternating runs compares the four under the same conditions.
+        rounds: dict[str, list[dict[str, Any]]] = {measure: [] for measure in MEASURES}
+        for round_ in range(1, args.rounds + 1):
+            for measure in MEASURES:
+                print(f"[bench] round {round_}: {measure}, {args.n:,} passages ...", flush=True)
+                db = args.out / f"ingest-db-{measure}"
+                rounds[measure].append(_measure(measure, args, emu, args.n, db))
+                shutil.rmtree(db, ignore_errors=True)
+        for measure, done in rounds.items():
+            median = sorted(done, key=lambda run: run["wall_s"])[len(done) // 2]
+            runs[measure] = {**median, "rounds_s": [run["wall_s"] for run in done]}
+        for measure in ("write", "ingest"):  # memory: what grows with the corpus, and whose
+            print(f"[bench] {measure}: {args.small:,} passages ...", flush=True)
+            db = args.out / f"ingest-db-{measure}-small"
+            runs[f"{measure}_small"] = _measure(measure, args, emu, args.small, db)
+            shutil.rmtree(db, ignore_errors=True)
+        print(
+            "[bench] python -m chroma_jina ingest killed half-way, then run again ...", flush=True
+        )
+        res = resume(args, emu, reference)
+
+    results = {
+        "date": time.strftime("%Y-%m-%d", time.gmtime()),
+        "cpus": os.cpu_count(),
+        "settings": {
+            "n": args.n,
+            "small": args.small,
+            "model": MODEL,
+            "latency_ms": args.latency_ms,
+            "per_token_us": args.per_token_us,
+            "rounds": args.rounds,
+        },
+        "runs": runs,
+        "resume": res,
+    }
+    results["targets"] = targets(runs, runs["ingest_small"], res)
+    (args.out / "ingest.json").write_text(json.dumps(results, indent=2), encoding="utf-8")
+    print()
+    print(table(results, "en"))
+    for measure in MEASURES:
+        each = ", ".join(f"{s:.1f}" for s in runs[measure]["rounds_s"])
+        print(f"{measure}: {each} s (load {runs[measure]['load_before']:.1f} at the median run)")
+    print(f"ingest's median run spent {runs['ingest']['add_s']:.1f} s in collection.add()")
+    for name in ("ingest-memory", "ingest-resume"):
+        print(blocks(results, "en")[name])
+    for row in results["targets"]:
+        met = "met" if row["met"] else "NOT MET"
+        print(f"{row['name']}: {row['measured']} (target {row['target']}) {met}")
+    print(f"results: {args.out / 'ingest.json'}")
+    if args.docs:
+        for page in update_pages(Path(args.docs), results):
+            print(f"page: {page}")
+    return results
+
+
+if __name__ == "__main__":
+    main()

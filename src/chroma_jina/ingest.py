@@ -1,0 +1,638 @@
+"""Streaming a corpus into a Chroma collection: overlapped, in bounded memory, resumable.
+
+Records are read in chunks. For each chunk, Chroma is asked which ids it already holds
+(`get(ids=..., include=[])`) and those are skipped; the rest start embedding at once, and
+chunks are written in input order by one writer while the requests of the chunks behind them
+are out. At most `chunks_in_flight` chunks are held between reading and writing.
+
+The decisions are pure: `read_chunks` checks and groups the records, and `plan` is a generator
+that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against the
+collection and the embedding function.
+"""
+
+from __future__ import annotations
+
+import logging
+import sys
+import time
+from collections import deque
+from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
+from dataclasses import dataclass
+from itertools import islice, zip_longest
+from typing import Any, Protocol
+
+import numpy as np
+from chromadb.api.models.Collection import Collection
+from chromadb.api.types import (
+    DefaultEmbeddingFunction,
+    Embeddable,
+    EmbeddingFunction,
+    validate_metadata,
+)
+from chromadb.errors import ChromaError
+
+from chroma_jina.client import Stream
+from chroma_jina.embedding_function import JinaEmbeddingFunction
+
+logger = logging.getLogger("chroma_jina")
+
+DEFAULT_CHUNK_SIZE = 1024
+"""Records per chunk (one `collection.add()` each); with chroma-jina's function, rounded up to
+a multiple of its batch size, so that no request of a chunk is left part-empty."""
+DEFAULT_CHUNKS_IN_FLIGHT = 4
+WRITE_RETRIES = 6
+"""Chroma calls are retried for about 24 s in all: long enough for a server to restart."""
+WRITE_BACKOFF, WRITE_BACKOFF_CAP = 0.5, 8.0
+SHOWN_IDS = 5
+"""Ids named in an error message (all of them are on the exception)."""
+
+Metadata = Mapping[str, Any]
+_MISSING = object()
+
+
+# ---- records --------------------------------------------------------------------------
+
+
+class InvalidRecordError(ValueError):
+    """A record `ingest` cannot store; `position` is its index in the input (from 0)."""
+
+    def __init__(self, position: int, reason: str) -> None:
+        super().__init__(f"record {position}: {reason}")
+        self.position = position
+        self.reason = reason
+
+
+@dataclass(frozen=True)
+class Chunk:
+    """Records read together and written with one `collection.add()`."""
+
+    ids: list[str]
+    documents: list[str]
+    metadatas: list[Metadata | None]
+
+    def take(self, positions: Sequence[int]) -> Chunk:
+        """The records at `positions`."""
+        return Chunk(
+            [self.ids[i] for i in positions],
+            [self.documents[i] for i in positions],
+            [self.metadatas[i] for i in positions],
+        )
+
+    def without(self, stored: set[str]) -> Chunk:
+        """The records whose id is not in `stored`."""
+        return self.take([i for i, id_ in enumerate(self.ids) if id_ not in stored])
+
+
+class SeenIds:
+    """The ids seen so far, as 64-bit hashes (8 bytes an id, whatever its length).
+
+    Kept in sorted runs, each merged into the one before it once as large, so a check costs
+    O(log n) per id. Two different ids share a hash with odds of about 1 in 40 million for a
+    million ids; the error it would raise names the id, so it cannot pass unnoticed."""
+
+    def __init__(self) -> None:
+        self._runs: list[np.ndarray] = []
+
+    def first_repeat(self, ids: Sequence[str]) -> int | None:
+        """Remember `ids`; return the index of the first one seen before (in an earlier call
+        or earlier in `ids`), or None."""
+        first: int | None = None
+        within: dict[str, int] = {}
+        for i, id_ in enumerate(ids):
+            if within.setdefault(id_, i) != i:
+                first = i
+                break
+        hashes = np.fromiter((hash(id_) for id_ in ids), dtype=np.int64, count=len(ids))
+        for run in self._runs:
+            at = np.searchsorted(run, hashes).clip(max=len(run) - 1)
+            hits = np.flatnonzero(run[at] == hashes)
+            if hits.size:
+                first = int(hits[0]) if first is None else min(first, int(hits[0]))
+        self._runs.append(np.sort(hashes))
+        while len(self._runs) > 1 and len(self._runs[-2]) <= len(self._runs[-1]):
+            last = self._runs.pop()
+            self._runs[-1] = np.sort(np.concatenate([self._runs[-1], last]))
+        return first
+
+
+def _check(position: int, id_: object, document: object, metadata: object) -> None:
+    if not isinstance(id_, str) or not id_:
+        raise InvalidRecordError(position, f"an id must be a non-empty string, got {id_!r}")
+    if not isinstance(document, str):
+        raise InvalidRecordError(
+            position, f"id {id_!r}: a document must be a string, got {type(document).__name__}"
+        )
+    if not document.isascii():
+        try:
+            document.encode()
+        except UnicodeEncodeError as exc:
+            raise InvalidRecordError(
+                position, f"id {id_!r}: the document is not valid Unicode ({exc.reason})"
+            ) from None
+    try:
+        validate_metadata(metadata)  # type: ignore[arg-type]
+    except (ValueError, TypeError) as exc:
+        raise InvalidRecordError(position, f"id {id_!r}: {exc}") from None
+    if isinstance(metadata, dict):
+        empty = [key for key, value in metadata.items() if value is None]
+        if empty:
+            raise InvalidRecordError(
+                position,
+                f"id {id_!r}: metadata {empty[0]!r} is None; Chroma stores no null values, "
+                f"leave the key out",
+            )
+
+
+def read_chunks(
+    ids: Iterable[str],
+    documents: Iterable[str],
+    metadatas: Iterable[Metadata | None] | None,
+    size: int,
+) -> Iterator[Chunk]:
+    """Group the records in chunks of `size`, in input order. Each chunk is checked before it is
+    yielded: every id a non-empty string seen nowhere earlier in the input, every document a
+    string, every metadata one Chroma takes, and ids, documents and metadatas of one length;
+    otherwise `InvalidRecordError` names the record."""
+    columns: list[Iterable[Any]] = [ids, documents] + ([] if metadatas is None else [metadatas])
+    names = ["ids", "documents", "metadatas"][: len(columns)]
+    records = zip_longest(*columns, fillvalue=_MISSING)
+    seen = SeenIds()
+    position = 0
+    while batch := list(islice(records, size)):
+        for offset, record in enumerate(batch):
+            ended = [name for name, value in zip(names, record) if value is _MISSING]
+            if ended:
+                going = [name for name in names if name not in ended]
+                raise InvalidRecordError(
+                    position + offset,
+                    f"{' and '.join(ended)} end here but {' and '.join(going)} go on: "
+                    f"they must have one entry per record",
+                )
+            _check(position + offset, *record, *([None] if metadatas is None else []))
+        chunk = Chunk(
+            [r[0] for r in batch],
+            [r[1] for r in batch],
+            [r[2] if metadatas is not None else None for r in batch],
+        )
+        repeat = seen.first_repeat(chunk.ids)
+        if repeat is not None:
+            raise InvalidRecordError(
+                position + repeat,
+                f"id {chunk.ids[repeat]!r} is already in the input: ids must be unique",
+            )
+        position += len(batch)
+        yield chunk
+
+
+def check(
+    ids: Iterable[str],
+    documents: Iterable[str],
+    metadatas: Iterable[Metadata | None] | None = None,
+    chunk_size: int = 4096,
+) -> int:
+    """Check every record as `ingest` does, sending nothing; return how many there are.
+    Repeated ids are found exactly within a chunk, by hash across chunks (see `SeenIds`)."""
+    return sum(len(chunk.ids) for chunk in read_chunks(ids, documents, metadatas, chunk_size))
+
+
+# ---- the plan, as effects -------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Lookup:
+    """Effect: which of these ids does the collection hold? Answered with a set of ids."""
+
+    ids: list[str]
+
+
+@dataclass(frozen=True)
+class Embed:
+    """Effect: start embedding the chunk's documents; answered with a handle for `Write`."""
+
+    chunk: Chunk
+
+
+@dataclass(frozen=True)
+class Write:
+    """Effect: wait for the chunk's vectors and add the chunk to the collection."""
+
+    chunk: Chunk
+    handle: Any
+
+
+Effect = Lookup | Embed | Write
+
+
+def plan(chunks: Iterable[Chunk], in_flight: int) -> Generator[Effect, Any, None]:
+    """Resume, overlap and bound memory, as decisions.
+
+    Each chunk's stored ids are looked up and skipped; the rest is embedded at once; chunks are
+    written in input order, the oldest as soon as `in_flight` chunks are embedding, so at most
+    `in_flight` chunks are held at any time. When the input turns out bad further on, the
+    chunks read before it are still written (their embeddings are paid for), then the error is
+    raised."""
+    waiting: deque[Write] = deque()
+    try:
+        for chunk in chunks:
+            stored = yield Lookup(chunk.ids)
+            fresh = chunk.without(stored) if stored else chunk
+            if fresh.ids:
+                handle = yield Embed(fresh)
+                waiting.append(Write(fresh, handle))
+            while len(waiting) >= in_flight:
+                yield waiting.popleft()
+    except Exception:
+        while waiting:
+            yield waiting.popleft()
+        raise
+    while waiting:
+        yield waiting.popleft()
+
+
+def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES) -> float | None:
+    """Seconds to wait before writing (or looking up) a chunk again after `error`, or None to
+    give up: what may pass on a second try (a server's 5xx or 429, a dropped connection) is
+    retried with exponential backoff; a refusal of the data itself never is."""
+    if attempt >= retries or isinstance(error, (ValueError, TypeError)):
+        return None
+    if isinstance(error, ChromaError):
+        code = error.code()
+        if 400 <= code < 500 and code != 429:
+            return None
+    return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2**attempt)
+
+
+# ---- carrying it out ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class IngestReport:
+    """What one `ingest` call did."""
+
+    added: int
+    """Records this call wrote to the collection."""
+    skipped: int
+    """Records whose id the collection already held: neither embedded nor written again."""
+    requests: int | None
+    """Embedding requests sent, retries included (None: the function does not count them)."""
+    tokens: int | None
+    """Tokens billed for them (None: the function does not count them)."""
+    seconds: float
+    """Wall time of the call."""
+
+
+class IngestError(Exception):
+    """`ingest` stopped before the end of its input; the cause is chained (`__cause__`).
+
+    What came before the failure is stored: run the same `ingest` again to resume, and the
+    stored ids are skipped. `report` says what this call did; `not_written` lists the ids it
+    read and did not write."""
+
+    def __init__(self, message: str, report: IngestReport, not_written: list[str]) -> None:
+        super().__init__(message)
+        self.report = report
+        self.not_written = not_written
+
+
+class Handle(Protocol):
+    """A chunk's vectors on their way."""
+
+    def result(self) -> Sequence[Any]: ...
+
+
+class Embedder(Protocol):
+    """What `ingest` needs from an embedding function."""
+
+    def submit(self, documents: list[str]) -> Handle: ...
+
+    def counts(self) -> tuple[int | None, int | None]: ...
+
+    def cancel(self) -> None: ...
+
+    def close(self) -> None: ...
+
+
+class _Streamed:
+    """chroma-jina's function: each chunk's requests queue behind the previous chunk's."""
+
+    def __init__(self, stream: Stream) -> None:
+        self._stream = stream
+
+    def submit(self, documents: list[str]) -> Handle:
+        return self._stream.submit(documents)
+
+    def counts(self) -> tuple[int | None, int | None]:
+        usage = self._stream.usage()
+        return usage.requests, usage.total_tokens
+
+    def cancel(self) -> None:
+        self._stream.cancel()
+
+    def close(self) -> None:
+        self._stream.close()
+
+
+class _CalledPerChunk:
+    """Any other embedding function: called once per chunk on one thread, so a chunk is
+    embedded while the one before it is written (without request pipelining)."""
+
+    def __init__(self, function: Callable[[list[str]], Sequence[Any]]) -> None:
+        self._function = function
+        self._pool = ThreadPoolExecutor(1, thread_name_prefix="chroma-jina-ingest")
+
+    def _embed(self, documents: list[str]) -> Sequence[Any]:
+        vectors = self._function(documents)
+        if len(vectors) != len(documents):
+            raise ValueError(
+                f"the embedding function returned {len(vectors)} vectors for {len(documents)} "
+                f"documents"
+            )
+        return vectors
+
+    def submit(self, documents: list[str]) -> Future[Sequence[Any]]:
+        return self._pool.submit(self._embed, documents)
+
+    def counts(self) -> tuple[int | None, int | None]:
+        return None, None
+
+    def cancel(self) -> None:
+        self._pool.shutdown(wait=False, cancel_futures=True)
+
+    def close(self) -> None:
+        self._pool.shutdown(wait=True)
+
+
+def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]:
+    """The embedding function Chroma would use for `collection.add()`: the one the collection
+    was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
+    it cannot be). Never Chroma's stand-in default for a collection that names none."""
+    function = getattr(collection, "_embedding_function", None)
+    if function is not None and not isinstance(function, DefaultEmbeddingFunction):
+        return function  # type: ignore[no-any-return]
+    configured = collection.configuration.get("embedding_function")
+    if configured is None:
+        raise ValueError(
+            f"collection {collection.name!r} names no embedding function: pass "
+            f"embedding_function=..."
+        )
+    return configured  # type: ignore[no-any-return]
+
+
+def _embedder(function: EmbeddingFunction[Embeddable]) -> tuple[Embedder, int]:
+    """The embedder for `function` and its default chunk size."""
+    if isinstance(function, JinaEmbeddingFunction):
+        stream = function.stream()
+        return _Streamed(stream), -(-DEFAULT_CHUNK_SIZE // stream.max_items) * stream.max_items
+    return _CalledPerChunk(function), DEFAULT_CHUNK_SIZE
+
+
+def _bar(progress: bool | None, total: int | None) -> Any:
+    if not (sys.stderr.isatty() if progress is None else progress):
+        return None
+    from tqdm.auto import tqdm
+
+    return tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
+
+
+class _Run:
+    """One `ingest` call's counters, bar and Chroma calls."""
+
+    def __init__(self, collection: Collection, embedder: Embedder, bar: Any) -> None:
+        self.collection = collection
+        self.embedder = embedder
+        self.bar = bar
+        self.added = self.skipped = 0
+        self.started = time.perf_counter()
+        if bar is not None:
+            self._postfix()
+
+    def report(self) -> IngestReport:
+        requests, tokens = self.embedder.counts()
+        return IngestReport(
+            self.added, self.skipped, requests, tokens, time.perf_counter() - self.started
+        )
+
+    def _retrying(self, what: str, call: Callable[[int], Any]) -> Any:
+        """`call(attempt)` until it returns, retrying as `write_delay` says."""
+        attempt = 0
+        while True:
+            try:
+                return call(attempt)
+            except Exception as exc:
+                delay = write_delay(attempt, exc)
+                if delay is None:
+                    raise
+                logger.info(
+                    "Chroma %s failed (%s): retry %d in %.1fs", what, exc, attempt + 1, delay
+                )
+                time.sleep(delay)
+                attempt += 1
+
+    def lookup(self, ids: list[str]) -> set[str]:
+        """The stored ones of `ids`, counted as skipped."""
+        stored: set[str] = self._retrying("get", lambda _: self.stored(ids))
+        if stored:
+            self.skipped += len(stored)
+            if self.bar is not None:
+                if self.bar.total is not None:
+                    self.bar.total -= len(stored)
+                self._postfix()
+        return stored
+
+    def write(self, chunk: Chunk, vectors: Sequence[Any]) -> None:
+        """Add the chunk, retrying; before a retry, look up what the failed try stored (all,
+        part or none of it) and add only the rest."""
+        todo = list(range(len(chunk.ids)))
+
+        def add(attempt: int) -> None:
+            nonlocal todo
+            if attempt:
+                stored = self.stored([chunk.ids[i] for i in todo])
+                todo = [i for i in todo if chunk.ids[i] not in stored]
+            if not todo:
+                return
+            metadatas = [chunk.metadatas[i] for i in todo]
+            self.collection.add(
+                ids=[chunk.ids[i] for i in todo],
+                embeddings=[vectors[i] for i in todo],
+                documents=[chunk.documents[i] for i in todo],
+                metadatas=metadatas if any(m is not None for m in metadatas) else None,
+            )
+
+        self._retrying("add", add)
+        self.added += len(chunk.ids)
+        if self.bar is not None:
+            self._postfix()
+            self.bar.update(len(chunk.ids))
+
+    def stored(self, ids: list[str]) -> set[str]:
+        """Those of `ids` the collection holds."""
+        return set(self.collection.get(ids=ids, include=[])["ids"])
+
+    def _postfix(self) -> None:
+        tokens = self.embedder.counts()[1]
+        shown = {"skipped": f"{self.skipped:,}"}
+        if tokens is not None:
+            shown["tokens"] = f"{tokens:,}"
+        self.bar.set_postfix(shown, refresh=False)
+
+    def unstored(self, ids: list[str]) -> list[str]:
+        """Those of `ids` the collection does not hold (all of them if it cannot say)."""
+        try:
+            stored = self.stored(ids)
+        except Exception:  # noqa: BLE001 - Chroma is failing: nothing is known to be stored
+            return ids
+        return [id_ for id_ in ids if id_ not in stored]
+
+
+def ingest(
+    collection: Collection,
+    *,
+    ids: Iterable[str],
+    documents: Iterable[str],
+    metadatas: Iterable[Metadata | None] | None = None,
+    embedding_function: EmbeddingFunction[Embeddable] | None = None,
+    chunk_size: int | None = None,
+    chunks_in_flight: int = DEFAULT_CHUNKS_IN_FLIGHT,
+    total: int | None = None,
+    progress: bool | None = None,
+) -> IngestReport:
+    """Embed documents and add them to `collection`, streaming: resumable, in bounded memory,
+    embedding the next chunks while the current one is written.
+
+    `ids`, `documents` and `metadatas` are lists or any iterables read once, in step (a
+    generator over a file works). Ids the collection already holds are skipped, checked per
+    chunk with `get(ids=..., include=[])`: run the same call again after a crash and it adds
+    only what is missing, embedding nothing twice. Records go to Chroma in input order, in
+    chunks of `chunk_size` (one `collection.add()` each; default 1,024, rounded up to a multiple
+    of chroma-jina's batch size), and at most `chunks_in_flight` chunks are held at once.
+
+    The embedding function is the collection's unless `embedding_function` is given. With
+    chroma-jina's, the requests of every chunk share the key's concurrency, so requests keep
+    going while chunks are written; any other function is called once per chunk.
+
+    Bad records raise `InvalidRecordError` naming the record: with lists, before anything is
+    sent; with other iterables, before the chunk that holds it is embedded (the chunks before
+    it are stored). A failed Chroma write is retried, adding only the ids that did not land;
+    when the embedding function or Chroma gives up, `IngestError` says which ids were not
+    written. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
+    gives it an ETA for an iterable without a length.
+    """
+    if chunks_in_flight < 1:
+        raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
+    for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
+        if isinstance(column, (str, bytes, Mapping)):
+            raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
+                f"{name} must be a list or an iterable of one entry per record, got one "
+                f"{type(column).__name__}"
+            )
+    function = collection_function(collection) if embedding_function is None else embedding_function
+    embedder, default_size = _embedder(function)
+    try:
+        size = default_size if chunk_size is None else chunk_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        columns = [ids, documents] + ([] if metadatas is None else [metadatas])
+        if all(isinstance(column, Sequence) for column in columns):
+            # bad input raises before anything is sent; one chunk: repeated ids found exactly
+            total = check(ids, documents, metadatas, chunk_size=max(1, len(columns[0])))
+    except BaseException:
+        embedder.close()
+        raise
+    run = _Run(collection, embedder, _bar(progress, total))
+    try:
+        _carry_out(run, plan(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
+        embedder.close()
+        return run.report()
+    finally:
+        if run.bar is not None:
+            run.bar.close()
+
+
+def _carry_out(run: _Run, steps: Generator[Effect, Any, None]) -> None:
+    """Answer the plan's effects until it ends. On a failure, write what can still be written
+    and raise `IngestError` naming the ids read and not stored."""
+    waiting: deque[Write] = deque()
+    value: Any = None
+    effect: Effect | None = None
+    stage = "reading"
+    try:
+        while True:
+            stage = "reading"
+            try:
+                effect = steps.send(value)
+            except StopIteration:
+                return
+            if isinstance(effect, Lookup):
+                stage = "chroma"
+                value = run.lookup(effect.ids)
+            elif isinstance(effect, Embed):
+                stage = "embedding"
+                value = run.embedder.submit(effect.chunk.documents)
+                waiting.append(Write(effect.chunk, value))
+            else:
+                waiting.popleft()
+                stage = "embedding"
+                vectors = effect.handle.result()
+                stage = "chroma"
+                run.write(effect.chunk, vectors)
+                value = None
+    except BaseException as exc:
+        run.embedder.cancel()
+        steps.close()
+        if stage == "reading" or not isinstance(exc, Exception):
+            raise  # the input's own error (the chunks before it are written) or an interrupt
+        not_written = _leftovers(run, effect, stage, waiting)
+        report = run.report()
+        shown = ", ".join(repr(i) for i in not_written[:SHOWN_IDS])
+        if len(not_written) > SHOWN_IDS:
+            shown += f" and {len(not_written) - SHOWN_IDS:,} more"
+        failing = "Chroma" if stage == "chroma" else "embedding"
+        raise IngestError(
+            f"ingest stopped after adding {report.added:,} records, when {failing} failed: "
+            f"{type(exc).__name__}: {exc}. {len(not_written):,} ids read were not written "
+            f"({shown}); run the same ingest again to add them: stored ids are skipped.",
+            report,
+            not_written,
+        ) from exc
+
+
+def _leftovers(run: _Run, effect: Effect | None, stage: str, waiting: deque[Write]) -> list[str]:
+    """The ids read and not stored after a failure at `effect`. When embedding failed, what was
+    embedded of the failed chunk and the chunks behind it is written first (it is paid for);
+    when Chroma failed, nothing more is tried."""
+    behind = [id_ for item in waiting for id_ in item.chunk.ids]
+    if isinstance(effect, Lookup):  # Chroma could not say what it holds
+        return [*effect.ids, *behind]
+    assert isinstance(effect, (Embed, Write))
+    if stage == "chroma":
+        return [*run.unstored(effect.chunk.ids), *behind]
+    not_written = list(effect.chunk.ids) if isinstance(effect, Embed) else []
+    if isinstance(effect, Write):
+        waiting.appendleft(effect)
+    for item in waiting:
+        not_written += _write_what_came(run, item)
+    return not_written
+
+
+def _write_what_came(run: _Run, item: Write) -> list[str]:
+    """Write what was embedded of a chunk whose embedding may have failed in part; return the
+    ids not written."""
+    try:
+        vectors: Sequence[Any] = item.handle.result()
+        came: Sequence[int] = range(len(item.chunk.ids))
+    except Exception:  # noqa: BLE001 - keep the batches that succeeded, if the handle says
+        finished = getattr(item.handle, "finished", dict)()
+        came = sorted(finished)
+        vectors = [finished[i] for i in came]
+    got = set(came)
+    missing = [id_ for i, id_ in enumerate(item.chunk.ids) if i not in got]
+    if not came:
+        return missing
+    part = item.chunk.take(came)
+    try:
+        run.write(part, vectors)
+    except Exception:  # noqa: BLE001 - the first failure is the one raised
+        return missing + run.unstored(part.ids)
+    return missing
