@@ -610,7 +610,7 @@ class JinaClient:
                 results = [drive(steps[0], self._send, sleep, acquire)]
                 bar and bar.update(len(batches[0]))
                 return assemble(job, results)
-            workers = min(ctx.slots.ceiling, len(steps))
+            workers = min(ctx.slots.workers(), len(steps))
             with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
                 futures = {
                     pool.submit(drive, s, self._send, sleep, acquire, stop.is_set): b
@@ -668,7 +668,7 @@ class JinaClient:
         ctx = self._context(meter)
         bar = self._bar(job, batches)
         client = self._async_http or await self._loop_client()
-        started = asyncio.Semaphore(ctx.slots.ceiling)  # batches under way, as threads in run()
+        started = asyncio.Semaphore(ctx.slots.workers())  # batches under way, as threads in run()
         caller = object()
 
         async def one(batch: list[int]) -> dict[int, np.ndarray]:
@@ -734,7 +734,7 @@ class Stream:
         self._stop = threading.Event()
         self._sleep = client.sleep or self._stop.wait
         client._client()  # the shared httpx.Client, before the threads need it
-        self._pool = ThreadPoolExecutor(self._ctx.slots.ceiling, thread_name_prefix="chroma-jina")
+        self._pool = ThreadPoolExecutor(self._ctx.slots.workers(), thread_name_prefix="chroma-jina")
 
     def submit(self, inputs: Sequence[object]) -> Pending:
         """Validate `inputs` (raising before anything is sent) and start embedding them."""

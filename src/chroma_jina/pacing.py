@@ -251,6 +251,12 @@ class Slots:
             woken = self._grant()
         self._wake(woken)
 
+    def workers(self) -> int:
+        """Batches worth having under way for one call: twice the limit (it may rise in the
+        meantime), at most the ceiling. Each holds its request body, so no more than that."""
+        with self._lock:
+            return min(self.ceiling, 2 * self.limit)
+
     def acquire(self, caller: object) -> Slot:
         """Wait (blocking this thread) for a slot; `caller` identifies the call for fairness."""
         with self._lock:
