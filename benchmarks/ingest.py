@@ -32,6 +32,7 @@ import numpy as np
 from benchmarks.contender import API_KEY, MODEL
 from benchmarks.corpus import passages
 from benchmarks.ingest_contender import COLLECTION
+from benchmarks.report import write_blocks
 from benchmarks.run import warm_up
 from chroma_jina.testing import JinaEmulator, Latency
 
@@ -272,19 +273,6 @@ def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
     }
 
 
-def update_page(page: Path, results: dict[str, Any], lang: str) -> None:
-    """Replace what stands between each pair of marker lines in `page` with fresh figures."""
-    text = page.read_text(encoding="utf-8")
-    for name, content in blocks(results, lang).items():
-        pattern = re.compile(
-            rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.DOTALL
-        )
-        text, count = pattern.subn(lambda m, new=content: f"{m.group(1)}{new}\n{m.group(2)}", text)
-        if count != 1:
-            raise ValueError(f"{page}: expected one <!-- bench:{name} --> block, found {count}")
-    page.write_text(text, encoding="utf-8")
-
-
 def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:
     """Write the figures into the page in both languages. The Chinese page records which
     version of the English page it translates (tests/translations.py); new figures in both
@@ -294,8 +282,8 @@ def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:
 
     en, zh = docs / "en" / PAGE, docs / "zh" / PAGE
     current = recorded(zh) == blob_id(en)
-    update_page(en, results, "en")
-    update_page(zh, results, "zh")
+    write_blocks(en, blocks(results, "en"))
+    write_blocks(zh, blocks(results, "zh"))
     if current and docs.resolve() == (ROOT / "docs").resolve():
         mark(PAGE)
     return [en, zh]

@@ -295,9 +295,14 @@ def render(results: dict[str, Any], lang: str = "en") -> str:
 
 
 def update_page(page: Path, results: dict[str, Any], lang: str) -> None:
-    """Replace what stands between each pair of marker lines in `page` with fresh figures."""
+    """Write fresh figures into the Benchmarks page of one language."""
+    write_blocks(page, blocks(results, lang))
+
+
+def write_blocks(page: Path, contents: dict[str, str]) -> None:
+    """Replace what stands between each pair of `<!-- bench:NAME -->` marker lines in `page`."""
     text = page.read_text(encoding="utf-8")
-    for name, content in blocks(results, lang).items():
+    for name, content in contents.items():
         pattern = re.compile(
             rf"(<!-- bench:{name} -->\n)(?:.*?\n)?(<!-- /bench:{name} -->)", re.DOTALL
         )
