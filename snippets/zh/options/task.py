@@ -1,0 +1,36 @@
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction
+
+documents = {
+    "wall": "柏林墙将柏林分隔为东西两半。",
+    "1961": "1961 年 8 月开始动工。",
+    "capital": "柏林是德国的首都。",
+}
+question = "柏林墙是哪一年建的？"
+setups = {  # (1)!
+    "段落任务 + 查询任务": {
+        "task": "retrieval.passage",
+        "query_config": {"task": "retrieval.query"},
+    },
+    "两边都用段落任务": {"task": "retrieval.passage"},
+    "两边都用 text-matching": {"task": "text-matching"},
+}
+client = chromadb.EphemeralClient()
+for number, (setup, options) in enumerate(setups.items()):
+    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", **options)
+    collection = client.create_collection(f"task-setup-{number}", embedding_function=jina)
+    collection.add(ids=list(documents), documents=list(documents.values()))
+    found = collection.query(query_texts=[question], n_results=3)
+    print(f"{setup}:", found["ids"][0])  # (2)!
+    #> 段落任务 + 查询任务: ['1961', 'wall', 'capital']
+    #> 两边都用段落任务: ['wall', '1961', 'capital']
+    #> 两边都用 text-matching: ['wall', '1961', 'capital']
+
+try:
+    JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (3)!
+except ValueError as error:
+    print(error)
+    """
+    task='retrieval.passage' is not accepted by model 'jina-clip-v2'; allowed: ['retrieval.query']
+    """
