@@ -1,0 +1,26 @@
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction
+
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    batch_size=100,  # (1)!
+    max_concurrency=2,  # (2)!
+    max_retries=5,  # (3)!
+    requests_per_minute=500,  # (4)!
+    tokens_per_minute=1_000_000,
+    progress=False,  # (5)!
+)
+documents = [f"工单 {n}：{n % 7 + 1} 楼的打印机卡纸了。" for n in range(1000)]
+
+client = chromadb.EphemeralClient()
+collection = client.create_collection("tickets", embedding_function=jina)
+for start in range(0, len(documents), 500):  # (6)!
+    batch = documents[start : start + 500]
+    ids = [f"ticket-{start + i}" for i in range(len(batch))]
+    collection.add(ids=ids, documents=batch)
+    usage = jina.last_usage
+    print(f"{len(batch)} 篇文档：{usage.requests} 个请求，{usage.total_tokens:,} 个 token")
+    #> 500 篇文档：5 个请求，8,000 个 token
+    #> 500 篇文档：5 个请求，8,000 个 token
