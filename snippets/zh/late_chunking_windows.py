@@ -6,10 +6,12 @@ from chroma_jina import JinaEmbeddingFunction
 
 
 def embed_long_document(jina, chunks, window=6, overlap=2):  # (1)!
-    """按重叠窗口对 `chunks` 做延迟分块。每个窗口含 `window` 个片段。
+    """按重叠窗口对 `chunks` 做延迟分块。每个窗口最多含 `window` 个片段。
 
-    后面的窗口开头重复上一个窗口末尾的 `overlap` 个片段。这些片段只作上下文。
-    每个窗口只保留新片段的向量。返回向量和窗口。每个窗口记作片段位置 (first, last + 1)。
+    后一个窗口的开头重复前一个窗口末尾的 `overlap` 个片段。这些片段只当上下文用。
+    每个窗口只保留新片段的向量。
+
+    返回所有片段的向量以及每个窗口的片段下标范围 (first, last + 1)。
     """
     if not 0 <= overlap < window:
         raise ValueError(f"overlap must be 0 to window - 1, got {overlap} for window {window}")

@@ -31,7 +31,7 @@ const withQueryTask = await collection.query({
   queryEmbeddings: await queries.generate([question]),
   nResults: 3,
 });
-// queryTexts 用集合的嵌入函数向量化问题，也就是段落任务。
+// 用 queryTexts 的话，问题由集合的嵌入函数向量化，用的是段落任务。
 const withPassageTask = await collection.query({ queryTexts: [question], nResults: 3 });
 console.log(withQueryTask.ids[0], withPassageTask.ids[0]);
 //> [ '1961', 'wall', 'capital' ] [ 'wall', '1961', 'capital' ]
