@@ -15,7 +15,7 @@ jina = JinaEmbeddingFunction(
 client = chromadb.EphemeralClient()
 collection = client.create_collection("colour-swatches", embedding_function=jina)
 collection.add(ids=["red", "blue"], images=[red, blue])  # (4)!
-collection.add(ids=["caption"], documents=["白纸上的一个红色正方形。"])
+collection.add(ids=["caption"], documents=["白纸上画着一个红色正方形。"])
 
 by_text = collection.query(query_texts=["红色正方形"], n_results=3)  # (5)!
 print(by_text["ids"][0])

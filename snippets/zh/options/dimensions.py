@@ -6,7 +6,7 @@ documents = [
     "绿茶的冲泡水温在 80 摄氏度左右。",
     "红茶要用沸水冲泡，闷四分钟左右。",
     "意式浓缩咖啡是用高压热水穿过咖啡粉萃取的。",
-    "法压壶把粗研磨的咖啡粉浸泡四分钟左右。",
+    "用法压壶冲咖啡，粗研磨的咖啡粉要泡四分钟左右。",
     "酸面包靠野生酵母发酵。",
     "黑麦面包组织紧实，能放一个星期。",
     "南京是江苏省的省会。",
@@ -43,12 +43,12 @@ for dimensions in (256, 128, 64, 32):
     size, top = top_three(dimensions)
     same = int((top[:, 0] == full[:, 0]).sum())
     shared = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(top, full, strict=True)])
-    agreement = f"第一名相同 {same}/6  前三名重合 {shared:.0%}"
-    print(f"{dimensions:>4} 维  {size:>4} 字节  {agreement}")  # (3)!
-    #>  256 维  1024 字节  第一名相同 6/6  前三名重合 83%
-    #>  128 维   512 字节  第一名相同 6/6  前三名重合 78%
-    #>   64 维   256 字节  第一名相同 5/6  前三名重合 72%
-    #>   32 维   128 字节  第一名相同 5/6  前三名重合 56%
+    agreement = f"第一名相同 {same}/6，前三名重合 {shared:.0%}"
+    print(f"{dimensions:>4} 维，{size} 字节：{agreement}")  # (3)!
+    #>  256 维，1024 字节：第一名相同 6/6，前三名重合 83%
+    #>  128 维，512 字节：第一名相同 6/6，前三名重合 78%
+    #>   64 维，256 字节：第一名相同 5/6，前三名重合 78%
+    #>   32 维，128 字节：第一名相同 5/6，前三名重合 61%
 
 try:
     JinaEmbeddingFunction(model_name="jina-embeddings-v3", dimensions=2048)  # (4)!

@@ -33,7 +33,7 @@ const found = await collection.query({ queryEmbeddings: short, nResults: 1 });
 console.log(short[0].length, found.ids[0]);
 //> 256 [ 'bread' ]
 
-// 完整长度的查询向量放不进存 256 维向量的集合。
+// 用完整的 1024 维查询向量去查这个 256 维的集合，Chroma 会拒绝。
 const full = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
@@ -41,7 +41,7 @@ const full = new JinaEmbeddingFunction({
 try {
   await collection.query({ queryEmbeddings: await full.generate(question), nResults: 1 });
 } catch (error) {
-  // 请求地址之后是 Chroma 的报错：集合期望的向量长度。
+  // 只打印请求地址之后的部分，也就是 Chroma 的报错：集合要求的向量长度。
   console.log((error as Error).message.split("status: ")[1]);
   //> Collection expecting embedding with dimension of 256, got 1024
 }
