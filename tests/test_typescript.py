@@ -348,18 +348,20 @@ def request_bodies(cassette: Path) -> list[dict]:
     return [json.loads(item["request"]["body"]) for item in interactions]
 
 
-def test_quickstart_sends_what_the_python_quickstart_sends() -> None:
-    """Same model, texts and tasks as snippets/quickstart.py; only the wire encoding differs
-    (chroma-jina asks for base64), which is why the cassettes are separate."""
-    python = ROOT / "cassettes" / "quickstart.yaml"
-    assert python.exists(), "cassettes/quickstart.yaml (the Python quickstart's) is missing"
+@pytest.mark.parametrize("variant", ["", "zh/"], ids=["en", "zh"])
+def test_quickstart_sends_what_the_python_quickstart_sends(variant: str) -> None:
+    """Same model, texts and tasks as the Python quickstart (and the Chinese variants as each
+    other); only the wire encoding differs (chroma-jina asks for base64), which is why the
+    cassettes are separate."""
+    python = ROOT / "cassettes" / f"{variant}quickstart.yaml"
+    assert python.exists(), f"{python.relative_to(ROOT)} (the Python quickstart's) is missing"
     python_bodies = [
         {k: v for k, v in body.items() if k != "embedding_type"} for body in request_bodies(python)
     ]
-    for body in request_bodies(ROOT / "cassettes" / "ts" / "quickstart.yaml"):
+    for body in request_bodies(ROOT / "cassettes" / variant / "ts" / "quickstart.yaml"):
         assert body in python_bodies, (
-            f"snippets/ts/quickstart.ts sends {body}, which the Python quickstart does not: keep the "
-            f"two quickstarts' texts, model and tasks the same, then run {RECORD_COMMAND}"
+            f"snippets/{variant}ts/quickstart.ts sends {body}, which the Python quickstart does not: "
+            f"keep the two quickstarts' texts, model and tasks the same, then run {RECORD_COMMAND}"
         )
 
 
