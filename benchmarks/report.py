@@ -254,15 +254,15 @@ def decoding(results: dict[str, Any], lang: str = "en") -> str:
     """Decode throughput of one 512 x 1024 response, per decoder."""
     t = LABELS[lang]
     lines = [_row(t["decoder"], t["body"], t["mbs"], t["vps"]), _row("---", "---:", "---:", "---:")]
-    for row in results["decode"]:
-        lines.append(
-            _row(
-                DECODERS[lang][row["key"]],
-                f"{row['body_bytes'] / 1e6:.1f} MB",
-                f"{row['mb_per_s']:,.0f}",
-                f"{row['vectors_per_s']:,.0f}",
-            )
+    lines += [
+        _row(
+            DECODERS[lang][row["key"]],
+            f"{row['body_bytes'] / 1e6:.1f} MB",
+            f"{row['mb_per_s']:,.0f}",
+            f"{row['vectors_per_s']:,.0f}",
         )
+        for row in results["decode"]
+    ]
     return "\n".join(lines)
 
 

@@ -73,7 +73,7 @@ def _threads(name: str, emu: JinaEmulator, calls: list[Callable[[], object]]) ->
     def attempt(call: Callable[[], object]) -> object:
         try:
             return call()
-        except Exception as exc:  # noqa: BLE001 - counted, not hidden
+        except Exception as exc:
             return exc
 
     started = time.monotonic()
@@ -110,7 +110,9 @@ def six_tasks() -> Outcome:
     """6 asyncio tasks embedding 1,024 texts each with one function (`aembed`)."""
     emu = _emulator()
     ef = _function(emu, asynchronous=True)
-    return _tasks("6 asyncio tasks, one function", emu, lambda: [ef.aembed(TEXTS) for _ in range(6)])
+    return _tasks(
+        "6 asyncio tasks, one function", emu, lambda: [ef.aembed(TEXTS) for _ in range(6)]
+    )
 
 
 def queries() -> Outcome:

@@ -68,9 +68,7 @@ def note(source: RecordedFrom, lang: str, link: str) -> str:
     text = TEXT[lang][source.kind].format(
         link=html.escape(link), version=source.emulator_version, day=source.day
     )
-    return (
-        f'<p class="recorded-from" data-recorded-from="{source.kind}"><small>{text}</small></p>'
-    )
+    return f'<p class="recorded-from" data-recorded-from="{source.kind}"><small>{text}</small></p>'
 
 
 def _normalized(code: str) -> str:

@@ -29,8 +29,11 @@ ROOT = Path(__file__).resolve().parent.parent
 WALL_START = 1_800_000_000.0
 """The fake wall clock's start (2027-01-15 08:00 UTC)."""
 CAPTURES = next(
-    (d / "shared" / "reference" / "captures" for d in ROOT.parents
-     if (d / "shared" / "reference" / "captures").is_dir()),
+    (
+        d / "shared" / "reference" / "captures"
+        for d in ROOT.parents
+        if (d / "shared" / "reference" / "captures").is_dir()
+    ),
     ROOT.parent / "shared" / "reference" / "captures",
 )
 """The real API's captures, kept outside the repo in ../shared/reference/captures (found from a
@@ -54,7 +57,9 @@ def encode(vector: np.ndarray, embedding_type: str) -> Any:
     return [float(x) for x in vector]
 
 
-def expected(items: list[object], dim: int = 768, embedding_type: str = "float") -> list[np.ndarray]:
+def expected(
+    items: list[object], dim: int = 768, embedding_type: str = "float"
+) -> list[np.ndarray]:
     """The float32 vectors a correct client returns for `items` from this fake."""
     out = []
     for item in items:
@@ -74,7 +79,9 @@ def error(status: int, body: Any, headers: dict[str, str] | None = None) -> http
 class FakeJina:
     """The fake endpoint. `requests` holds the parsed bodies of all requests, in order."""
 
-    def __init__(self, dim: int | None = None, delay: Callable[[dict], float] | None = None) -> None:
+    def __init__(
+        self, dim: int | None = None, delay: Callable[[dict], float] | None = None
+    ) -> None:
         self.dim = dim
         self.delay = delay
         self.requests: list[dict[str, Any]] = []
@@ -85,21 +92,32 @@ class FakeJina:
         self.max_in_flight = 0
         self._lock = threading.Lock()
 
-    def answer(self, body: dict[str, Any], *, drop: tuple[int, ...] = (), shuffle: bool = False,
-               headers: dict[str, str] | None = None) -> httpx.Response:
+    def answer(
+        self,
+        body: dict[str, Any],
+        *,
+        drop: tuple[int, ...] = (),
+        shuffle: bool = False,
+        headers: dict[str, str] | None = None,
+    ) -> httpx.Response:
         """A correct 200 answer to `body`, optionally without some indices or shuffled."""
         kind = body.get("embedding_type", "float")
         info = lookup(body["model"])
         dim = body.get("dimensions") or self.dim or (info.dimensions if info else 768)
         data = [
             {"object": "embedding", "index": i, "embedding": encode(vector_for(x, dim), kind)}
-            for i, x in enumerate(body["input"]) if i not in drop
+            for i, x in enumerate(body["input"])
+            if i not in drop
         ]
         if shuffle:
             data.reverse()
         tokens = sum(len(str(x).split()) + 2 for x in body["input"])
-        payload = {"model": body["model"], "object": "list",
-                   "usage": {"total_tokens": tokens, "prompt_tokens": tokens}, "data": data}
+        payload = {
+            "model": body["model"],
+            "object": "list",
+            "usage": {"total_tokens": tokens, "prompt_tokens": tokens},
+            "data": data,
+        }
         return httpx.Response(200, json=payload, headers=headers or {})
 
     def _reply(self, request: httpx.Request) -> httpx.Response:
@@ -185,5 +203,5 @@ def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
 def same(got: list[np.ndarray], want: list[np.ndarray]) -> bool:
     """Exactly equal float32 vectors, in the same order."""
     return len(got) == len(want) and all(
-        g.dtype == np.float32 and np.array_equal(g, w) for g, w in zip(got, want)
+        g.dtype == np.float32 and np.array_equal(g, w) for g, w in zip(got, want, strict=False)
     )

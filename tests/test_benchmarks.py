@@ -31,8 +31,24 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
         mp.syspath_prepend(str(ROOT))
         run = importlib.import_module("benchmarks.run")
         results = run.main(
-            ["--n", str(N), "--latency-ms", "0", "--per-token-us", "0", "--fault-rate", "0.5"]
-            + ["--seed", "8", "--fault-seeds", "1", "--out", str(out), "--docs", str(out / "docs")]
+            [
+                "--n",
+                str(N),
+                "--latency-ms",
+                "0",
+                "--per-token-us",
+                "0",
+                "--fault-rate",
+                "0.5",
+                "--seed",
+                "8",
+                "--fault-seeds",
+                "1",
+                "--out",
+                str(out),
+                "--docs",
+                str(out / "docs"),
+            ]
         )
     return results, out
 

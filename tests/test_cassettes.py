@@ -127,8 +127,7 @@ def test_recording_date_and_token_cost_are_read_from_the_responses(tmp_path: Pat
     def with_body(path: Path, *bodies: str, date: str | None = None) -> Path:
         headers = {"Date": [date]} if date else {}
         interactions = [
-            {"request": {}, "response": {"headers": headers, "body": {"string": b}}}
-            for b in bodies
+            {"request": {}, "response": {"headers": headers, "body": {"string": b}}} for b in bodies
         ]
         path.write_text(yaml.safe_dump({"version": 1, "interactions": interactions}))
         return path

@@ -72,10 +72,13 @@ def test_too_large_batches_are_halved_until_they_fit() -> None:
     assert [t for r in fake.requests if len(r["input"]) <= 100 for t in r["input"]] == TEXTS[:512]
 
 
-@pytest.mark.parametrize("too_large", [
-    error(413, b"Request Entity Too Large"),
-    error(400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'}),
-])
+@pytest.mark.parametrize(
+    "too_large",
+    [
+        error(413, b"Request Entity Too Large"),
+        error(400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'}),
+    ],
+)
 def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
     fake = FakeJina()
     fake.script = [lambda b: too_large if "BIG" in b["input"] else fake.answer(b)] * 20
@@ -94,8 +97,9 @@ def _emulated(**options):
     from chroma_jina.testing import JinaEmulator
 
     emu = JinaEmulator()
-    ef = JinaEmbeddingFunction(KEY, "jina-embeddings-v3", **options,
-                               http_client=httpx.Client(transport=emu.transport()))
+    ef = JinaEmbeddingFunction(
+        KEY, "jina-embeddings-v3", **options, http_client=httpx.Client(transport=emu.transport())
+    )
     return emu, ef
 
 
@@ -157,20 +161,27 @@ def test_late_chunking_is_never_split() -> None:
     assert len(fake.requests) == 1 and info.value.input_indices == list(range(400))
     assert same(ef(TEXTS[:400]), expected(TEXTS[:400], 1024))
     assert len(fake.requests) == 2 and fake.requests[1]["late_chunking"] is True
-    with pytest.raises(ValueError, match="late_chunking.*at most 512 inputs.*got 600"):
+    with pytest.raises(ValueError, match=r"late_chunking.*at most 512 inputs.*got 600"):
         ef(TEXTS[:600])
     assert len(fake.requests) == 2
 
 
 def test_late_chunked_queries_are_sent_one_by_one() -> None:
     fake = FakeJina()
-    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True, task="retrieval.passage",
-                    query_config={"task": "retrieval.query"})
+    ef, _ = make_ef(
+        fake,
+        KEY,
+        "jina-embeddings-v3",
+        late_chunking=True,
+        task="retrieval.passage",
+        query_config={"task": "retrieval.query"},
+    )
     queries = ["what is a bank?", "where do rivers start?", "why is the sky blue?"]
     assert same(ef.embed_query(queries), expected(queries, 1024))
     assert [r["input"] for r in fake.requests] == [[q] for q in queries]
-    ef2, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True,
-                     query_config={"late_chunking": False})
+    ef2, _ = make_ef(
+        fake, KEY, "jina-embeddings-v3", late_chunking=True, query_config={"late_chunking": False}
+    )
     ef2.embed_query(queries)
     assert fake.requests[-1]["input"] == queries and fake.requests[-1]["late_chunking"] is False
 
@@ -233,9 +244,12 @@ def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_
 def test_a_failing_batch_raises_with_its_indices_and_stops_the_rest(asynchronous: bool) -> None:
     marker = "passage number 150 about rivers"
     fake = FakeJina(delay=lambda body: 0 if marker in body["input"] else 0.05)
-    fake.script = [lambda b: error(500, {"detail": "boom"}) if marker in b["input"] else fake.answer(b)] * 100
-    ef, _ = make_ef(fake, batch_size=100, max_concurrency=2, max_retries=2,
-                    asynchronous=asynchronous)
+    fake.script = [
+        lambda b: error(500, {"detail": "boom"}) if marker in b["input"] else fake.answer(b)
+    ] * 100
+    ef, _ = make_ef(
+        fake, batch_size=100, max_concurrency=2, max_retries=2, asynchronous=asynchronous
+    )
     with pytest.raises(ServerError) as info:
         asyncio.run(ef.aembed(TEXTS)) if asynchronous else ef(TEXTS)
     assert info.value.input_indices == list(range(100, 200))
@@ -252,7 +266,9 @@ def test_async_and_sync_send_the_same_requests() -> None:
     a, b = FakeJina(), FakeJina()
     kw = {"batch_size": 64, "max_concurrency": 1, "task": "retrieval.passage", "dimensions": 128}
     make_ef(a, KEY, "jina-embeddings-v3", **kw)[0](TEXTS[:300])
-    asyncio.run(make_ef(b, KEY, "jina-embeddings-v3", asynchronous=True, **kw)[0].aembed(TEXTS[:300]))
+    asyncio.run(
+        make_ef(b, KEY, "jina-embeddings-v3", asynchronous=True, **kw)[0].aembed(TEXTS[:300])
+    )
     assert a.requests == b.requests
 
 
@@ -307,8 +323,9 @@ def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
 
 def test_requests_per_minute_budget_paces_a_call() -> None:
     fake = FakeJina()
-    ef, sleeps = make_ef(fake, batch_size=10, max_concurrency=1, requests_per_minute=2,
-                         tokens_per_minute=10**9)
+    ef, sleeps = make_ef(
+        fake, batch_size=10, max_concurrency=1, requests_per_minute=2, tokens_per_minute=10**9
+    )
     assert same(ef(TEXTS[:50]), expected(TEXTS[:50]))
     assert sleeps == [60.0, 60.0]  # 5 requests at 2 a minute: at 0, 0, 60, 60, 120 s
 

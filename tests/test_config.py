@@ -17,7 +17,7 @@ from chromadb.utils.embedding_functions import known_embedding_functions
 from chromadb.utils.embedding_functions.schemas import load_schema
 from lib_support import KEY, FakeJina, expected, make_ef, same
 
-from chroma_jina import JinaEmbeddingFunction, MissingAPIKeyError
+from chroma_jina import JinaEmbeddingFunction, JinaError, MissingAPIKeyError
 
 FULL = {
     "api_key_env_var": "MY_JINA_KEY",
@@ -34,8 +34,13 @@ FULL = {
 
 @pytest.fixture(autouse=True)
 def _keys(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in ("JINA_API_KEY", "CHROMA_JINA_API_KEY", "MY_JINA_KEY", "JINA_API_BASE_URL",
-                 "JINA_MAX_CONCURRENCY"):
+    for name in (
+        "JINA_API_KEY",
+        "CHROMA_JINA_API_KEY",
+        "MY_JINA_KEY",
+        "JINA_API_BASE_URL",
+        "JINA_MAX_CONCURRENCY",
+    ):
         monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
     monkeypatch.setenv("MY_JINA_KEY", KEY)
@@ -52,21 +57,37 @@ def test_constructor_matches_the_builtin_then_keyword_only_options() -> None:
     assert [(p.name, p.default, p.kind) for p in ours[: len(theirs)]] == [
         (p.name, p.default, p.kind) for p in theirs
     ]
-    rest = ours[len(theirs):]
+    rest = ours[len(theirs) :]
     assert all(p.kind is inspect.Parameter.KEYWORD_ONLY for p in rest)
     assert {p.name for p in rest} >= {
-        "base_url", "timeout", "max_retries", "http_client", "async_http_client",
-        "max_concurrency", "batch_size", "max_tokens_per_request", "requests_per_minute",
-        "tokens_per_minute", "wire_base64", "progress",
+        "base_url",
+        "timeout",
+        "max_retries",
+        "http_client",
+        "async_http_client",
+        "max_concurrency",
+        "batch_size",
+        "max_tokens_per_request",
+        "requests_per_minute",
+        "tokens_per_minute",
+        "wire_base64",
+        "progress",
     }
 
 
 def test_config_is_exactly_the_schema_keys_and_validates() -> None:
     schema_keys = set(load_schema("jina")["properties"])
     assert len(schema_keys) == 9
-    for kwargs in ({}, {k: v for k, v in FULL.items()}):
-        ef = JinaEmbeddingFunction(**kwargs, base_url="http://x/v1", timeout=3, max_retries=1,
-                                   max_concurrency=2, batch_size=8, progress=False)
+    for kwargs in ({}, dict(FULL.items())):
+        ef = JinaEmbeddingFunction(
+            **kwargs,
+            base_url="http://x/v1",
+            timeout=3,
+            max_retries=1,
+            max_concurrency=2,
+            batch_size=8,
+            progress=False,
+        )
         config = ef.get_config()
         assert set(config) == schema_keys
         BuiltIn.validate_config(config)
@@ -87,10 +108,17 @@ def test_round_trips_with_the_builtin_both_ways() -> None:
     )
 
 
-@pytest.mark.parametrize(("key", "value"), [
-    ("model_name", "jina-embeddings-v4"), ("dimensions", 512), ("task", "text-matching"),
-    ("embedding_type", "ubinary"), ("normalized", False), ("late_chunking", True),
-])
+@pytest.mark.parametrize(
+    ("key", "value"),
+    [
+        ("model_name", "jina-embeddings-v4"),
+        ("dimensions", 512),
+        ("task", "text-matching"),
+        ("embedding_type", "ubinary"),
+        ("normalized", False),
+        ("late_chunking", True),
+    ],
+)
 def test_config_update_refuses_every_change_that_changes_the_vectors(key, value) -> None:
     ef = JinaEmbeddingFunction(**FULL)
     ef.validate_config_update(ef.get_config(), ef.get_config())
@@ -100,8 +128,11 @@ def test_config_update_refuses_every_change_that_changes_the_vectors(key, value)
 
 def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
     ef = JinaEmbeddingFunction(**FULL)
-    for change in ({"truncate": False}, {"query_config": {"task": "text-matching"}},
-                   {"api_key_env_var": "OTHER_VARIABLE"}):
+    for change in (
+        {"truncate": False},
+        {"query_config": {"task": "text-matching"}},
+        {"api_key_env_var": "OTHER_VARIABLE"},
+    ):
         ef.validate_config_update(ef.get_config(), {**FULL, **change})
 
 
@@ -113,8 +144,14 @@ def test_spaces() -> None:
 
 def test_embed_query_applies_query_config_on_top_of_the_config() -> None:
     fake = FakeJina(dim=1024)
-    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", task="retrieval.passage", dimensions=64,
-                    query_config={"task": "retrieval.query"})
+    ef, _ = make_ef(
+        fake,
+        KEY,
+        "jina-embeddings-v3",
+        task="retrieval.passage",
+        dimensions=64,
+        query_config={"task": "retrieval.query"},
+    )
     ef(["doc"])
     ef.embed_query(["question"])
     docs, query = fake.requests
@@ -138,7 +175,9 @@ def test_same_vectors_as_the_builtin_for_the_same_config() -> None:
     assert [r.get("embedding_type") for r in fake.requests] == ["base64", "float"] * 2
 
 
-def test_base_url_comes_from_the_argument_else_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_base_url_comes_from_the_argument_else_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     fake = FakeJina()
     ef, _ = make_ef(fake)
     ef(["x"])
@@ -169,7 +208,9 @@ def test_explicit_api_key_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     assert _sent_key(ef, fake) == "jina_explicit"
 
 
-def test_named_variable_wins_over_jina_api_key_and_is_persisted(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_named_variable_wins_over_jina_api_key_and_is_persisted(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
     monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
     monkeypatch.setenv("MY_JINA_KEY", "jina_named")
     fake = FakeJina()
@@ -197,7 +238,9 @@ def test_missing_key_names_the_variables(monkeypatch: pytest.MonkeyPatch) -> Non
     assert isinstance(info.value, ValueError)
 
 
-def test_key_never_in_repr_str_config_errors_warnings_or_logs(caplog: pytest.LogCaptureFixture) -> None:
+def test_key_never_in_repr_str_config_errors_warnings_or_logs(
+    caplog: pytest.LogCaptureFixture,
+) -> None:
     secret = "jina_" + "s3cr3t" * 10
     fake = FakeJina()
     echo = {"detail": f"Invalid API key: {secret}"}
@@ -206,12 +249,22 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(caplog: pytest.Log
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
         ef, _ = make_ef(fake, api_key=secret)
-        with pytest.raises(Exception) as info:
+        with pytest.raises(JinaError) as info:
             ef(["x"])
     assert fake.headers[0]["authorization"] == f"Bearer {secret}"
-    texts = [repr(ef), str(ef), json.dumps(ef.get_config()), str(info.value), repr(info.value),
-             info.value.message, caplog.text, *(str(w.message) for w in caught),
-             repr(ef._client), repr(vars(ef)), repr(vars(ef._client))]
+    texts = [
+        repr(ef),
+        str(ef),
+        json.dumps(ef.get_config()),
+        str(info.value),
+        repr(info.value),
+        info.value.message,
+        caplog.text,
+        *(str(w.message) for w in caught),
+        repr(ef._client),
+        repr(vars(ef)),
+        repr(vars(ef._client)),
+    ]
     assert "Invalid API key: ***" in str(info.value)
     assert all(secret not in t for t in texts)
 
@@ -221,13 +274,21 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(caplog: pytest.Log
 
 def test_chroma_collection_uses_ours_and_reopens_with_the_builtin(tmp_path) -> None:
     fake = FakeJina(dim=1024)
-    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", task="retrieval.passage",
-                    query_config={"task": "retrieval.query"})
+    ef, _ = make_ef(
+        fake,
+        KEY,
+        "jina-embeddings-v3",
+        task="retrieval.passage",
+        query_config={"task": "retrieval.query"},
+    )
     client = chromadb.PersistentClient(path=str(tmp_path))
     docs = ["the cat sat", "dogs bark", "川流不息"]
     col = client.create_collection("jina-docs", embedding_function=ef)
     assert col.configuration_json["embedding_function"] == {
-        "type": "known", "name": "jina", "config": ef.get_config()}
+        "type": "known",
+        "name": "jina",
+        "config": ef.get_config(),
+    }
     col.add(ids=["a", "b", "c"], documents=docs)
     got = col.get(ids=["a", "b", "c"], include=["embeddings"])["embeddings"]
     assert all(np.allclose(g, w, rtol=1e-6) for g, w in zip(got, expected(docs, 1024), strict=True))
@@ -254,7 +315,9 @@ def test_a_collection_made_with_api_key_and_no_variable_keeps_a_known_config(
     ef, _ = make_ef(fake, api_key=KEY)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Chroma warns when it falls back to a legacy config
-        col = chromadb.EphemeralClient().create_collection("jina-explicit-key", embedding_function=ef)
+        col = chromadb.EphemeralClient().create_collection(
+            "jina-explicit-key", embedding_function=ef
+        )
     assert col.configuration_json["embedding_function"]["type"] == "known"
     assert KEY not in json.dumps(col.configuration_json)
     col.add(ids=["a"], documents=["text"])
@@ -285,10 +348,11 @@ def test_every_collection_the_builtin_saves_reopens_with_ours(
     from chroma_jina import IgnoredOptionsWarning
     from chroma_jina.testing import JinaEmulator
 
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match=f"{left_out}="):
         JinaEmbeddingFunction(**options)
     chromadb.PersistentClient(path=str(tmp_path)).create_collection(
-        "saved", embedding_function=BuiltIn(**options))
+        "saved", embedding_function=BuiltIn(**options)
+    )
     monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
     emu = JinaEmulator()
     with emu.serve() as base_url:

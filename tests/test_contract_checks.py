@@ -18,11 +18,13 @@ def test_contract_matrix() -> None:
     assert len(rows) >= 40
     assert [c for c, r in rows.items() if not r["chroma-jina"]] == []
     builtin_fails = {c for c, r in rows.items() if not r["built-in"]}
-    for defect in ("text-only use works without Pillow installed",
-                   "base64 decodes to the float32 vectors",
-                   "validate_config_update accepts an unchanged model",
-                   "429 is retried (then all vectors)",
-                   "600 inputs in one call on v4 (512-item cap): all vectors"):
+    for defect in (
+        "text-only use works without Pillow installed",
+        "base64 decodes to the float32 vectors",
+        "validate_config_update accepts an unchanged model",
+        "429 is retried (then all vectors)",
+        "600 inputs in one call on v4 (512-item cap): all vectors",
+    ):
         assert defect in builtin_fails
     for lang in ("en", "zh"):
         page = (ROOT / "docs" / lang / "migrating.md").read_text(encoding="utf-8")

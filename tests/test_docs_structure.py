@@ -72,7 +72,9 @@ def test_same_snippet_includes_in_same_order(page: str) -> None:
     """At each place docs/zh includes what docs/en does, or its Chinese variant (snippets/zh/)."""
     en = INCLUDE.findall(read("en", page))
     zh = INCLUDE.findall(read("zh", page))
-    aligned = len(en) == len(zh) and all(z in (e, zh_variant(e)) for e, z in zip(en, zh))
+    aligned = len(en) == len(zh) and all(
+        z in (e, zh_variant(e)) for e, z in zip(en, zh, strict=False)
+    )
     assert aligned, (
         f"{page}: docs/zh must include the same snippets as docs/en, in the same order "
         f"(or, at the same place, the Chinese variant {zh_variant('snippets/<name>')})\n"
@@ -111,7 +113,9 @@ def model_rows(lang: str, anchor: str) -> dict[str, list[str]]:
     for line in section.splitlines():
         match = re.match(r"^\| `([^`]+)` \|(.*)\|\s*$", line)
         if match:
-            assert match.group(1) not in rows, f"{lang}/models.md#{anchor} lists {match.group(1)} twice"
+            assert match.group(1) not in rows, (
+                f"{lang}/models.md#{anchor} lists {match.group(1)} twice"
+            )
             rows[match.group(1)] = [cell.strip() for cell in match.group(2).split("|")]
     return rows
 
@@ -211,7 +215,8 @@ def test_nav_lists_every_page_with_a_chinese_title() -> None:
     zh = next(lang for lang in i18n["languages"] if lang["locale"] == "zh")
     translations = zh.get("nav_translations", {})
     untranslated = [
-        title for title, _ in entries
+        title
+        for title, _ in entries
         if title not in translations and not re.fullmatch(r"[a-z_]+|TypeScript", title)
     ]
     assert not untranslated, f"nav titles without a zh entry in nav_translations: {untranslated}"
@@ -238,7 +243,9 @@ def annotated_blocks(markdown: str) -> list[tuple[str, int, list[int]]]:
         include = INCLUDE.match(line)
         if not include or ":" in include.group(1) or not include.group(1).endswith(".py"):
             continue
-        markers = len(re.findall(r"# \(\d+\)!", (ROOT / include.group(1)).read_text(encoding="utf-8")))
+        markers = len(
+            re.findall(r"# \(\d+\)!", (ROOT / include.group(1)).read_text(encoding="utf-8"))
+        )
         end = next(j for j in range(i + 1, len(lines)) if lines[j].strip().startswith("```"))
         numbers: list[int] = []
         indent = None
@@ -294,5 +301,7 @@ def test_chinese_page_model_table_matches_catalog(lang: str) -> None:
             str(model.context),
             yes if "late_chunking" in model.fields else no,
         ]
-        assert model.reads_chinese, f"{lang}/chinese.md recommends {name}, which does not read Chinese"
+        assert model.reads_chinese, (
+            f"{lang}/chinese.md recommends {name}, which does not read Chinese"
+        )
         assert [c.strip() for c in cells.split("|")] == expected, f"{lang}/chinese.md: {name}"

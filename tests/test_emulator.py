@@ -51,9 +51,7 @@ def test_captures_are_there() -> None:
 
 
 @pytest.mark.parametrize(("inputs", "real"), INTERACTIONS, ids=[f"rec{i}" for i in range(10)])
-def test_envelope_matches_real_capture(
-    client: httpx.Client, inputs: list[str], real: str
-) -> None:
+def test_envelope_matches_real_capture(client: httpx.Client, inputs: list[str], real: str) -> None:
     response = client.post(URL, json={"input": inputs, "model": "jina-embeddings-v2-base-en"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -76,7 +74,10 @@ def test_exact_token_counts_of_captures(client: httpx.Client) -> None:
     counts = {}
     for inputs, real in INTERACTIONS:
         body = client.post(URL, json={"input": inputs, "model": "jina-embeddings-v2-base-en"})
-        counts[tuple(inputs)] = (body.json()["usage"]["total_tokens"], json.loads(real)["usage"]["total_tokens"])
+        counts[tuple(inputs)] = (
+            body.json()["usage"]["total_tokens"],
+            json.loads(real)["usage"]["total_tokens"],
+        )
     assert counts[("shape",)] == (3, 3)
     assert counts[("Hello world",)] == (4, 4)
     assert counts[("Hello", "world", "I")] == (9, 9)
@@ -91,10 +92,13 @@ def test_number_formatting_is_the_real_one(client: httpx.Client) -> None:
     """Positional float32 shortest form, never an exponent, as in every real capture."""
     real_numbers = [n for _, real in INTERACTIONS for n in _numbers(real.encode())]
     assert real_numbers and all(NUMBER.fullmatch(n) for n in real_numbers)
-    response = client.post(URL, json={
-        "model": "jina-embeddings-v3",
-        "input": [f"text number {i} with some words" for i in range(8)],
-    })
+    response = client.post(
+        URL,
+        json={
+            "model": "jina-embeddings-v3",
+            "input": [f"text number {i} with some words" for i in range(8)],
+        },
+    )
     ours = _numbers(response.content)
     assert len(ours) == 8 * 1024
     for text in ours:
@@ -116,7 +120,9 @@ def test_tiny_values_stay_positional(client: httpx.Client) -> None:
 
 def test_unit_length_by_default_and_not_when_asked(client: httpx.Client) -> None:
     def vectors(**options: object) -> np.ndarray:
-        body = client.post(URL, json={"model": "jina-embeddings-v3", "input": ["a b", "c"], **options})
+        body = client.post(
+            URL, json={"model": "jina-embeddings-v3", "input": ["a b", "c"], **options}
+        )
         return np.array([d["embedding"] for d in body.json()["data"]])
 
     assert np.allclose(np.linalg.norm(vectors(), axis=1), 1.0, atol=1e-5)
@@ -126,7 +132,9 @@ def test_unit_length_by_default_and_not_when_asked(client: httpx.Client) -> None
 
 def test_matryoshka_prefix(client: httpx.Client) -> None:
     def vector(**options: object) -> np.ndarray:
-        body = client.post(URL, json={"model": "jina-embeddings-v3", "input": ["ocean waves"], **options})
+        body = client.post(
+            URL, json={"model": "jina-embeddings-v3", "input": ["ocean waves"], **options}
+        )
         return np.array(body.json()["data"][0]["embedding"], np.float64)
 
     full, short = vector(), vector(dimensions=64)
@@ -137,10 +145,15 @@ def test_matryoshka_prefix(client: httpx.Client) -> None:
 
 def test_encodings(client: httpx.Client) -> None:
     def data(kind: str, dims: int = 20) -> list:
-        body = client.post(URL, json={
-            "model": "jina-embeddings-v3", "input": ["alpha", "beta"], "embedding_type": kind,
-            "dimensions": dims,
-        })
+        body = client.post(
+            URL,
+            json={
+                "model": "jina-embeddings-v3",
+                "input": ["alpha", "beta"],
+                "embedding_type": kind,
+                "dimensions": dims,
+            },
+        )
         assert body.status_code == 200
         return [d["embedding"] for d in body.json()["data"]]
 
@@ -154,12 +167,20 @@ def test_encodings(client: httpx.Client) -> None:
     bits = np.packbits(floats > 0, axis=1)
     assert np.array_equal(np.array(ubinary), bits)
     assert np.array_equal(np.array(binary), bits.astype(int) - 128)
-    raw = client.post(URL, json={"model": "jina-embeddings-v3", "input": ["x"],
-                                 "embedding_type": "ubinary"}).content
+    raw = client.post(
+        URL, json={"model": "jina-embeddings-v3", "input": ["x"], "embedding_type": "ubinary"}
+    ).content
     assert re.search(rb'"embedding":\[\d+\.0(,\d+\.0)*\]', raw)  # written as floats, like 50.0
     # the old field name is accepted too
-    old = client.post(URL, json={"model": "jina-embeddings-v3", "input": ["alpha"],
-                                 "encoding_type": "base64", "dimensions": 20}).json()
+    old = client.post(
+        URL,
+        json={
+            "model": "jina-embeddings-v3",
+            "input": ["alpha"],
+            "encoding_type": "base64",
+            "dimensions": 20,
+        },
+    ).json()
     assert isinstance(old["data"][0]["embedding"], str)
 
 
@@ -183,14 +204,18 @@ def test_offset_binary_measured_pair() -> None:
         ("jina-embeddings-v4", {}, False),
     ],
 )
-def test_prompt_tokens_rules(client: httpx.Client, model: str, options: dict, prompt_tokens: bool) -> None:
+def test_prompt_tokens_rules(
+    client: httpx.Client, model: str, options: dict, prompt_tokens: bool
+) -> None:
     usage = client.post(URL, json={"model": model, "input": ["a", "b"], **options}).json()["usage"]
     assert next(iter(usage)) == "total_tokens"
     assert ("prompt_tokens" in usage) is prompt_tokens
 
 
 def test_object_form_input_reports_prompt_tokens_on_v3(client: httpx.Client) -> None:
-    usage = client.post(URL, json={"model": "jina-embeddings-v3", "input": [{"text": "a"}]}).json()["usage"]
+    usage = client.post(URL, json={"model": "jina-embeddings-v3", "input": [{"text": "a"}]}).json()[
+        "usage"
+    ]
     assert usage == {"total_tokens": 3, "prompt_tokens": 3}
 
 
@@ -207,14 +232,18 @@ def test_server_answers_over_real_http(emu: JinaEmulator) -> None:
     with emu.serve() as base_url:
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", base_url)
         response = httpx.post(
-            f"{base_url}/embeddings", json={"model": "jina-embeddings-v3", "input": ["hi"]},
+            f"{base_url}/embeddings",
+            json={"model": "jina-embeddings-v3", "input": ["hi"]},
             headers={"Authorization": f"Bearer {KEY}"},
         )
     assert response.status_code == 200
     assert response.headers[EMULATOR_HEADER] == EMULATOR_ID
     with httpx.Client(transport=emu.transport()) as c:
-        same = c.post(URL, json={"model": "jina-embeddings-v3", "input": ["hi"]},
-                      headers={"Authorization": f"Bearer {KEY}"})
+        same = c.post(
+            URL,
+            json={"model": "jina-embeddings-v3", "input": ["hi"]},
+            headers={"Authorization": f"Bearer {KEY}"},
+        )
     assert response.content == same.content  # one handler behind both
 
 
@@ -235,8 +264,11 @@ def test_stand_in_for_the_real_api_drops_only_the_provenance_header() -> None:
 def test_async_transport(emu: JinaEmulator) -> None:
     async def call() -> httpx.Response:
         async with httpx.AsyncClient(transport=emu.transport()) as c:
-            return await c.post(URL, json={"model": "jina-embeddings-v3", "input": ["hi"]},
-                                headers={"Authorization": f"Bearer {KEY}"})
+            return await c.post(
+                URL,
+                json={"model": "jina-embeddings-v3", "input": ["hi"]},
+                headers={"Authorization": f"Bearer {KEY}"},
+            )
 
     response = asyncio.run(call())
     assert response.status_code == 200
@@ -246,7 +278,9 @@ def test_async_transport(emu: JinaEmulator) -> None:
 def test_string_input_and_image_input(client: httpx.Client) -> None:
     one = client.post(URL, json={"model": "jina-embeddings-v3", "input": "just one"}).json()
     assert len(one["data"]) == 1
-    img = client.post(URL, json={"model": "jina-clip-v2", "input": [{"image": "https://x/y.png"}, {"text": "a"}]})
+    img = client.post(
+        URL, json={"model": "jina-clip-v2", "input": [{"image": "https://x/y.png"}, {"text": "a"}]}
+    )
     assert img.status_code == 200 and len(img.json()["data"]) == 2
 
 
@@ -256,8 +290,24 @@ def test_float32_shortest_form_across_magnitudes() -> None:
 
     rng = np.random.default_rng(7)
     values = (rng.standard_normal(4000) * 10.0 ** rng.uniform(-9, 2, 4000)).astype(np.float32)
-    edges = [0.0, 1.0, -1.0, 0.5, 0.1, 0.25, 1e-6, 9.99999e-7, 0.99999994, 0.000015258789,
-             1.5258789e-05, 123.456, -2e-12, 0.30000001, 3.4e38, 1e-45]
+    edges = [
+        0.0,
+        1.0,
+        -1.0,
+        0.5,
+        0.1,
+        0.25,
+        1e-6,
+        9.99999e-7,
+        0.99999994,
+        0.000015258789,
+        1.5258789e-05,
+        123.456,
+        -2e-12,
+        0.30000001,
+        3.4e38,
+        1e-45,
+    ]
     values = np.concatenate([values, np.array(edges, np.float32)]).reshape(4, -1)
     for row, text in zip(values, encode.float_arrays(values), strict=True):
         numbers = text[1:-1].split(b",")
@@ -275,8 +325,12 @@ def test_server_reads_chunked_request_bodies(emu: JinaEmulator) -> None:
         yield body[10:]
 
     with emu.serve() as base_url, httpx.Client(base_url=base_url) as client:
-        first = client.post("/embeddings", content=pieces(), headers={"Authorization": f"Bearer {KEY}"})
-        second = client.post("/embeddings", content=body, headers={"Authorization": f"Bearer {KEY}"})
+        first = client.post(
+            "/embeddings", content=pieces(), headers={"Authorization": f"Bearer {KEY}"}
+        )
+        second = client.post(
+            "/embeddings", content=body, headers={"Authorization": f"Bearer {KEY}"}
+        )
     assert first.status_code == second.status_code == 200  # and the connection stayed usable
     assert first.content == second.content
     assert emu.requests[0].json["input"] == ["chunked", "body"]

@@ -52,8 +52,12 @@ def way(request: pytest.FixtureRequest) -> Iterator[Callable[[JinaEmulator], Pos
             client = httpx.Client(base_url=base_url)
         stack.append(client)
 
-        def post(body: dict | None = None, headers: dict | None = None, **kw: object) -> httpx.Response:
-            return client.post("/embeddings", json=body, headers=AUTH if headers is None else headers, **kw)
+        def post(
+            body: dict | None = None, headers: dict | None = None, **kw: object
+        ) -> httpx.Response:
+            return client.post(
+                "/embeddings", json=body, headers=AUTH if headers is None else headers, **kw
+            )
 
         return post
 
@@ -82,9 +86,21 @@ ROWS = [
     (422, "less_than_equal", {"model": V3, "input": ["a"], "dimensions": 2048}),
     (422, "greater_than", {"model": V3, "input": ["a"], "dimensions": 0}),
     (422, "literal_error", {"model": V3, "input": ["a"], "task": "retrieval"}),
-    (422, "literal_error", {"model": "jina-embeddings-v5-text-small", "input": ["a"], "task": "separation"}),
-    (422, "extra_forbidden", {"model": "jina-embeddings-v2-base-en", "input": ["a"], "task": "retrieval.query"}),
-    (422, "extra_forbidden", {"model": "jina-embeddings-v2-base-en", "input": ["a"], "dimensions": 8}),
+    (
+        422,
+        "literal_error",
+        {"model": "jina-embeddings-v5-text-small", "input": ["a"], "task": "separation"},
+    ),
+    (
+        422,
+        "extra_forbidden",
+        {"model": "jina-embeddings-v2-base-en", "input": ["a"], "task": "retrieval.query"},
+    ),
+    (
+        422,
+        "extra_forbidden",
+        {"model": "jina-embeddings-v2-base-en", "input": ["a"], "dimensions": 8},
+    ),
     (422, "value_error", {"model": "jina-embeddings-v4", "input": ["a"] * 513}),
     (422, "too_short", {"model": V3, "input": []}),
     (422, "bool_type", {"model": V3, "input": ["a"], "normalized": "yes"}),
@@ -120,17 +136,24 @@ def test_body_that_is_not_json() -> None:
 
 def test_422_body_shape() -> None:
     with httpx.Client(transport=JinaEmulator().transport()) as client:
-        body = client.post("https://api.jina.ai/v1/embeddings", headers=AUTH,
-                           json={"model": V3, "input": ["a"], "dimensions": 2048}).json()
+        body = client.post(
+            "https://api.jina.ai/v1/embeddings",
+            headers=AUTH,
+            json={"model": V3, "input": ["a"], "dimensions": 2048},
+        ).json()
     assert list(body) == ["detail", "request_id", "errors"]
     assert body["detail"] == (
         "Validation error: 'dimensions' Input should be less than or equal to 1024. "
         "Field errors: : Invalid value"
     )
-    assert body["errors"] == [{
-        "field": "body -> dimensions", "message": "Input should be less than or equal to 1024",
-        "type": "less_than_equal", "input": 2048,
-    }]
+    assert body["errors"] == [
+        {
+            "field": "body -> dimensions",
+            "message": "Input should be less than or equal to 1024",
+            "type": "less_than_equal",
+            "input": 2048,
+        }
+    ]
 
 
 def test_truncate_true_cuts_instead_of_refusing(way: Callable) -> None:
@@ -159,7 +182,10 @@ def test_auth_rows(way: Callable, headers: dict, code: str) -> None:
 
 def test_any_jina_key_is_accepted_by_default(way: Callable) -> None:
     post = way(JinaEmulator())
-    assert post({"model": V3, "input": ["a"]}, headers={"Authorization": "Bearer jina_x"}).status_code == 200
+    assert (
+        post({"model": V3, "input": ["a"]}, headers={"Authorization": "Bearer jina_x"}).status_code
+        == 200
+    )
 
 
 def test_balance_runs_out(way: Callable) -> None:
@@ -196,8 +222,11 @@ def test_scripted_error_replies(way: Callable, fault: object, status: int, code:
 def test_retry_after_seconds_and_date(way: Callable) -> None:
     emu = JinaEmulator()
     post = way(emu)
-    emu.script(TooManyRequests(retry_after=7), TooManyRequests(retry_after=30, http_date=True),
-               TooManyRequests(retry_after=None))
+    emu.script(
+        TooManyRequests(retry_after=7),
+        TooManyRequests(retry_after=30, http_date=True),
+        TooManyRequests(retry_after=None),
+    )
     first, second, third = (post({"model": V3, "input": ["a"]}) for _ in range(3))
     assert first.headers["retry-after"] == "7"
     when = parsedate_to_datetime(second.headers["retry-after"]).timestamp()
@@ -270,11 +299,16 @@ def test_random_faults_are_seeded() -> None:
 
 
 def test_random_faults_reach_the_counters() -> None:
-    emu = JinaEmulator(faults=RandomFaults(rate=0.5, seed=4, mix=[ServerFailure(503), ShuffledIndices()]))
+    emu = JinaEmulator(
+        faults=RandomFaults(rate=0.5, seed=4, mix=[ServerFailure(503), ShuffledIndices()])
+    )
     with httpx.Client(transport=emu.transport()) as client:
         statuses = [
-            client.post("https://api.jina.ai/v1/embeddings", json={"model": V3, "input": ["a"]},
-                        headers=AUTH).status_code
+            client.post(
+                "https://api.jina.ai/v1/embeddings",
+                json={"model": V3, "input": ["a"]},
+                headers=AUTH,
+            ).status_code
             for _ in range(40)
         ]
     stats = emu.stats
@@ -282,7 +316,9 @@ def test_random_faults_reach_the_counters() -> None:
     assert stats.faults_injected == sum(stats.faults.values()) > 5
     assert stats.faults["ServerFailure"] == statuses.count(503)
     assert stats.statuses[503] == statuses.count(503)
-    assert [r.fault.kind if r.fault else None for r in emu.requests].count("ServerFailure") == statuses.count(503)
+    assert [r.fault.kind if r.fault else None for r in emu.requests].count(
+        "ServerFailure"
+    ) == statuses.count(503)
 
 
 # ---- rate limits and latency ----------------------------------------------------------------------
@@ -326,8 +362,12 @@ def test_concurrency_limit_over_the_server() -> None:
     with emu.serve() as base_url:
 
         def call() -> None:
-            response = httpx.post(f"{base_url}/embeddings", json={"model": V3, "input": ["a"]},
-                                  headers=AUTH, timeout=10)
+            response = httpx.post(
+                f"{base_url}/embeddings",
+                json={"model": V3, "input": ["a"]},
+                headers=AUTH,
+                timeout=10,
+            )
             statuses.append(response.status_code)
             if response.status_code == 429:
                 assert _code(response) == "RATE_CONCURRENCY_LIMIT_EXCEEDED"
@@ -349,11 +389,16 @@ def test_latency_sleeps_without_blocking_other_requests() -> None:
     async def run() -> float:
         async with httpx.AsyncClient(transport=emu.transport()) as client:
             started = time.monotonic()
-            answers = await asyncio.gather(*(
-                client.post("https://api.jina.ai/v1/embeddings", json={"model": V3, "input": ["a " * 98]},
-                            headers=AUTH)
-                for _ in range(10)
-            ))
+            answers = await asyncio.gather(
+                *(
+                    client.post(
+                        "https://api.jina.ai/v1/embeddings",
+                        json={"model": V3, "input": ["a " * 98]},
+                        headers=AUTH,
+                    )
+                    for _ in range(10)
+                )
+            )
             assert {a.status_code for a in answers} == {200}
             return time.monotonic() - started
 
@@ -366,8 +411,11 @@ def test_latency_on_the_server_is_concurrent() -> None:
     with emu.serve() as base_url:
         started = time.monotonic()
         threads = [
-            threading.Thread(target=httpx.post, args=(f"{base_url}/embeddings",),
-                             kwargs={"json": {"model": V3, "input": ["a"]}, "headers": AUTH})
+            threading.Thread(
+                target=httpx.post,
+                args=(f"{base_url}/embeddings",),
+                kwargs={"json": {"model": V3, "input": ["a"]}, "headers": AUTH},
+            )
             for _ in range(6)
         ]
         for t in threads:

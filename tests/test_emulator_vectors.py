@@ -36,7 +36,9 @@ def other_process() -> subprocess.Popen:
         "print(hashlib.sha256(v.tobytes()).hexdigest())"
     )
     env = {**os.environ, "PYTHONHASHSEED": "12345"}
-    with subprocess.Popen([sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True) as p:
+    with subprocess.Popen(
+        [sys.executable, "-c", code], env=env, stdout=subprocess.PIPE, text=True
+    ) as p:
         yield p
 
 
@@ -47,14 +49,20 @@ def emu(other_process: subprocess.Popen) -> JinaEmulator:
 
 def test_shared_words_are_closer(emu: JinaEmulator) -> None:
     a, b, c = emu.embed(
-        ["the cat sat on the mat", "a cat sat on a mat today", "quantum chromodynamics lecture notes"],
+        [
+            "the cat sat on the mat",
+            "a cat sat on a mat today",
+            "quantum chromodynamics lecture notes",
+        ],
         model=V3,
     )
     assert a @ b > 0.6 and abs(a @ c) < 0.2
 
 
 def test_shared_chinese_characters_are_closer(emu: JinaEmulator) -> None:
-    a, b, c = emu.embed(["我喜欢吃苹果", "苹果很好吃", "量子力学讲义"], model="jina-embeddings-v2-base-zh")
+    a, b, c = emu.embed(
+        ["我喜欢吃苹果", "苹果很好吃", "量子力学讲义"], model="jina-embeddings-v2-base-zh"
+    )
     assert a @ b > 0.3 and abs(a @ c) < 0.2
 
 
@@ -99,8 +107,9 @@ def test_late_chunking_mixes_in_the_neighbours(emu: JinaEmulator) -> None:
     assert joined[0] @ joined[1] > alone[0] @ alone[1] + 0.1
     assert joined[1] @ joined[2] > alone[1] @ alone[2] + 0.1
     # the same chunk in another context gets another vector
-    other = emu.embed([DOCS[0], "Bananas are yellow."], model=V3, task="retrieval.passage",
-                      late_chunking=True)
+    other = emu.embed(
+        [DOCS[0], "Bananas are yellow."], model=V3, task="retrieval.passage", late_chunking=True
+    )
     assert not np.array_equal(other[0], joined[0])
 
 
@@ -132,7 +141,9 @@ def test_token_approximation(text: str, tokens: int) -> None:
     assert count_tokens(text) == tokens
 
 
-def test_same_vectors_in_another_process(emu: JinaEmulator, other_process: subprocess.Popen) -> None:
+def test_same_vectors_in_another_process(
+    emu: JinaEmulator, other_process: subprocess.Popen
+) -> None:
     """No Python hash(): the bytes are the same in every process (kept last: it waits for it)."""
     ours = hashlib.sha256(emu.embed(TEXTS, model=V3, task="retrieval.query").tobytes()).hexdigest()
     theirs, _ = other_process.communicate(timeout=120)

@@ -25,30 +25,93 @@ RID = "06b5f7bdde6ea380106a87fe6ab8ec5a"
 # Every error body quoted in ../shared/reference/jina-api.md, with the type it must become.
 BODIES = [
     # before late 2025: {"detail": "<string>"}
-    (401, {"detail": "Failed to authenticate with the provided api key."}, AuthenticationError,
-     None, None, "Failed to authenticate with the provided api key."),
-    (400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'},
-     InvalidRequestError, None, None, '"input" length 2049 is larger than the largest allowed size 2048'),
-    (400, {"detail": "Single text cannot exceed 8192 tokens. 10454 tokens given."}, InvalidRequestError,
-     None, None, "Single text cannot exceed 8192 tokens. 10454 tokens given."),
+    (
+        401,
+        {"detail": "Failed to authenticate with the provided api key."},
+        AuthenticationError,
+        None,
+        None,
+        "Failed to authenticate with the provided api key.",
+    ),
+    (
+        400,
+        {"detail": '"input" length 2049 is larger than the largest allowed size 2048'},
+        InvalidRequestError,
+        None,
+        None,
+        '"input" length 2049 is larger than the largest allowed size 2048',
+    ),
+    (
+        400,
+        {"detail": "Single text cannot exceed 8192 tokens. 10454 tokens given."},
+        InvalidRequestError,
+        None,
+        None,
+        "Single text cannot exceed 8192 tokens. 10454 tokens given.",
+    ),
     # 2026 nested 400
-    (400, {"detail": {"message": "Input exceeds 8192 tokens", "request_id": RID,
-                      "code": "INPUT_TOKEN_LIMIT_EXCEEDED"}},
-     InvalidRequestError, "INPUT_TOKEN_LIMIT_EXCEEDED", RID, "Input exceeds 8192 tokens"),
+    (
+        400,
+        {
+            "detail": {
+                "message": "Input exceeds 8192 tokens",
+                "request_id": RID,
+                "code": "INPUT_TOKEN_LIMIT_EXCEEDED",
+            }
+        },
+        InvalidRequestError,
+        "INPUT_TOKEN_LIMIT_EXCEEDED",
+        RID,
+        "Input exceeds 8192 tokens",
+    ),
     # 2026 422 with field errors
-    (422, {"detail": "Validation error: 'dimensions' Input should be less than or equal to 1024. "
-                     "Field errors: : Invalid value", "request_id": RID,
-           "errors": [{"field": "body -> dimensions", "message": "Input should be less than or equal "
-                       "to 1024", "type": "less_than_equal", "input": 2048}]},
-     InvalidRequestError, None, RID, "Validation error: 'dimensions' Input should be less than or equal"),
+    (
+        422,
+        {
+            "detail": "Validation error: 'dimensions' Input should be less than or equal to 1024. "
+            "Field errors: : Invalid value",
+            "request_id": RID,
+            "errors": [
+                {
+                    "field": "body -> dimensions",
+                    "message": "Input should be less than or equal to 1024",
+                    "type": "less_than_equal",
+                    "input": 2048,
+                }
+            ],
+        },
+        InvalidRequestError,
+        None,
+        RID,
+        "Validation error: 'dimensions' Input should be less than or equal",
+    ),
     # the flat form the spec documents
-    (401, {"detail": "Invalid API key", "code": "AUTH_INVALID_API_KEY", "request_id": RID},
-     AuthenticationError, "AUTH_INVALID_API_KEY", RID, "Invalid API key"),
+    (
+        401,
+        {"detail": "Invalid API key", "code": "AUTH_INVALID_API_KEY", "request_id": RID},
+        AuthenticationError,
+        "AUTH_INVALID_API_KEY",
+        RID,
+        "Invalid API key",
+    ),
     # late-2025 transitional
-    (500, {"detail": f"[RID: {RID}] Failed to encode text"}, ServerError, None, RID, "Failed to encode text"),
+    (
+        500,
+        {"detail": f"[RID: {RID}] Failed to encode text"},
+        ServerError,
+        None,
+        RID,
+        "Failed to encode text",
+    ),
     # FastAPI-style 422 list
-    (422, {"detail": [{"loc": ["body", "task"], "msg": "unknown task"}]}, InvalidRequestError, None, None,
-     "body.task: unknown task"),
+    (
+        422,
+        {"detail": [{"loc": ["body", "task"], "msg": "unknown task"}]},
+        InvalidRequestError,
+        None,
+        None,
+        "body.task: unknown task",
+    ),
 ]
 
 CODES = [
@@ -86,10 +149,14 @@ def test_reference_error_bodies(status, body, cls, code, rid, message) -> None:
 def test_every_2026_code_maps_to_its_type(status: int, code: str, cls: type) -> None:
     import json
 
-    for body in ({"detail": {"message": "m", "code": code, "request_id": RID}},
-                 {"detail": "m", "code": code, "request_id": RID}):
+    for body in (
+        {"detail": {"message": "m", "code": code, "request_id": RID}},
+        {"detail": "m", "code": code, "request_id": RID},
+    ):
         err = parse_error(status, {}, json.dumps(body).encode())
-        assert type(err) is cls and err.code == code and err.request_id == RID and err.message == "m"
+        assert (
+            type(err) is cls and err.code == code and err.request_id == RID and err.message == "m"
+        )
 
 
 def test_bodies_that_are_not_json() -> None:
@@ -122,7 +189,9 @@ RETRIED = [
 ]
 
 
-@pytest.mark.parametrize("failure", RETRIED, ids=lambda f: getattr(f, "status_code", type(f).__name__))
+@pytest.mark.parametrize(
+    "failure", RETRIED, ids=lambda f: getattr(f, "status_code", type(f).__name__)
+)
 def test_transient_failures_are_retried(failure) -> None:
     fake = FakeJina()
     fake.script = [failure, failure]
@@ -133,7 +202,11 @@ def test_transient_failures_are_retried(failure) -> None:
 
 
 NOT_RETRIED = [
-    (400, {"detail": {"message": "no such model", "code": "INPUT_MODEL_NOT_FOUND"}}, InvalidRequestError),
+    (
+        400,
+        {"detail": {"message": "no such model", "code": "INPUT_MODEL_NOT_FOUND"}},
+        InvalidRequestError,
+    ),
     (401, {"detail": "Failed to authenticate with the provided api key."}, AuthenticationError),
     (402, {"detail": "Insufficient balance"}, InsufficientBalanceError),
     (403, {"detail": "m", "code": "AUTHZ_INSUFFICIENT_BALANCE"}, InsufficientBalanceError),
@@ -172,8 +245,10 @@ def test_backoff_is_exponential_with_jitter_and_gives_up_after_max_retries() -> 
 def test_retry_after_in_seconds_and_as_a_date_is_honoured() -> None:
     date = "Fri, 15 Jan 2027 08:00:42 GMT"  # 42 s after the fake wall clock's start
     fake = FakeJina()
-    fake.script = [error(429, {"detail": "slow down"}, {"Retry-After": "3"}),
-                   error(429, {"detail": "slow down"}, {"Retry-After": date})]
+    fake.script = [
+        error(429, {"detail": "slow down"}, {"Retry-After": "3"}),
+        error(429, {"detail": "slow down"}, {"Retry-After": date}),
+    ]
     ef, sleeps = make_ef(fake)
     assert ef._client.wall() == WALL_START
     assert same(ef(["a"]), expected(["a"]))
@@ -203,8 +278,18 @@ def test_max_retries_zero_sends_once() -> None:
 
 def test_errors_carry_status_code_request_id_and_hint_in_str() -> None:
     fake = FakeJina()
-    fake.script = [error(403, {"detail": {"message": "Insufficient balance", "request_id": RID,
-                                          "code": "AUTHZ_INSUFFICIENT_BALANCE"}})]
+    fake.script = [
+        error(
+            403,
+            {
+                "detail": {
+                    "message": "Insufficient balance",
+                    "request_id": RID,
+                    "code": "AUTHZ_INSUFFICIENT_BALANCE",
+                }
+            },
+        )
+    ]
     ef, _ = make_ef(fake, KEY)
     with pytest.raises(InsufficientBalanceError) as info:
         ef(["a"])

@@ -73,7 +73,9 @@ def violations(markdown: str, shown: str) -> list[str]:
         line = GLOSS.sub("", line)
         for pattern, variant, term in checks:
             if pattern.search(line):
-                found.append(f"{shown}:{number}: found {variant!r}, write {term['zh']!r} ({term['en']})")
+                found.append(
+                    f"{shown}:{number}: found {variant!r}, write {term['zh']!r} ({term['en']})"
+                )
     return found
 
 
@@ -117,7 +119,9 @@ def test_the_checks_catch_what_they_must() -> None:
         "p.md:2: found '向量函数', write '嵌入函数' (embedding function)",
         "p.md:7: found 'cassette', write '录制文件' (cassette)",
     ]
-    assert first_use_of_late_chunking("# 延迟分块\n\n先讲[延迟分块](x.md)（late chunking）。\n") == (
+    assert first_use_of_late_chunking(
+        "# 延迟分块\n\n先讲[延迟分块](x.md)（late chunking）。\n"
+    ) == (
         3,
         "先讲[延迟分块]（late chunking）。",
     )

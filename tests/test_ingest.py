@@ -178,14 +178,19 @@ def test_bad_input_further_on_still_writes_the_chunks_read_before_it() -> None:
         raise InvalidRecordError(2, "bad")
 
     steps = plan(chunks(), in_flight=3)
-    kinds, value = [], None
-    with pytest.raises(InvalidRecordError):
+    kinds: list[tuple[str, list[str] | None]] = []
+
+    def run_until_the_bad_record() -> None:
+        value = None
         while True:
             effect = steps.send(value)
             kinds.append(
                 (type(effect).__name__, effect.chunk.ids if hasattr(effect, "chunk") else None)
             )
             value = set() if isinstance(effect, Lookup) else "handle"
+
+    with pytest.raises(InvalidRecordError):
+        run_until_the_bad_record()
     assert kinds[-2:] == [("Write", ["a"]), ("Write", ["b"])]
 
 
@@ -264,9 +269,9 @@ def test_late_chunking_cannot_be_streamed(collection, emu) -> None:
 
 
 def test_one_string_is_not_a_corpus(collection, emu) -> None:
-    with pytest.raises(ValueError, match="documents must be a list or an iterable .* got one str"):
+    with pytest.raises(ValueError, match=r"documents must be a list or an iterable .* got one str"):
         ingest(collection, ids=["a", "b"], documents="ab")
-    with pytest.raises(ValueError, match="metadatas must be a list .* got one dict"):
+    with pytest.raises(ValueError, match=r"metadatas must be a list .* got one dict"):
         ingest(collection, ids=["a"], documents=["t"], metadatas={"lang": "en"})
     assert emu.stats.requests == 0
 

@@ -47,8 +47,9 @@ def test_a_model_that_does_not_read_chinese_warns_once(name: str) -> None:
     assert len(emulator.requests) == 3, "the warning never stops a call"
 
 
-@pytest.mark.parametrize("name", [n for n, m in MODELS.items() if m.reads_chinese and
-                                  "text" in m.inputs])
+@pytest.mark.parametrize(
+    "name", [n for n, m in MODELS.items() if m.reads_chinese and "text" in m.inputs]
+)
 def test_models_that_read_chinese_never_warn(name: str) -> None:
     jina = function(name, JinaEmulator())
     assert caught(lambda: jina(CHINESE)) == []

@@ -11,7 +11,10 @@ def test_code_passes_ruff() -> None:
     ruff = Path(sys.executable).parent / "ruff"
     result = subprocess.run(
         [str(ruff), "check", "src", "tests", "benchmarks", "compatibility", "hooks", ".ci"],
-        cwd=ROOT, capture_output=True, text=True, check=False,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=False,
     )
     assert result.returncode == 0, result.stdout + result.stderr
 

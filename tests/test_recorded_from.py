@@ -76,7 +76,9 @@ def test_a_cassette_whose_source_cannot_be_told_is_refused(
 def shown_block(snippet: str) -> str:
     """A code block as Material renders it, showing a snippet's text."""
     code = html.escape((ROOT / snippet).read_text(encoding="utf-8"))
-    return f'<div class="language-python highlight"><pre><span></span><code>{code}</code></pre></div>'
+    return (
+        f'<div class="language-python highlight"><pre><span></span><code>{code}</code></pre></div>'
+    )
 
 
 @pytest.mark.parametrize("lang", LANGUAGES)
@@ -84,14 +86,21 @@ def test_an_api_recording_is_shown_with_its_date(tmp_path: Path, lang: str) -> N
     real = recorded_from(cassette(tmp_path / "hello.yaml", [REAL]))
     page = "<p>Intro</p>" + shown_block("snippets/hello.py") + "<ol><li>note</li></ol>"
     out = hook.annotate(
-        page, '```python\n--8<-- "snippets/hello.py"\n```\n', lang, "testing/#vectors", lambda _: real
+        page,
+        '```python\n--8<-- "snippets/hello.py"\n```\n',
+        lang,
+        "testing/#vectors",
+        lambda _: real,
     )
     (note,) = NOTE.finditer(out)
     assert note["kind"] == "api"
-    assert note["text"] == {
-        "en": "Output recorded from the Jina API on 2026-12-01.",
-        "zh": "以上输出录制自 Jina API（2026-12-01）。",
-    }[lang]
+    assert (
+        note["text"]
+        == {
+            "en": "Output recorded from the Jina API on 2026-12-01.",
+            "zh": "以上输出录制自 Jina API（2026-12-01）。",
+        }[lang]
+    )
     # inside the block's container, so the annotation list still follows the block directly
     assert out.endswith("</small></p></div><ol><li>note</li></ol>")
 

@@ -66,5 +66,7 @@ def test_every_request_goes_through_the_given_client_and_url(
     assert [str(request.url) for request in sent] == [f"{BASE_URL}/embeddings"] * 3
     assert len(emulator.requests) == 3, "a request reached the emulator without the given client"
     assert [r.json["task"] for r in emulator.requests] == [
-        "retrieval.passage", "retrieval.query", "retrieval.query"
+        "retrieval.passage",
+        "retrieval.query",
+        "retrieval.query",
     ]

@@ -56,8 +56,9 @@ def test_a_query_waits_for_one_slot_not_for_an_ingest() -> None:
     """An ingest queues 40 requests on a key limited to 2; a query sent meanwhile is answered
     after at most one more of the ingest's requests per slot."""
     emu = JinaEmulator(limits=RateLimits(concurrency=2), latency=Latency(0.03))
-    ef = JinaEmbeddingFunction(KEY, http_client=httpx.Client(transport=emu.transport()),
-                               batch_size=10, max_concurrency=2)
+    ef = JinaEmbeddingFunction(
+        KEY, http_client=httpx.Client(transport=emu.transport()), batch_size=10, max_concurrency=2
+    )
     ingest = threading.Thread(target=ef, args=([f"passage {i}" for i in range(400)],))
     ingest.start()
     while emu.stats.requests < 4:
@@ -74,8 +75,13 @@ def test_a_concurrency_refusal_does_not_spend_a_retry() -> None:
     """The service allows 2 at once, the function is told 4 and may not retry at all: the
     refusals lower the key's limit and the requests wait for a slot instead of failing."""
     emu = JinaEmulator(limits=RateLimits(concurrency=2), latency=Latency(0.02))
-    ef = JinaEmbeddingFunction(KEY, http_client=httpx.Client(transport=emu.transport()),
-                               batch_size=10, max_concurrency=4, max_retries=0)
+    ef = JinaEmbeddingFunction(
+        KEY,
+        http_client=httpx.Client(transport=emu.transport()),
+        batch_size=10,
+        max_concurrency=4,
+        max_retries=0,
+    )
     assert len(ef([f"passage {i}" for i in range(200)])) == 200
     assert 1 <= emu.stats.rate_limited <= 2 and ef._client.budget.slots.limit == 2
 

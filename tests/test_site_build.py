@@ -23,10 +23,22 @@ def test_make_serve_config_serves_both_languages_at_the_root() -> None:
     """What `make serve` runs: English at /, Chinese at /zh/, the same page in both."""
     port = free_port()
     server = subprocess.Popen(
-        [sys.executable, "-m", "mkdocs", "serve", "--strict", "--config-file", "mkdocs.serve.yml",
-         "--dev-addr", f"127.0.0.1:{port}", "--no-livereload"],
-        cwd=ROOT, env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        [
+            sys.executable,
+            "-m",
+            "mkdocs",
+            "serve",
+            "--strict",
+            "--config-file",
+            "mkdocs.serve.yml",
+            "--dev-addr",
+            f"127.0.0.1:{port}",
+            "--no-livereload",
+        ],
+        cwd=ROOT,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     base = f"http://127.0.0.1:{port}"
     try:

@@ -56,4 +56,3 @@ def test_an_english_edit_makes_its_page_stale_and_mark_records_it(
     assert mark("docs/zh/p.md") != first
     assert not translations.statuses()[0].stale
     assert (tmp_path / "zh" / "p.md").read_text(encoding="utf-8").count("translates:") == 1
-

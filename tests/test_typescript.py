@@ -176,7 +176,9 @@ def record_snippet(
     key = secret or FAKE_KEY
     with ExitStack() as stack:
         upstream = real.base_url if real else stack.enter_context(JinaEmulator().serve())
-        run = run_snippet(snippet, chroma_url, tmp_path, upstream=upstream, key=key, cassette=scratch)
+        run = run_snippet(
+            snippet, chroma_url, tmp_path, upstream=upstream, key=key, cassette=scratch
+        )
     hide = output_filter(secret)
     assert run.returncode == 0, f"recording {shown(snippet)} failed:\n{hide(run.stderr)}"
     check_recording(snippet, scratch, source, secret)

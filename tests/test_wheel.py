@@ -46,12 +46,18 @@ def uv() -> str:
     return path
 
 
-def run(*command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None,
-        timeout: float = 180) -> subprocess.CompletedProcess[str]:
+def run(
+    *command: str | Path, cwd: Path = ROOT, env: dict[str, str] | None = None, timeout: float = 180
+) -> subprocess.CompletedProcess[str]:
     """Run a command to completion (bounded), capturing its output."""
     return subprocess.run(
-        [str(part) for part in command], check=False, cwd=cwd, env=env,
-        capture_output=True, text=True, timeout=timeout,
+        [str(part) for part in command],
+        check=False,
+        cwd=cwd,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
     )
 
 
@@ -65,8 +71,20 @@ def ok(result: subprocess.CompletedProcess[str]) -> str:
 
 def build(project: Path, out: Path, *only: str) -> list[Path]:
     """`uv build` (sdist, then the wheel from that sdist), from uv's cache; the files made."""
-    ok(run(uv(), "build", "--offline", "--quiet", "--python", sys.executable, *only,
-           "--out-dir", out, project))
+    ok(
+        run(
+            uv(),
+            "build",
+            "--offline",
+            "--quiet",
+            "--python",
+            sys.executable,
+            *only,
+            "--out-dir",
+            out,
+            project,
+        )
+    )
     return sorted(out.glob("chroma_jina-*"))
 
 
@@ -117,8 +135,20 @@ def install(wheel: Path, venv: Path) -> Path:
     ok(run(uv(), "venv", "--quiet", "--python", sys.executable, venv))
     python = venv / "bin" / "python"
     lock = venv / "pylock.toml"
-    ok(run(uv(), "export", "--frozen", "--quiet", "--no-default-groups", "--no-emit-project",
-           "--format", "pylock.toml", "--output-file", lock))
+    ok(
+        run(
+            uv(),
+            "export",
+            "--frozen",
+            "--quiet",
+            "--no-default-groups",
+            "--no-emit-project",
+            "--format",
+            "pylock.toml",
+            "--output-file",
+            lock,
+        )
+    )
     installed = run(uv(), "pip", "install", "--offline", "--quiet", "--python", python, "-r", lock)
     assert installed.returncode == 0, (
         "installing uv.lock's runtime dependencies from uv's cache failed (run `make sync` "
@@ -174,7 +204,8 @@ def check_installed(python: Path, workdir: Path) -> None:
         user = user_env(workdir, CHROMA_JINA_API_KEY=KEY, JINA_API_BASE_URL=base_url)
         printed = ok(run(python, "-I", program, cwd=workdir, env=user, timeout=120))
     expected = [
-        line.strip()[3:] for line in QUICKSTART.read_text(encoding="utf-8").splitlines()
+        line.strip()[3:]
+        for line in QUICKSTART.read_text(encoding="utf-8").splitlines()
         if line.strip().startswith("#> ")
     ]
     assert printed.splitlines() == expected
@@ -186,8 +217,11 @@ def emulator_cli(python: Path, workdir: Path, env: dict[str, str]) -> Iterator[s
     log = workdir / "emulator.log"
     with log.open("wb") as out:
         process = subprocess.Popen(
-            [str(python), "-I", "-m", "chroma_jina.testing"], cwd=workdir, env=env,
-            stdout=out, stderr=subprocess.STDOUT,
+            [str(python), "-I", "-m", "chroma_jina.testing"],
+            cwd=workdir,
+            env=env,
+            stdout=out,
+            stderr=subprocess.STDOUT,
         )
     try:
         deadline = time.monotonic() + 30

@@ -94,9 +94,9 @@ def mark(page: str) -> str:
         text = f"---\n{line}\n---\n\n{text}"
     elif RECORD.search(front.group("body")):
         body = RECORD.sub(line, front.group("body"), count=1)
-        text = f"---\n{body}---\n{text[front.end():]}"
+        text = f"---\n{body}---\n{text[front.end() :]}"
     else:
-        text = f"---\n{front.group('body')}{line}\n---\n{text[front.end():]}"
+        text = f"---\n{front.group('body')}{line}\n---\n{text[front.end() :]}"
     zh_page.write_text(text, encoding="utf-8")
     return current
 

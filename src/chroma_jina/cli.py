@@ -43,9 +43,7 @@ def read_jsonl(path: Path, id_field: str, text_field: str) -> Iterator[Record]:
                 empty = "is empty" if not line.strip() else f"is not JSON ({exc})"
                 raise ValueError(f"{where} {empty}: the file must hold one object a line") from None
             if not isinstance(record, dict):
-                raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
-                    f"{where} holds a {type(record).__name__}, not a JSON object"
-                )
+                raise ValueError(f"{where} holds a {type(record).__name__}, not a JSON object")
             missing = [field for field in (id_field, text_field) if field not in record]
             if missing:
                 raise ValueError(

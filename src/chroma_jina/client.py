@@ -21,7 +21,7 @@ import weakref
 from collections.abc import AsyncGenerator, Callable, Generator, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from dataclasses import dataclass
-from typing import Any, NoReturn, TypeVar
+from typing import Any, NoReturn, TypeVar, cast
 
 import httpx
 import numpy as np
@@ -287,8 +287,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
     tokens = sum(estimate_tokens(job.items[p]) for p in positions)
     attempt = 0
     while True:
-        slot = yield Acquire()
-        assert isinstance(slot, Slot)
+        slot = cast(Slot, (yield Acquire()))
         try:
             wait, ticket = ctx.pacer.reserve(tokens)
             if wait > 0:
@@ -614,7 +613,7 @@ class JinaClient:
             with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
                 futures = {
                     pool.submit(drive, s, self._send, sleep, acquire, stop.is_set): b
-                    for s, b in zip(steps, batches)
+                    for s, b in zip(steps, batches, strict=False)
                 }
                 try:
                     for future in as_completed(futures):

@@ -161,7 +161,7 @@ def read_chunks(
     position = 0
     while batch := list(islice(records, size)):
         for offset, record in enumerate(batch):
-            ended = [name for name, value in zip(names, record) if value is _MISSING]
+            ended = [name for name, value in zip(names, record, strict=False) if value is _MISSING]
             if ended:
                 going = [name for name in names if name not in ended]
                 raise InvalidRecordError(
@@ -481,7 +481,7 @@ class _Run:
         """Those of `ids` the collection does not hold (all of them if it cannot say)."""
         try:
             stored = self.stored(ids)
-        except Exception:  # noqa: BLE001 - Chroma is failing: nothing is known to be stored
+        except Exception:
             return ids
         return [id_ for id_ in ids if id_ not in stored]
 
@@ -523,7 +523,7 @@ def ingest(
         raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
     for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
         if isinstance(column, (str, bytes, Mapping)):
-            raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
+            raise ValueError(
                 f"{name} must be a list or an iterable of one entry per record, got one "
                 f"{type(column).__name__}"
             )
@@ -605,7 +605,6 @@ def _leftovers(run: _Run, effect: Effect | None, stage: str, waiting: deque[Writ
     behind = [id_ for item in waiting for id_ in item.chunk.ids]
     if isinstance(effect, Lookup):  # Chroma could not say what it holds
         return [*effect.ids, *behind]
-    assert isinstance(effect, (Embed, Write))
     if stage == "chroma":
         return [*run.unstored(effect.chunk.ids), *behind]
     not_written = list(effect.chunk.ids) if isinstance(effect, Embed) else []
@@ -622,7 +621,7 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
     try:
         vectors: Sequence[Any] = item.handle.result()
         came: Sequence[int] = range(len(item.chunk.ids))
-    except Exception:  # noqa: BLE001 - keep the batches that succeeded, if the handle says
+    except Exception:
         finished = getattr(item.handle, "finished", dict)()
         came = sorted(finished)
         vectors = [finished[i] for i in came]
@@ -633,6 +632,6 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
     part = item.chunk.take(came)
     try:
         run.write(part, vectors)
-    except Exception:  # noqa: BLE001 - the first failure is the one raised
+    except Exception:
         return missing + run.unstored(part.ids)
     return missing

@@ -329,7 +329,7 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
     """Raise ValueError, before anything is sent, unless `items` is a non-empty list of inputs
     that `model_name` accepts: strings, and images for multimodal models."""
     if not isinstance(items, (list, tuple)):
-        raise ValueError(  # noqa: TRY004 - bad input is a ValueError, as in Chroma
+        raise ValueError(
             f"input must be a list of strings or images, got {type(items).__name__} "
             f"(model {model_name!r}); wrap a single text as [text]"
         )

@@ -15,7 +15,7 @@ import time
 from collections import deque
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from typing import Literal
+from typing import Literal, cast
 
 LEARNED_MARGIN = 61 / 60
 """Learned limits are kept over a window 1/60 longer than the service's, for the time a
@@ -200,7 +200,6 @@ class _Waiter:
         self.future = loop.create_future() if loop is not None else None
 
     def wake(self, release: Callable[[Slot], None]) -> None:
-        assert self.slot is not None
         if self.event is not None:
             self.event.set()
             return
@@ -266,8 +265,7 @@ class Slots:
             waiter = _Waiter()
             self._enqueue(caller, waiter)
         waiter.event.wait()  # type: ignore[union-attr]
-        assert waiter.slot is not None
-        return waiter.slot
+        return cast(Slot, waiter.slot)
 
     async def acquire_async(self, caller: object) -> Slot:
         """Wait (on the event loop) for a slot; `caller` identifies the call for fairness."""

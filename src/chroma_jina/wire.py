@@ -114,8 +114,9 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
     try:
         body = orjson.loads(content)
         data = body["data"]
-        assert isinstance(data, list)
-    except (ValueError, KeyError, TypeError, AssertionError):
+        if not isinstance(data, list):
+            raise TypeError("data is not a list")
+    except (ValueError, KeyError, TypeError):
         raise MalformedResponseError(
             f"expected a JSON object with a 'data' list, got {_snippet(content)!r}", status=200
         ) from None

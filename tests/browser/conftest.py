@@ -60,7 +60,7 @@ class _SiteHandler(SimpleHTTPRequestHandler):
             return str(Path(self.directory) / "__outside_the_site_path__")
         return super().translate_path("/" + path[len(self.prefix) :])
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, fmt: str, *args: object) -> None:
         pass
 
 

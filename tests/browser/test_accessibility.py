@@ -76,7 +76,9 @@ def axe_page(page: Page, node_modules: Path) -> Page:
     return page
 
 
-@pytest.mark.timeout(600)  # every page at two widths, about a second each: 45-95 s here, more when loaded
+@pytest.mark.timeout(
+    600
+)  # every page at two widths, about a second each: 45-95 s here, more when loaded
 def test_every_page_passes_axe(axe_page: Page, built_site: Path, site_url: str) -> None:
     pages = built_pages(built_site)
     assert any(path.startswith("zh/") for path in pages) and len(pages) > 2, pages

@@ -118,7 +118,7 @@ def test_language_tabs_switch_together(visit, built_site: Path) -> None:
         f"tab sets on {first} did not switch together"
     )
 
-    for other in pages[1:] + ["zh/" + first]:
+    for other in [*pages[1:], "zh/" + first]:
         visit(other)
         assert set(selected_languages(page)) == {"TypeScript"}, (
             f"{other} did not follow the TypeScript choice"

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import json
 from pathlib import Path
 from urllib.parse import urlsplit
@@ -20,10 +21,9 @@ def search(page: Page, query: str, expected: str) -> list[tuple[str, str]]:
     assert box.count() == 1, "no search box in the header: is the search plugin enabled?"
     box.fill(query)
     results = page.locator(".md-search-result__item a.md-search-result__link")
-    try:
+    # on a time-out the caller's assertion lists what was found instead
+    with contextlib.suppress(PlaywrightTimeoutError):
         results.and_(page.locator(f'[href^="{expected}"]')).first.wait_for()
-    except PlaywrightTimeoutError:
-        pass  # the caller's assertion lists what was found instead
     found = results.evaluate_all(
         "links => links.map(link => [link.href, link.querySelector('h1, h2').textContent.trim()])"
     )

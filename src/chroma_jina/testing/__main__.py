@@ -7,6 +7,7 @@ then serves until interrupted.
 from __future__ import annotations
 
 import argparse
+import contextlib
 import threading
 
 from .emulator import JinaEmulator
@@ -38,10 +39,8 @@ def main(argv: list[str] | None = None, stop: threading.Event | None = None) -> 
     )
     with emulator.serve(args.host, args.port) as base_url:
         print(base_url, flush=True)
-        try:
+        with contextlib.suppress(KeyboardInterrupt):
             (stop or threading.Event()).wait()
-        except KeyboardInterrupt:
-            pass
 
 
 if __name__ == "__main__":

@@ -32,8 +32,12 @@ MESSAGES = {
 }
 """Default messages per code, from Jina's OpenAPI document 2026.04.02."""
 
-STATUS_CODES = {500: "INTERNAL_ERROR", 502: "INTERNAL_ERROR", 503: "SERVICE_UNAVAILABLE",
-                504: "SERVICE_TIMEOUT"}
+STATUS_CODES = {
+    500: "INTERNAL_ERROR",
+    502: "INTERNAL_ERROR",
+    503: "SERVICE_UNAVAILABLE",
+    504: "SERVICE_TIMEOUT",
+}
 """The code a JSON 5xx body carries (502 has no documented code of its own)."""
 
 
@@ -48,7 +52,13 @@ def _dump(obj: object) -> bytes:
 
 def flat(code: str, detail: str | None = None, rid: str | None = None) -> bytes:
     """`{"detail", "code", "request_id"}`: auth, billing, rate-limit and server errors."""
-    return _dump({"detail": detail or MESSAGES.get(code, code), "code": code, "request_id": rid or request_id()})
+    return _dump(
+        {
+            "detail": detail or MESSAGES.get(code, code),
+            "code": code,
+            "request_id": rid or request_id(),
+        }
+    )
 
 
 def nested(code: str, message: str, rid: str | None = None) -> bytes:
@@ -59,23 +69,32 @@ def nested(code: str, message: str, rid: str | None = None) -> bytes:
 def validation(field: str, message: str, kind: str, value: object, rid: str | None = None) -> bytes:
     """The 422 body for one invalid field (`field` like "dimensions" or "input -> 2")."""
     name = field.split(" -> ")[0]
-    return _dump({
-        "detail": f"Validation error: '{name}' {message}. Field errors: : Invalid value",
-        "request_id": rid or request_id(),
-        "errors": [{"field": f"body -> {field}", "message": message, "type": kind, "input": value}],
-    })
+    return _dump(
+        {
+            "detail": f"Validation error: '{name}' {message}. Field errors: : Invalid value",
+            "request_id": rid or request_id(),
+            "errors": [
+                {"field": f"body -> {field}", "message": message, "type": kind, "input": value}
+            ],
+        }
+    )
 
 
-_REASONS = {500: "Internal server error", 502: "Bad gateway", 503: "Service unavailable",
-            504: "Gateway time-out", 520: "Web server is returning an unknown error"}
+_REASONS = {
+    500: "Internal server error",
+    502: "Bad gateway",
+    503: "Service unavailable",
+    504: "Gateway time-out",
+    520: "Web server is returning an unknown error",
+}
 
 
 def html_page(status: int) -> bytes:
     """An error page like the one a CDN in front of the API serves when the origin fails."""
     reason = _REASONS.get(status, "Error")
     return (
-        "<!DOCTYPE html>\n<html lang=\"en-US\">\n<head>\n<title>api.jina.ai | "
-        f"{status}: {reason}</title>\n<meta charset=\"UTF-8\" />\n</head>\n<body>\n"
+        '<!DOCTYPE html>\n<html lang="en-US">\n<head>\n<title>api.jina.ai | '
+        f'{status}: {reason}</title>\n<meta charset="UTF-8" />\n</head>\n<body>\n'
         f"<h1>{reason}</h1>\n<p>Error code {status}</p>\n<p>The web server reported a "
         f"{reason.lower()} error.</p>\n<p>Ray ID: {request_id()[:16]}</p>\n</body>\n</html>\n"
     ).encode()

@@ -174,11 +174,18 @@ class JinaEmulator:
         with self._lock:
             c = self._counts
             return EmulatorStats(
-                requests=c["requests"], statuses=dict(self._statuses), dropped=c["dropped"],
+                requests=c["requests"],
+                statuses=dict(self._statuses),
+                dropped=c["dropped"],
                 faults_injected=sum(self._fault_kinds.values()),
-                faults=dict(sorted(self._fault_kinds.items())),  # same order whatever thread came first
-                rate_limited=c["rate_limited"], bytes_received=c["bytes_received"],
-                bytes_sent=c["bytes_sent"], tokens=c["tokens"], vectors=c["vectors"],
+                faults=dict(
+                    sorted(self._fault_kinds.items())
+                ),  # same order whatever thread came first
+                rate_limited=c["rate_limited"],
+                bytes_received=c["bytes_received"],
+                bytes_sent=c["bytes_sent"],
+                tokens=c["tokens"],
+                vectors=c["vectors"],
                 peak_concurrency=self._peak,
             )
 
@@ -205,7 +212,10 @@ class JinaEmulator:
             yield base_url
 
     def embed(
-        self, texts: list[str | dict[str, str]], model: str = "jina-embeddings-v3", **options: object
+        self,
+        texts: list[str | dict[str, str]],
+        model: str = "jina-embeddings-v3",
+        **options: object,
     ) -> np.ndarray:
         """The float32 vectors the emulated API answers for `texts` (a test's expected values).
 
@@ -252,14 +262,24 @@ class JinaEmulator:
             self._counts["dropped"] += reply.drop is not None
             if fault is not None:
                 self._fault_kinds[fault.kind] += 1
-            self._requests.append(RecordedRequest(
-                method, path, None if isinstance(payload, InvalidJSON) else payload, None if reply.drop and reply.drop.after_bytes is None
-                else reply.status, fault, tokens,
-            ))
+            self._requests.append(
+                RecordedRequest(
+                    method,
+                    path,
+                    None if isinstance(payload, InvalidJSON) else payload,
+                    None if reply.drop and reply.drop.after_bytes is None else reply.status,
+                    fault,
+                    tokens,
+                )
+            )
         return reply
 
     def _answer(
-        self, method: str, path: str, headers: Mapping[str, str], payload: object,
+        self,
+        method: str,
+        path: str,
+        headers: Mapping[str, str],
+        payload: object,
         fault: Fault | None,
     ) -> tuple[Reply, int]:
         if not path.rstrip("/").endswith("/embeddings"):
@@ -334,7 +354,7 @@ class JinaEmulator:
         elif isinstance(fault, MissingIndices):
             order = order[: max(0, len(order) - fault.count)]
         elif isinstance(fault, DuplicatedIndex) and len(order) > 1:
-            order = order[:-1] + [order[0]]
+            order = [*order[:-1], order[0]]
         usage = {"total_tokens": tokens}
         if _reports_prompt_tokens(request):
             usage["prompt_tokens"] = tokens
@@ -346,16 +366,24 @@ class JinaEmulator:
 
     def _vectors(self, request: EmbedRequest) -> np.ndarray:
         return vectors.embed(
-            request.items, request.analyses, request.model, request.task, request.late_chunking,
-            request.normalized, request.dimensions,
+            request.items,
+            request.analyses,
+            request.model,
+            request.task,
+            request.late_chunking,
+            request.normalized,
+            request.dimensions,
         ).astype(np.float32)
 
     def _fault_reply(self, fault: Fault | None) -> Reply | None:
         if isinstance(fault, TooManyRequests):
             reply = _json(429, bodies.flat(fault.code))
             if fault.retry_after is not None:
-                value = (formatdate(time.time() + fault.retry_after, usegmt=True)
-                         if fault.http_date else str(fault.retry_after))
+                value = (
+                    formatdate(time.time() + fault.retry_after, usegmt=True)
+                    if fault.http_date
+                    else str(fault.retry_after)
+                )
                 reply.headers.append(("Retry-After", value))
             return reply
         if isinstance(fault, ServerFailure):
@@ -364,8 +392,11 @@ class JinaEmulator:
         if isinstance(fault, ErrorReply):
             return _json(fault.status, bodies.flat(fault.code, fault.detail))
         if isinstance(fault, HTMLErrorPage):
-            return Reply(fault.status, [("Content-Type", "text/html; charset=UTF-8")],
-                         bodies.html_page(fault.status))
+            return Reply(
+                fault.status,
+                [("Content-Type", "text/html; charset=UTF-8")],
+                bodies.html_page(fault.status),
+            )
         return None
 
 

@@ -53,7 +53,9 @@ def embeddings_body(
 ) -> bytes:
     """The success envelope; `order` lists the indices of the data entries, in output order."""
     head = json.dumps(
-        {"model": model, "object": "list", "usage": usage}, separators=(",", ":"), ensure_ascii=False
+        {"model": model, "object": "list", "usage": usage},
+        separators=(",", ":"),
+        ensure_ascii=False,
     ).encode()[:-1]
     items = b",".join(
         b'{"object":"embedding","index":%d,"embedding":%s}' % (i, encoded[i]) for i in order

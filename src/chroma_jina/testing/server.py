@@ -99,7 +99,7 @@ class _Handler(BaseHTTPRequestHandler):
         else:
             self.connection.shutdown(socket.SHUT_RDWR)
 
-    def log_message(self, format: str, *args: object) -> None:
+    def log_message(self, fmt: str, *args: object) -> None:
         """Stay quiet: tests and benchmarks print their own summaries."""
 
 
@@ -109,7 +109,9 @@ def serve(emulator: JinaEmulator, host: str = "127.0.0.1", port: int = 0) -> Ite
     server = _Server((host, port), _Handler)
     server.emulator = emulator
     thread = threading.Thread(
-        target=server.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True,
+        target=server.serve_forever,
+        kwargs={"poll_interval": 0.05},
+        daemon=True,
         name="jina-emulator",
     )
     thread.start()

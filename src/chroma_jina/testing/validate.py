@@ -58,7 +58,9 @@ def _invalid(field: str, message: str, kind: str, value: object) -> Rejected:
 
 def _literal(options: tuple[str, ...]) -> str:
     quoted = [f"'{o}'" for o in options]
-    return "Input should be " + (", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0])
+    return "Input should be " + (
+        ", ".join(quoted[:-1]) + " or " + quoted[-1] if len(quoted) > 1 else quoted[0]
+    )
 
 
 def _bool(body: dict, name: str, default: bool) -> bool:
@@ -120,7 +122,9 @@ def parse(body: object) -> EmbedRequest:
             message = f"Input should be less than or equal to {model.dimensions}"
             raise _invalid("dimensions", message, "less_than_equal", dimensions)
         if dimensions <= 0:
-            raise _invalid("dimensions", "Input should be greater than 0", "greater_than", dimensions)
+            raise _invalid(
+                "dimensions", "Input should be greater than 0", "greater_than", dimensions
+            )
 
     embedding_type = body.get("embedding_type", body.get("encoding_type"))
     if embedding_type is None:
@@ -138,13 +142,17 @@ def parse(body: object) -> EmbedRequest:
     if multivector:
         # Multi-vector output is not modelled: refuse rather than answer single vectors.
         raise _invalid(
-            "return_multivector", "Value error, return_multivector is not supported by the "
-            "chroma-jina emulator", "value_error", True,
+            "return_multivector",
+            "Value error, return_multivector is not supported by the chroma-jina emulator",
+            "value_error",
+            True,
         )
     if multivector and dimensions is not None:
         raise _invalid(
-            "return_multivector", "Value error, dimensions cannot be used with return_multivector",
-            "value_error", True,
+            "return_multivector",
+            "Value error, dimensions cannot be used with return_multivector",
+            "value_error",
+            True,
         )
 
     items, object_form = _items(body["input"], model)
@@ -174,8 +182,17 @@ def parse(body: object) -> EmbedRequest:
         )
         raise Rejected(400, bodies.nested("INPUT_TOKEN_LIMIT_EXCEEDED", message))
     return EmbedRequest(
-        model, items, analyses, counts, object_form, task, dimensions, normalized, late_chunking,
-        embedding_type, multivector,
+        model,
+        items,
+        analyses,
+        counts,
+        object_form,
+        task,
+        dimensions,
+        normalized,
+        late_chunking,
+        embedding_type,
+        multivector,
     )
 
 
@@ -192,7 +209,9 @@ def _items(value: object, model: ModelInfo) -> tuple[list[str], bool]:
     cap = model.max_items if model.name == "jina-embeddings-v4" else _MAX_ITEMS_OLD
     if len(value) > cap:
         raise _invalid(
-            "input", f"Value error, Each input list can contain at most {cap} items", "value_error",
+            "input",
+            f"Value error, Each input list can contain at most {cap} items",
+            "value_error",
             len(value),
         )
     items: list[str] = []
@@ -206,13 +225,17 @@ def _items(value: object, model: ModelInfo) -> tuple[list[str], bool]:
             items.append(item["text"])
         elif isinstance(item, dict) and set(item) == {"image"} and isinstance(item["image"], str):
             if not model.multimodal:
-                raise _invalid(f"input -> {i}", "Input should be a valid string", "string_type", item)
+                raise _invalid(
+                    f"input -> {i}", "Input should be a valid string", "string_type", item
+                )
             items.append("image:" + hashlib.sha256(item["image"].encode()).hexdigest())
         elif isinstance(item, dict) and set(item) == {"pdf"} and model.name == "jina-embeddings-v4":
             if len(value) > 1:
                 raise _invalid(
-                    f"input -> {i}", "Value error, a PDF must be sent alone, not in a list",
-                    "value_error", "...",
+                    f"input -> {i}",
+                    "Value error, a PDF must be sent alone, not in a list",
+                    "value_error",
+                    "...",
                 )
             items.append("image:" + hashlib.sha256(str(item["pdf"]).encode()).hexdigest())
         else:

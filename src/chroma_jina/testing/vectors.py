@@ -110,7 +110,7 @@ def _lexical(
     rows: list[int] = []
     pieces: list[bytes] = []
     extra: list[tuple[int, str, float]] = []
-    for i, (item, analysis) in enumerate(zip(items, analyses)):
+    for i, (item, analysis) in enumerate(zip(items, analyses, strict=False)):
         if analysis is None:
             extra.append((i, item, 1.0))
             continue
@@ -138,8 +138,13 @@ def _lexical(
         np.concatenate([row, kind_pairs[0], extra_rows]),
         keys,
         np.concatenate([piece_key[which], kind_pairs[1], extra_keys]),
-        np.concatenate([piece_weight[which], np.full(kind_pairs.shape[1], _KIND),
-                        np.array([e[2] for e in extra], np.float64)]),
+        np.concatenate(
+            [
+                piece_weight[which],
+                np.full(kind_pairs.shape[1], _KIND),
+                np.array([e[2] for e in extra], np.float64),
+            ]
+        ),
     )
 
 
