@@ -29,7 +29,7 @@ LABELS = {
         "requests": "requests",
         "tokens": "tokens",
         "wire": "bytes on the wire (sent + received)",
-        "wire_gzip": "the same, answers gzipped (both clients accept gzip)",
+        "wire_gzip": "the same, answers gzipped when the client accepts it (the built-in does not)",
         "bound": "bound: {formula}",
         "faults": "{rate:.0%} random faults",
         "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each: {each}); "
@@ -67,7 +67,7 @@ LABELS = {
         "requests": "请求数",
         "tokens": "token 数",
         "wire": "网络传输量（发送 + 接收）",
-        "wire_gzip": "同上，响应经 gzip 压缩（两个客户端都接受 gzip）",
+        "wire_gzip": "同上，客户端接受 gzip 时压缩响应（内置实现不接受）",
         "bound": "理论下限：{formula}",
         "faults": "{rate:.0%} 随机故障",
         "died": "{runs} 次运行中 {dead} 次中途失败，失败前处理了 {median:,} 段（中位数；各次：{each}）；"
