@@ -39,6 +39,7 @@ DEFAULT_MAX_BODY_BYTES = 64 * 2**20
 """Largest request body accepted: 64 MiB, far above any request the API takes."""
 
 _POLL = 0.05
+_LINGER = 0.5  # seconds an error answer waits for the client to stop sending before closing
 _READ_CHUNK = 2**20  # bodies are read piece by piece: memory follows what actually arrived
 _MAX_LINE = 4096  # a chunk-size or trailer line
 _MAX_TRAILERS = 64
@@ -273,8 +274,9 @@ class _Handler(BaseHTTPRequestHandler):
             # Closing with unread input would reset the connection, and the client might lose
             # the answer: stop writing, then read what is in flight for a moment.
             self.connection.shutdown(socket.SHUT_WR)
-            self.connection.settimeout(0.5)
-            for _ in range(16):
+            deadline = time.monotonic() + _LINGER
+            while (left := deadline - time.monotonic()) > 0:
+                self.connection.settimeout(left)
                 if not self.connection.recv(65536):
                     break
         except OSError:
