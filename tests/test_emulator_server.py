@@ -18,7 +18,7 @@ from urllib.parse import urlsplit
 import httpx
 import pytest
 
-from chroma_jina.testing import JinaEmulator
+from chroma_jina.testing import DroppedConnection, JinaEmulator
 from chroma_jina.testing.__main__ import main
 
 KEY = "jina_offline_emulator_key"
@@ -146,6 +146,18 @@ def test_httpx_gets_gzip_by_default_and_the_switch_turns_it_off() -> None:
         assert answer.json()["data"][0]["embedding"]
         assert (answer.num_bytes_downloaded < len(answer.content)) is on
         assert emu.stats.wire_bytes_sent == answer.num_bytes_downloaded
+
+
+def test_a_gzipped_answer_dropped_part_way_counts_what_went_out() -> None:
+    emu = JinaEmulator()
+    emu.script(DroppedConnection(after_bytes=100))
+    with emu.serve() as base_url, httpx.Client(headers=AUTH) as client:
+        with pytest.raises(httpx.TransportError):
+            client.post(f"{base_url}/embeddings", json=BODY).read()
+        answer = client.post(f"{base_url}/embeddings", json=BODY)
+    assert answer.status_code == 200 and answer.headers["content-encoding"] == "gzip"
+    assert emu.stats.bytes_sent == 100 + len(answer.content)
+    assert emu.stats.wire_bytes_sent == 100 + answer.num_bytes_downloaded
 
 
 def test_command_line_no_gzip(capfd: pytest.CaptureFixture[str]) -> None:

@@ -116,8 +116,8 @@ class _Handler(BaseHTTPRequestHandler):
     server: _Server
 
     def setup(self) -> None:
-        self.timeout = self.server.client_timeout
         super().setup()
+        self.connection.settimeout(self.server.client_timeout)
 
     def do_POST(self) -> None:
         self._answer()
@@ -160,12 +160,12 @@ class _Handler(BaseHTTPRequestHandler):
         if not (self.server.gzip and reply.body and accepted):
             return reply.body, []
         payload = gzip.compress(reply.body, _GZIP_LEVEL, mtime=0)
-        drop = reply.drop
-        if drop is None or drop.after_bytes is not None:
-            limit = len(reply.body) if drop is None else drop.after_bytes
-            self.server.emulator.count_compressed(
-                min(len(reply.body), limit), min(len(payload), limit)
-            )
+        # The emulator counted the plain bytes that go out (before a drop); say what they became.
+        plain, sent = len(reply.body), len(payload)
+        if reply.drop is not None:
+            limit = reply.drop.after_bytes or 0
+            plain, sent = min(plain, limit), min(sent, limit)
+        self.server.emulator.count_compressed(plain, sent)
         return payload, [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
 
     def _send(self, reply: Reply, payload: bytes, extra: list[tuple[str, str]]) -> None:
