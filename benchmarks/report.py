@@ -29,6 +29,7 @@ LABELS = {
         "requests": "requests",
         "tokens": "tokens",
         "wire": "bytes on the wire (sent + received)",
+        "wire_gzip": "the same, answers gzipped when the client accepts it (the built-in does not)",
         "bound": "bound: {formula}",
         "faults": "{rate:.0%} random faults",
         "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each: {each}); "
@@ -66,6 +67,7 @@ LABELS = {
         "requests": "请求数",
         "tokens": "token 数",
         "wire": "网络传输量（发送 + 接收）",
+        "wire_gzip": "同上，客户端接受 gzip 时压缩响应（内置实现不接受）",
         "bound": "理论下限：{formula}",
         "faults": "{rate:.0%} 随机故障",
         "died": "{runs} 次运行中 {dead} 次中途失败，失败前处理了 {median:,} 段（中位数；各次：{each}）；"
@@ -218,6 +220,18 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             f"{b['wire_bytes'] / 1e6:,.1f} MB",
             f"{o['wire_bytes'] / 1e6:,.1f} MB",
             ratio(b["wire_bytes"], o["wire_bytes"], "{:.1f}x"),
+        ),
+        *(
+            [
+                _row(
+                    t["wire_gzip"],
+                    f"{b['wire_bytes_gzip'] / 1e6:,.1f} MB",
+                    f"{o['wire_bytes_gzip'] / 1e6:,.1f} MB",
+                    ratio(b["wire_bytes_gzip"], o["wire_bytes_gzip"], "{:.1f}x"),
+                )
+            ]
+            if "wire_bytes_gzip" in b and "wire_bytes_gzip" in o  # not in older results
+            else []
         ),
         _row(
             t["bound"].format(formula=bound["formula"]),

@@ -83,6 +83,11 @@ def test_every_figure_is_measured(bench: tuple[dict, Path]) -> None:
         assert run["rss_peak_mb"] >= run["rss_before_mb"] > 0, label
         assert run["requests"] >= 1 and run["tokens"] > N, label
         assert run["wire_bytes"] > run["bytes_sent_by_client"] > 0, label
+        assert run["wire_bytes"] >= run["wire_bytes_gzip"] > run["bytes_sent_by_client"], label
+    # the server gzips for clients that accept gzip: chroma-jina's httpx does, the built-in not
+    builtin, ours = results["runs"]["builtin"], results["runs"]["ours"]
+    assert builtin["wire_bytes_gzip"] == builtin["wire_bytes"]
+    assert ours["wire_bytes_gzip"] < ours["wire_bytes"]
     assert results["runs"]["ours"]["wire_bytes"] < results["runs"]["builtin"]["wire_bytes"]
     assert len(results["runs"]["builtin_faults"]["seeds"]) == 1
     assert results["bound"]["bound_s"] == pytest.approx(0.0)  # no latency: no bound

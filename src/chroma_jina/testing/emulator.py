@@ -17,7 +17,7 @@ import numpy as np
 
 from chroma_jina import __version__
 
-from . import bodies, encode, vectors
+from . import bodies, encode, server, vectors
 from .faults import (
     DroppedConnection,
     DuplicatedIndex,
@@ -42,6 +42,8 @@ EMULATOR_ID = f"chroma-jina-emulator/{__version__}"
 """Value of the provenance header on every emulated response."""
 
 _PROMPT_TOKENS_ALWAYS = ("jina-embeddings-v2-", "jina-clip-")
+DEFAULT_MAX_RECORDED_REQUESTS = 1000
+"""Requests `JinaEmulator.requests` keeps by default: the most recent 1,000."""
 
 
 def _noop() -> None:
@@ -91,7 +93,11 @@ class EmulatorStats:
     """429s the emulator's own rate limits gave (not counting injected ones)."""
     bytes_received: int = 0
     bytes_sent: int = 0
-    """Response body bytes written (a dropped response counts what was sent before the drop)."""
+    """Response body bytes written (a dropped response counts what was sent before the drop),
+    before any compression."""
+    wire_bytes_sent: int = 0
+    """The same bytes as they went on the wire: fewer when the server gzipped them (the
+    in-process transport never compresses, so there it equals `bytes_sent`)."""
     tokens: int = 0
     """Tokens billed in successful answers."""
     vectors: int = 0
@@ -112,6 +118,8 @@ class JinaEmulator:
         token_balance: tokens the key may spend before 403 AUTHZ_INSUFFICIENT_BALANCE; None: unlimited.
         provenance_header: send `x-emulated-by` on every response. False makes recordings look
             recorded from the real API: only for testing that recording path.
+        max_recorded_requests: how many of the most recent requests `requests` keeps (older
+            ones are forgotten, so a long-running emulator does not grow); counters count all.
     """
 
     def __init__(
@@ -123,7 +131,13 @@ class JinaEmulator:
         api_keys: Iterable[str] | None = None,
         token_balance: int | None = None,
         provenance_header: bool = True,
+        max_recorded_requests: int = DEFAULT_MAX_RECORDED_REQUESTS,
     ) -> None:
+        if max_recorded_requests < 0:
+            raise ValueError(
+                f"max_recorded_requests must not be negative, got {max_recorded_requests!r}"
+            )
+        self.max_recorded_requests = max_recorded_requests
         self.faults = faults
         self.provenance_header = provenance_header
         self.latency = latency or Latency()
@@ -163,7 +177,7 @@ class JinaEmulator:
             self._counts: Counter[str] = Counter()
             self._statuses: Counter[int] = Counter()
             self._fault_kinds: Counter[str] = Counter()
-            self._requests: list[RecordedRequest] = []
+            self._requests: deque[RecordedRequest] = deque(maxlen=self.max_recorded_requests)
             self._in_flight = 0
             self._peak = 0
             self._limiter = Limiter(self._limits) if self._limits else None
@@ -184,6 +198,7 @@ class JinaEmulator:
                 rate_limited=c["rate_limited"],
                 bytes_received=c["bytes_received"],
                 bytes_sent=c["bytes_sent"],
+                wire_bytes_sent=c["bytes_sent"] - c["saved_by_compression"],
                 tokens=c["tokens"],
                 vectors=c["vectors"],
                 peak_concurrency=self._peak,
@@ -191,7 +206,8 @@ class JinaEmulator:
 
     @property
     def requests(self) -> list[RecordedRequest]:
-        """Every request received so far, in arrival order."""
+        """The requests received so far, in arrival order: the most recent
+        `max_recorded_requests` of them."""
         with self._lock:
             return list(self._requests)
 
@@ -204,12 +220,38 @@ class JinaEmulator:
         return EmulatorTransport(self)
 
     @contextmanager
-    def serve(self, host: str = "127.0.0.1", port: int = 0) -> Iterator[str]:
-        """Run a threaded HTTP server; yields its base URL, e.g. "http://127.0.0.1:PORT/v1"."""
-        from .server import serve
+    def serve(
+        self,
+        host: str = "127.0.0.1",
+        port: int = 0,
+        *,
+        gzip: bool = True,
+        timeout: float = server.DEFAULT_TIMEOUT,
+        max_connections: int = server.DEFAULT_MAX_CONNECTIONS,
+        max_body_bytes: int = server.DEFAULT_MAX_BODY_BYTES,
+    ) -> Iterator[str]:
+        """Run a threaded HTTP server; yields its base URL, e.g. "http://127.0.0.1:PORT/v1".
 
-        with serve(self, host, port) as base_url:
+        `gzip`: compress answers for clients that accept it. `timeout`: seconds a client may
+        stay silent (idle, or in the middle of a request) before it is disconnected.
+        `max_connections`: connections served at once; more wait. `max_body_bytes`: larger
+        request bodies are answered 413 unread. Warns when `host` is not loopback.
+        """
+        with server.serve(
+            self,
+            host,
+            port,
+            gzip=gzip,
+            timeout=timeout,
+            max_connections=max_connections,
+            max_body_bytes=max_body_bytes,
+        ) as base_url:
             yield base_url
+
+    def count_compressed(self, body_bytes: int, wire_bytes: int) -> None:
+        """Called by the server when it sent `body_bytes` of an answer as `wire_bytes` of gzip."""
+        with self._lock:
+            self._counts["saved_by_compression"] += body_bytes - wire_bytes
 
     def embed(
         self,
