@@ -35,7 +35,7 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
-from chroma_jina.pacing import Pacer, Slot, Slots, budget_for
+from chroma_jina.pacing import CappedPacer, CappedSlots, Slot, budget_for
 from chroma_jina.wire import TOO_LONG_HINT, Decoded, build_body, decode_response, dumps, parse_error
 
 logger = logging.getLogger("chroma_jina")
@@ -256,8 +256,8 @@ class Context:
     """What one call's batches share."""
 
     policy: RetryPolicy
-    pacer: Pacer
-    slots: Slots
+    pacer: CappedPacer
+    slots: CappedSlots
     meter: Meter
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
@@ -316,7 +316,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
         error = ctx.scrub(error)
         crowded = is_concurrency_refusal(error)
         if ctx.slots.release(slot, "refused" if crowded else "failed"):
-            logger.info("refused for concurrency: the key's limit is now %d", ctx.slots.limit)
+            logger.info("refused for concurrency: the key's limit is now %d", ctx.slots.key.limit)
             continue
         delay = ctx.policy.delay(attempt, error)
         if delay is None:
@@ -526,9 +526,8 @@ class JinaClient:
         self.policy = RetryPolicy(max_retries)
         self.budget = budget_for(api_key, base_url)
         """Shared with every client of the same key and base URL in this process."""
-        if max_concurrency is not None:
-            self.budget.slots.configure(max_concurrency)
-        self.budget.pacer.set_budgets(requests_per_minute, tokens_per_minute)
+        self.share = self.budget.share(max_concurrency, requests_per_minute, tokens_per_minute)
+        """This client's use of the budget: its own caps inside the key's limits."""
         self.max_items = max_items
         self.max_tokens = max_tokens_per_request
         self.progress = progress
@@ -552,7 +551,7 @@ class JinaClient:
 
     def _context(self, meter: Meter) -> Context:
         return Context(
-            self.policy, self.budget.pacer, self.budget.slots, meter, self.wall, self._scrub
+            self.policy, self.share.pacer, self.share.slots, meter, self.wall, self._scrub
         )
 
     def _bar(self, job: Job, batches: list[list[int]]) -> Any:

@@ -173,14 +173,6 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             raise ValueError(
                 f"batch_size={batch_size} is over the {cap}-input cap of {model_name!r}"
             )
-        env_concurrency = os.environ.get("JINA_MAX_CONCURRENCY")
-        if max_concurrency is None and env_concurrency:
-            try:
-                max_concurrency = int(env_concurrency)
-            except ValueError:
-                raise ValueError(
-                    f"JINA_MAX_CONCURRENCY must be an integer, got {env_concurrency!r}"
-                ) from None
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
