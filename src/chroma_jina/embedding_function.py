@@ -33,19 +33,22 @@ from chroma_jina.models import (
     PARAMETERS,
     check_inputs,
     check_params,
+    incomparable_query_options,
     is_image,
     language_warning,
     lookup,
     output_dimensions,
     usable_params,
 )
+from chroma_jina.tracking import record
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
 """The nine keys of Chroma's "jina" config schema, the only ones ever persisted."""
 
 VECTOR_KEYS = ("model_name", "dimensions", "task", "embedding_type", "normalized", "late_chunking")
-"""Config keys whose change makes new vectors incomparable with stored ones."""
+"""Config keys whose change makes new vectors incomparable with stored ones (a `query_config`
+is checked against them: see `incomparable_query_options`)."""
 
 DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
 FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
@@ -146,26 +149,44 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self.query_config = query_config
         query_params = {**self._params(), **(query_config or {})}
         if strict:
+            if "model_name" in query_params or "model" in query_params:
+                raise ValueError(
+                    "query_config cannot choose a model: queries must be embedded by the "
+                    f"documents' model ({model_name!r}) to be comparable with them; leave the "
+                    "model out of query_config"
+                )
             self._fields = check_params(model_name, self._params())
             try:
                 self._query_fields = check_params(model_name, query_params)
             except ValueError as exc:
                 raise ValueError(f"query_config: {exc}") from None
+            apart = incomparable_query_options(model_name, self._fields, self._query_fields)
+            if apart:
+                raise ValueError("; ".join(apart.values()))
         else:
             self._fields, left_out = usable_params(model_name, self._params())
             self._query_fields, left_out_of_queries = usable_params(model_name, query_params)
             left_out += [f"query_config: {m}" for m in left_out_of_queries if m not in left_out]
+            apart = incomparable_query_options(model_name, self._fields, self._query_fields)
+            for key, reason in apart.items():  # queries are embedded as the documents are
+                if key in self._fields:
+                    self._query_fields[key] = self._fields[key]
+                else:
+                    self._query_fields.pop(key, None)
+                left_out.append(f"{reason} (queries are embedded with the documents' value)")
             if left_out:
                 warnings.warn(
                     f"The saved config of this collection has options that {model_name!r} does "
-                    f"not take; they are left out of requests: {'; '.join(left_out)}",
+                    f"not take, or that would make queries incomparable with the documents; "
+                    f"they are left out of requests: {'; '.join(left_out)}",
                     IgnoredOptionsWarning,
                     stacklevel=2,
                 )
         self._wire_base64 = bool(wire_base64)
         self.last_usage: Usage | None = None
-        """Token usage of the last call (also set when it failed)."""
-        self._language_warned = False
+        """Token usage of the last call, whoever made it; set by every call, also one that
+        failed (to what it billed: nothing when its inputs were refused). Callers sharing the
+        function read their own with `chroma_jina.track_usage()`."""
 
         info = lookup(model_name)
         cap = info.max_items if info is not None else DEFAULT_MAX_ITEMS
@@ -220,8 +241,8 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         fields = self._query_fields if query else self._fields
         late = bool(fields.get("late_chunking"))
         check_inputs(self.model_name, input, late_chunking=late)
-        if not self._language_warned and (advice := language_warning(self.model_name, input)):
-            self._language_warned = True  # once per function, or every add() would repeat it
+        if advice := language_warning(self.model_name, input):
+            # every call, through the filters: Python's default shows it once per line of code
             warn_caller(advice, ModelLanguageWarning)
         if any(is_image(item) for item in input):
             require_pillow()
@@ -240,20 +261,22 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         )
 
     def _run(self, input: Any, query: bool) -> list[np.ndarray]:
-        job = self._job(input, query)
         meter = Meter()
         try:
-            return self._client.run(job, meter)
+            return self._client.run(self._job(input, query), meter)
         finally:
-            self.last_usage = meter.usage()
+            self._account(meter)
 
     async def _arun(self, input: Any, query: bool) -> list[np.ndarray]:
-        job = self._job(input, query)
         meter = Meter()
         try:
-            return await self._client.arun(job, meter)
+            return await self._client.arun(self._job(input, query), meter)
         finally:
-            self.last_usage = meter.usage()
+            self._account(meter)
+
+    def _account(self, meter: Meter) -> None:
+        self.last_usage = usage = meter.usage()
+        record(usage)
 
     def __call__(self, input: Embeddable) -> Embeddings:
         """Embed documents (texts, or images on multimodal models): one float32 vector per
@@ -330,13 +353,33 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     def validate_config_update(
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
-        """Refuse changes that would put new vectors in a different space than stored ones."""
+        """Refuse changes that would put new vectors in a different space than stored ones,
+        and a `query_config` whose vectors could not be compared with the documents'."""
         for key in VECTOR_KEYS:
             if key in new_config and new_config[key] != old_config.get(key):
                 raise ValueError(
                     f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "
                     f"stored vectors would not be comparable; create a new collection instead."
                 )
+        config = {**old_config, **new_config}
+        query_config = config.get("query_config") or {}
+        if not isinstance(query_config, dict):
+            raise ValueError(f"query_config must be a dict or None, got {query_config!r}")
+        model = config.get("model_name") or DEFAULT_MODEL
+        if query_config.get("model_name", model) != model or "model" in query_config:
+            raise ValueError(
+                "query_config cannot choose a model: queries must be embedded by the "
+                f"documents' model ({model!r}) to be comparable with them"
+            )
+        documents = {key: config.get(key) for key in PARAMETERS}
+        queries = {**documents, **{k: v for k, v in query_config.items() if k in PARAMETERS}}
+        apart = incomparable_query_options(
+            model,
+            {k: v for k, v in documents.items() if v is not None},
+            {k: v for k, v in queries.items() if v is not None},
+        )
+        if apart:
+            raise ValueError("; ".join(apart.values()))
 
 
 register_embedding_function(JinaEmbeddingFunction)

@@ -296,6 +296,49 @@ def usable_params(
     return fields, left_out
 
 
+COMPARABLE_KEYS: tuple[str, ...] = ("dimensions", "embedding_type", "normalized")
+"""Options a `query_config` must leave as the documents have them: they change the length or
+the kind of the vectors. `task` (and `late_chunking`, `truncate`) may differ."""
+
+_BITS = ("binary", "ubinary")
+
+
+def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
+    """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key."""
+    value = fields.get(key)
+    if key == "dimensions":
+        return output_dimensions(model_name, value)  # type: ignore[arg-type]
+    if key == "embedding_type":  # float and base64 decode to the same floats; both bit kinds to +-1
+        return "bits" if value in _BITS else "float"
+    return _API_DEFAULTS["normalized"] if value is None else value
+
+
+def incomparable_query_options(
+    model_name: str, documents: dict[str, object], queries: dict[str, object]
+) -> dict[str, str]:
+    """The options of `queries` (the fields sent for queries) whose vectors could not be
+    compared with those of `documents` (the fields sent for documents), each with why and what
+    to do."""
+    reasons: dict[str, str] = {}
+    for key in COMPARABLE_KEYS:
+        doc, query = documents.get(key), queries.get(key)
+        if _effective(model_name, key, documents) == _effective(model_name, key, queries):
+            continue
+        if key == "dimensions" and output_dimensions(model_name, None) is None and doc is None:
+            shown = f"the model's own length (unknown for {model_name!r})"
+        elif key == "dimensions":
+            shown = f"{_effective(model_name, key, documents)} dimensions"
+        else:
+            shown = f"{key}={_effective(model_name, key, documents)!r}"
+        reasons[key] = (
+            f"query_config {key}={query!r} makes query vectors that cannot be compared with the "
+            f"documents' ({shown}); leave {key} out of query_config so that queries take the "
+            f"documents' value{'' if doc is None else f' ({key}={doc!r})'}. Only task should "
+            f"differ for queries"
+        )
+    return reasons
+
+
 def _check_generic(model_name: str, key: str, value: object) -> None:
     if key in _BOOLEANS and not isinstance(value, bool):
         raise ValueError(f"{key} must be True, False or None, got {value!r} (model {model_name!r})")
