@@ -22,6 +22,7 @@ from chroma_jina.errors import (
     ValidationError,
 )
 from chroma_jina.ingest import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.tracking import UsageTracker, track_usage
 
 __version__ = "0.1.0"
 
@@ -43,8 +44,10 @@ __all__ = [
     "RateLimitError",
     "ServerError",
     "Usage",
+    "UsageTracker",
     "ValidationError",
     "__version__",
     "errors",
     "ingest",
+    "track_usage",
 ]

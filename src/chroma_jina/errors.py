@@ -132,7 +132,9 @@ class IgnoredOptionsWarning(UserWarning):
 
 class ModelLanguageWarning(UserWarning):
     """The model was not trained on the language of the inputs (e.g. Chinese text given to the
-    English-only default model). Issued once per `JinaEmbeddingFunction`."""
+    English-only default model). Issued by every such call through Python's warning filters:
+    the default filter shows it once per line of code, "error" raises it every time before
+    anything is sent, "ignore" silences it."""
 
 
 def warn_caller(message: str, category: type[Warning]) -> None:
