@@ -21,6 +21,7 @@ from chroma_jina.errors import (
     ServerError,
     ValidationError,
 )
+from chroma_jina.images import ImageLoader
 from chroma_jina.ingest import IngestError, IngestReport, InvalidRecordError, ingest
 from chroma_jina.tracking import UsageTracker, track_usage
 
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AuthenticationError",
     "IgnoredOptionsWarning",
+    "ImageLoader",
     "IngestError",
     "IngestReport",
     "InsufficientBalanceError",

@@ -40,6 +40,7 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
+from chroma_jina.images import pixels
 from chroma_jina.tracking import record
 from chroma_jina.wire import require_pillow, wire_fields
 
@@ -72,6 +73,16 @@ def resolve_api_key(api_key: str | None, api_key_env_var: str) -> str:
             hint="Get a key at https://jina.ai/api-dashboard/key-manager.",
         )
     return key
+
+
+def _image(i: int, item: object, model_name: str) -> object:
+    """An input as it is sent: an image as 8-bit RGB(A) pixels a viewer would show."""
+    if not is_image(item):
+        return item
+    try:
+        return pixels(item)
+    except ValueError as exc:
+        raise ValueError(f"input {i}: {exc} (model {model_name!r})") from None
 
 
 def _positive_int(name: str, value: object) -> int:
@@ -244,14 +255,16 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         if advice := language_warning(self.model_name, input):
             # every call, through the filters: Python's default shows it once per line of code
             warn_caller(advice, ModelLanguageWarning)
-        if any(is_image(item) for item in input):
+        items = list(input)
+        if any(is_image(item) for item in items):
             require_pillow()
+            items = [_image(i, item, self.model_name) for i, item in enumerate(items)]
         sent, wire_type = wire_fields(fields, self._wire_base64)
         dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
         info = lookup(self.model_name)
         return Job(
             self.model_name,
-            list(input),
+            items,
             sent,
             wire_type,
             dim,

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from chroma_jina.images import is_pil_image
+
 EMBEDDING_TYPES: tuple[str, ...] = ("float", "base64", "binary", "ubinary")
 DEFAULT_MAX_ITEMS = 512
 """Items per request when the model's own cap is unknown (the 2026 cap on v4)."""
@@ -364,8 +366,9 @@ def output_dimensions(model_name: str, dimensions: int | None) -> int | None:
 
 
 def is_image(item: object) -> bool:
-    """True for an image as Chroma passes it: a numpy array of shape (h, w) or (h, w, channels)."""
-    return isinstance(item, np.ndarray) and item.ndim in (2, 3)
+    """True for an image: a numpy array of shape (h, w) or (h, w, channels), as Chroma passes
+    it, or a PIL image."""
+    return (isinstance(item, np.ndarray) and item.ndim in (2, 3)) or is_pil_image(item)
 
 
 def check_inputs(model_name: str, items: object, *, late_chunking: bool = False) -> None:
@@ -385,9 +388,11 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
                 _check_unicode(model_name, i, item)
             continue
         if not is_image(item):
+            shape = f" of shape {item.shape}" if isinstance(item, np.ndarray) else ""
             raise ValueError(
-                f"input {i} is a {type(item).__name__}; each input must be a str or an image "
-                f"(numpy array of shape (h, w) or (h, w, 3|4)) (model {model_name!r})"
+                f"input {i} is a {type(item).__name__}{shape}; each input must be a str or an "
+                f"image: a PIL image, or a numpy array of shape (h, w) or (h, w, 3|4) "
+                f"(model {model_name!r})"
             )
         if info is not None and not info.multimodal:
             raise ValueError(
@@ -398,7 +403,6 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
             raise ValueError(
                 f"input {i} is an image but late_chunking works on text only (model {model_name!r})"
             )
-        _check_pixels(i, item)  # type: ignore[arg-type]
 
 
 def _check_unicode(model_name: str, i: int, text: str) -> None:
@@ -410,18 +414,3 @@ def _check_unicode(model_name: str, i: int, text: str) -> None:
             f"({text[exc.start]!r}), as a bad decode upstream leaves; fix the text, e.g. with "
             f".encode('utf-8', 'replace').decode() (model {model_name!r})"
         ) from None
-
-
-def _check_pixels(i: int, image: np.ndarray) -> None:
-    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"input {i}: image shape {image.shape} must be (h, w) or (h, w, 1|3|4)")
-    if image.size == 0:
-        raise ValueError(f"input {i}: image is empty (shape {image.shape})")
-    if image.dtype == np.uint8:
-        return
-    if image.dtype.kind not in "iuf" or not (
-        np.all(image >= 0) and np.all(image <= 255) and np.all(np.mod(image, 1) == 0)
-    ):
-        raise ValueError(
-            f"input {i}: image pixels must be whole numbers 0..255 (uint8), got dtype {image.dtype}"
-        )
