@@ -27,6 +27,7 @@ from chroma_jina.errors import (
     ModelLanguageWarning,
     warn_caller,
 )
+from chroma_jina.images import pixels
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
@@ -40,7 +41,6 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
-from chroma_jina.images import pixels
 from chroma_jina.tracking import record
 from chroma_jina.wire import require_pillow, wire_fields
 
