@@ -19,7 +19,9 @@ KEY = "jina_offline_emulator_key"
 
 def corpus(folder: Path, texts: list[str]) -> Path:
     path = folder / "corpus.jsonl"
-    path.write_text("".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts)))
+    path.write_text(
+        "".join(json.dumps({"id": str(i), "text": t}) + "\n" for i, t in enumerate(texts))
+    )
     return path
 
 
@@ -62,7 +64,7 @@ CHINESE = ["绿茶的冲泡水温约为 80 摄氏度。", "酸面包靠野生酵
 def test_a_chinese_corpus_and_an_english_model_stop_before_anything_is_sent(
     tmp_path: Path, emulator: JinaEmulator, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    file = corpus(tmp_path, CHINESE + ["An English line."])
+    file = corpus(tmp_path, [*CHINESE, "An English line."])
     command = ["ingest", str(file), "--path", str(tmp_path / "db"), "--collection", "chinese"]
     assert cli.main(command) == 1
     error = capsys.readouterr().err
