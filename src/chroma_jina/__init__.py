@@ -8,6 +8,7 @@ from chroma_jina.client import Usage
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
     AuthenticationError,
+    ConfigurationError,
     IgnoredOptionsWarning,
     InsufficientBalanceError,
     InvalidRequestError,
@@ -29,6 +30,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "IgnoredOptionsWarning",
     "ImageLoader",
     "IngestError",

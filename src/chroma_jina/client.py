@@ -27,6 +27,7 @@ import httpx
 import numpy as np
 
 from chroma_jina.errors import (
+    ConfigurationError,
     InvalidRequestError,
     JinaError,
     JinaTimeoutError,
@@ -275,9 +276,21 @@ class Context:
 
 
 def _network_error(exc: Exception) -> JinaError:
+    """The typed error for an exception of httpx (its `__cause__`). Only network errors and
+    timeouts are retried: a bad URL or a redirect loop fails at once, a body that cannot be
+    decoded is a malformed response."""
+    name = f"{type(exc).__name__}: {exc}"
+    error: JinaError
     if isinstance(exc, httpx.TimeoutException):
-        return JinaTimeoutError(f"request timed out ({type(exc).__name__})")
-    return NetworkError(f"no HTTP answer: {type(exc).__name__}: {exc}")
+        error = JinaTimeoutError(f"request timed out ({type(exc).__name__})")
+    elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects)):
+        error = ConfigurationError(f"the request could not be sent: {name}")
+    elif isinstance(exc, httpx.DecodingError):
+        error = MalformedResponseError(f"the response body could not be decoded: {name}")
+    else:
+        error = NetworkError(f"no HTTP answer: {name}")
+    error.__cause__ = exc
+    return error
 
 
 def is_concurrency_refusal(error: JinaError) -> bool:
@@ -312,7 +325,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
                 ctx.meter.add(decoded)
                 ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
             except JinaError as err:
-                err.input_indices = list(positions)
+                err.input_indices = err.at_fault = list(positions)
                 raise
             finally:
                 ctx.slots.release(slot, "ok")
@@ -329,7 +342,7 @@ def _request(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, np.
             continue
         delay = ctx.policy.delay(attempt, error)
         if delay is None:
-            error.input_indices = list(positions)
+            error.input_indices = error.at_fault = list(positions)
             raise error
         if isinstance(error, RateLimitError) and not crowded:
             ctx.pacer.hold(delay)
@@ -359,7 +372,11 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
         half = len(positions) // 2
         logger.info("request of %d inputs refused as too large: splitting in two", len(positions))
         first = yield from embed_batch(job, positions[:half], ctx)
-        second = yield from embed_batch(job, positions[half:], ctx)
+        try:
+            second = yield from embed_batch(job, positions[half:], ctx)
+        except JinaError as failed:  # the first half was paid for: hand it back
+            failed.embedded = {**first, **failed.embedded}
+            raise
         return first | second
     missing = [p for p in positions if p not in got]
     if missing:
@@ -369,11 +386,13 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
         got = more if job.late_chunking else got | more
         still = [p for p in positions if p not in got]
         if still:
-            raise MalformedResponseError(
+            error = MalformedResponseError(
                 f"the response lacked {len(still)} of {len(positions)} vectors, twice",
                 status=200,
                 input_indices=still,
             )
+            error.embedded = got
+            raise error
     return got
 
 
@@ -394,23 +413,25 @@ def find_too_long(
             p for p in longest_first if most_tokens(job.items[p]) > job.context
         ] or longest_first
     offenders: list[int] = []
-    passed = 0
+    passed: dict[int, np.ndarray] = {}
     for p in longest_first:
-        if passed >= MAX_PASSES or len(offenders) >= MAX_NAMED:
+        if len(passed) >= MAX_PASSES or len(offenders) >= MAX_NAMED:
             break
         try:
-            yield from _request(job, [p], ctx)
+            passed |= yield from _request(job, [p], ctx)
         except JinaError as err:
             if not is_input_too_long(err):
+                err.embedded = {**passed, **err.embedded}
                 raise
             offenders.append(p)
             continue
-        passed += 1
         if offenders:
             break
     if len(offenders) >= MAX_NAMED:
         refused.message += f" (the {MAX_NAMED} longest are named; others may be too long too)"
-    refused.input_indices = sorted(offenders) or list(positions)
+    refused.input_indices = list(positions)
+    refused.at_fault = sorted(offenders) or list(positions)
+    refused.embedded = passed  # billed on the way: kept
     refused.hint = TOO_LONG_HINT
     raise refused
 
@@ -454,12 +475,15 @@ async def adrive(
     send: Callable[[Send], Any],
     sleep: Callable[[float], Any],
     acquire: Callable[[], Any],
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> T:
     """Run a step generator on the event loop."""
     value: Reply | Slot | Exception | None = None
     try:
         while True:
             effect = step.send(value)
+            if cancelled():
+                raise _Cancelled
             if isinstance(effect, Sleep):
                 await sleep(effect.seconds)
                 value = None
@@ -481,6 +505,18 @@ async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[N
         await client.aclose()
 
 
+def keep_paid(job: Job, error: JinaError, parts: Sequence[Mapping[int, np.ndarray]]) -> JinaError:
+    """Hand the vectors that came back (`parts`, and what `error` already holds) to the
+    caller on `error`: `embedded` by input position, `input_indices` every other input."""
+    embedded: dict[int, np.ndarray] = {}
+    for part in parts:
+        embedded.update(part)
+    embedded.update(error.embedded)
+    error.embedded = embedded
+    error.input_indices = [i for i in range(len(job.items)) if i not in embedded]
+    return error
+
+
 def assemble(job: Job, results: list[dict[int, np.ndarray]]) -> list[np.ndarray]:
     """The batches' vectors as one list in input order; raises rather than return a part."""
     out: list[np.ndarray | None] = [None] * len(job.items)
@@ -491,6 +527,67 @@ def assemble(job: Job, results: list[dict[int, np.ndarray]]) -> list[np.ndarray]
     if missing:  # embed_batch guarantees this cannot happen; never return a partial list
         raise MalformedResponseError("vectors missing", input_indices=missing)
     return out  # type: ignore[return-value]
+
+
+def _raised(done: Future[Any] | asyncio.Future[Any]) -> BaseException | None:
+    """What a finished batch raised (None if it succeeded, was cancelled or is not done)."""
+    if not done.done() or done.cancelled():
+        return None
+    return done.exception()
+
+
+def _came(
+    done: Future[dict[int, np.ndarray]] | asyncio.Future[dict[int, np.ndarray]],
+) -> dict[int, np.ndarray]:
+    """The vectors a batch got: all of them, what it got before failing, or none."""
+    if not done.done() or done.cancelled():
+        return {}
+    error = done.exception()
+    if error is None:
+        return done.result()
+    return error.embedded if isinstance(error, JinaError) else {}
+
+
+class _Owned:
+    """The httpx clients a `JinaClient` created itself (never one passed in), closable without
+    the client: by `close()`, and by a finalizer when it is collected or the interpreter exits."""
+
+    def __init__(self) -> None:
+        self.sync: httpx.Client | None = None
+        self.loops: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
+        """One client per event loop (a client cannot move between loops)."""
+
+    def close(self) -> None:
+        """Close them all: the sync client now; an async one on its loop if that loop is not
+        closed (its connections are closed already if it is: see `_close_at_loop_shutdown`)."""
+        if self.sync is not None:
+            self.sync.close()
+            self.sync = None
+        for loop, (client, _) in list(self.loops.items()):
+            with contextlib.suppress(RuntimeError):  # a loop closing meanwhile
+                if loop.is_closed():
+                    continue
+                if not loop.is_running():
+                    loop.run_until_complete(client.aclose())
+                elif _running_loop() is loop:
+                    task = loop.create_task(client.aclose())
+                    _CLOSING.add(task)  # the loop keeps only a weak reference
+                    task.add_done_callback(_CLOSING.discard)
+                else:
+                    asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+        self.loops.clear()
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class _Secret:
@@ -543,11 +640,13 @@ class JinaClient:
         self._http = http_client
         self._owns_http = http_client is None
         self._async_http = async_http_client
-        self._loop_clients: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
-        ] = weakref.WeakKeyDictionary()
+        self._owned = _Owned()
+        """The httpx clients this client created: closed by `close()`, at the latest when it
+        is collected or the interpreter exits; one the caller passed in is never closed."""
+        self._loop_clients = self._owned.loops
         """Without an async_http_client: one client per event loop, so that a server's calls
         reuse its connections (a client cannot move between loops)."""
+        weakref.finalize(self, self._owned.close)
         self.sleep: Callable[[float], Any] | None = None
         """Sync sleep; None = real time (interrupted when another batch fails)."""
         self.async_sleep: Callable[[float], Any] = asyncio.sleep
@@ -586,15 +685,29 @@ class JinaClient:
 
     def _client(self) -> httpx.Client:
         if self._http is None:
-            self._http = httpx.Client(timeout=self.timeout)
+            self._http = self._owned.sync = httpx.Client(timeout=self.timeout)
         return self._http
+
+    def close(self) -> None:
+        """Close the HTTP clients this client created (not those passed in); a later call
+        opens new ones."""
+        if self._owns_http:
+            self._http = None
+        self._owned.close()
+
+    async def aclose(self) -> None:
+        """`close`, awaiting the close of this event loop's client."""
+        kept = self._loop_clients.pop(asyncio.get_running_loop(), None)
+        if kept is not None:
+            await kept[0].aclose()
+        self.close()
 
     def _send(self, effect: Send) -> Reply | Exception:
         try:
             r = self._client().post(
                 self.url, content=effect.body, headers=self._secret.headers(), timeout=self.timeout
             )
-        except httpx.TransportError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return exc
         return Reply(r.status_code, r.headers, r.content)
 
@@ -614,10 +727,14 @@ class JinaClient:
 
         try:
             if len(steps) == 1:
-                results = [drive(steps[0], self._send, sleep, acquire)]
+                try:
+                    results = [drive(steps[0], self._send, sleep, acquire)]
+                except JinaError as error:
+                    raise keep_paid(job, error, []) from error.__cause__
                 bar and bar.update(len(batches[0]))
                 return assemble(job, results)
             workers = min(ctx.slots.workers(), len(steps))
+            failure: BaseException | None = None
             with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
                 futures = {
                     pool.submit(drive, s, self._send, sleep, acquire, stop.is_set): b
@@ -627,12 +744,17 @@ class JinaClient:
                     for future in as_completed(futures):
                         future.result()
                         bar and bar.update(len(futures[future]))
-                except BaseException:
+                except BaseException as exc:
+                    # send nothing more; requests already out are answered (and paid): kept
+                    failure = exc
                     stop.set()
                     for future in futures:
                         future.cancel()
-                    raise
-            return assemble(job, [f.result() for f in futures])
+            if failure is None:
+                return assemble(job, [f.result() for f in futures])
+            if isinstance(failure, JinaError):
+                keep_paid(job, failure, [_came(f) for f in futures])
+            raise failure
         finally:
             bar and bar.close()
 
@@ -648,7 +770,7 @@ class JinaClient:
             r = await client.post(
                 self.url, content=effect.body, headers=self._secret.headers(), timeout=self.timeout
             )
-        except httpx.TransportError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:
             return exc
         return Reply(r.status_code, r.headers, r.content)
 
@@ -677,21 +799,39 @@ class JinaClient:
         client = self._async_http or await self._loop_client()
         started = asyncio.Semaphore(ctx.slots.workers())  # batches under way, as threads in run()
         caller = object()
+        stopped = asyncio.Event()
+
+        async def nap(seconds: float) -> None:  # a wait that ends when another batch fails
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), seconds)
+
+        sleep = nap if self.async_sleep is asyncio.sleep else self.async_sleep
 
         async def one(batch: list[int]) -> dict[int, np.ndarray]:
             async with started:
                 got = await adrive(
                     embed_batch(job, batch, ctx),
                     lambda e: self._asend(client, e),
-                    self.async_sleep,
+                    sleep,
                     lambda: ctx.slots.acquire_async(caller),
+                    stopped.is_set,
                 )
             bar and bar.update(len(batch))
             return got
 
         tasks = [asyncio.ensure_future(one(b)) for b in batches]
         try:
-            return assemble(job, list(await asyncio.gather(*tasks)))
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = next((t for t in tasks if _raised(t) is not None), None)
+            if failed is None:
+                return assemble(job, [t.result() for t in tasks])
+            # send nothing more; requests already out are answered (and paid): kept
+            stopped.set()
+            await asyncio.wait(tasks)
+            failure = cast(BaseException, _raised(failed))
+            if isinstance(failure, JinaError):
+                keep_paid(job, failure, [_came(t) for t in tasks])
+            raise failure
         finally:
             for task in tasks:
                 task.cancel()
@@ -708,16 +848,22 @@ class Pending:
 
     def result(self) -> list[np.ndarray]:
         """Wait for every batch: one vector per input, in order, or the first failed batch's
-        error (its `input_indices` are positions in this call's inputs)."""
-        return assemble(self.job, [future.result() for future in self._futures])
+        error, holding the vectors that came back (`embedded`, by position in this call's
+        inputs) and the positions of the others (`input_indices`)."""
+        try:
+            return assemble(self.job, [future.result() for future in self._futures])
+        except JinaError as error:
+            raise keep_paid(self.job, error, [self.finished()]) from error.__cause__
 
     def finished(self) -> dict[int, np.ndarray]:
-        """After a failure: the vectors of the batches that did succeed, by input position
-        (waits for the batches still out)."""
+        """After a failure: the vectors that came back, by input position (waits for the
+        batches still out): those of the batches that succeeded, and what a failed batch
+        got before it failed."""
         got: dict[int, np.ndarray] = {}
         for future in self._futures:
-            with contextlib.suppress(Exception):  # a failed or cancelled batch adds nothing
-                got |= future.result()
+            with contextlib.suppress(Exception):
+                future.exception()  # waits; a failure is read below
+            got |= _came(future)
         return got
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import os
 import warnings
-from typing import Any
+from typing import Any, Self
 
 import httpx
 import numpy as np
@@ -323,6 +323,30 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 "collection.add(), one document per call"
             )
         return self._client.stream(lambda documents: self._job(documents, query=False))
+
+    # -- connections
+
+    def close(self) -> None:
+        """Close the HTTP connections this function opened (never an `http_client` or
+        `async_http_client` you passed in). Also done when the function is collected or the
+        interpreter exits; a later call opens new ones."""
+        self._client.close()
+
+    async def aclose(self) -> None:
+        """`close`, from async code."""
+        await self._client.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # -- Chroma's contract
 

@@ -1,15 +1,18 @@
 """Typed errors raised by chroma-jina.
 
-Every error from the Jina API becomes one of these classes, carrying the HTTP `status`,
+Every failure of a request becomes one of these classes, carrying the HTTP `status`,
 Jina's `code` and `request_id` when the service sent them, the service's `message`, a
-`hint` saying how to fix it, and `input_indices`: the positions (in the caller's input
-list) of the inputs whose request failed. The API key never appears in any of them.
+`hint` saying how to fix it, `input_indices`: the positions (in the caller's input list) of
+every input that was not embedded, `embedded`: the vectors of the inputs that were (paid for:
+keep them), and `at_fault`: the inputs the error is about. An error of httpx is the
+`__cause__`. The API key never appears in any of them.
 """
 
 from __future__ import annotations
 
 import sys
 import warnings
+from typing import Any
 
 
 class JinaError(Exception):
@@ -33,6 +36,13 @@ class JinaError(Exception):
         self.request_id = request_id
         self.hint = self.default_hint if hint is None else hint
         self.input_indices = input_indices
+        """Positions of every input of the call that was not embedded."""
+        self.at_fault: list[int] | None = input_indices
+        """Positions of the inputs the error is about: the over-long ones, those a response
+        left out twice, or else those of the request that failed."""
+        self.embedded: dict[int, Any] = {}
+        """Vectors (float32 numpy arrays) of the inputs that were embedded before the call
+        failed, by position: they were paid for, so keep them and send only `input_indices`."""
         super().__init__(message)
 
     def __str__(self) -> str:
@@ -119,6 +129,15 @@ class JinaTimeoutError(NetworkError):
     default_hint = "Raise timeout=, or send smaller batches (batch_size=, max_tokens_per_request=)."
 
 
+class ConfigurationError(JinaError):
+    """The request could not be sent as configured: `base_url` is not an http(s) URL, or
+    redirects never end (never retried)."""
+
+    default_hint = (
+        "Check base_url (env JINA_API_BASE_URL), e.g. https://api.jina.ai/v1, and any proxy."
+    )
+
+
 class MalformedResponseError(JinaError):
     """A 200 response that cannot be used: not JSON, or indices missing, repeated or out of range."""
 
@@ -151,6 +170,7 @@ def warn_caller(message: str, category: type[Warning]) -> None:
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "IgnoredOptionsWarning",
     "InsufficientBalanceError",
     "InvalidRequestError",
