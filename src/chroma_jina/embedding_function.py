@@ -12,15 +12,7 @@ from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
-from chroma_jina.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_TOKENS_PER_REQUEST,
-    JinaClient,
-    Job,
-    Meter,
-    Stream,
-    Usage,
-)
+from chroma_jina.client import DEFAULT_BASE_URL, JinaClient, Stream
 from chroma_jina.errors import (
     IgnoredOptionsWarning,
     MissingAPIKeyError,
@@ -39,6 +31,8 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
+from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
+from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
@@ -191,7 +185,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         ):
             if value is not None:
                 _positive_int(name, value)
-        self._client = JinaClient(
+        self._jina_client = JinaClient(
             resolve_api_key(api_key, api_key_env_var),
             base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
             timeout=float(timeout),
@@ -220,7 +214,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         shown = ", ".join(
             f"{key}={getattr(self, key)!r}" for key in CONFIG_KEYS if getattr(self, key) is not None
         )
-        return f"JinaEmbeddingFunction({shown}, base_url={self._client.url.rsplit('/', 1)[0]!r})"
+        return f"JinaEmbeddingFunction({shown}, base_url={self._jina_client.base_url!r})"
 
     # -- embedding
 
@@ -251,7 +245,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         job = self._job(input, query)
         meter = Meter()
         try:
-            return self._client.run(job, meter)
+            return self._jina_client.run(job, meter)
         finally:
             self.last_usage = meter.usage()
 
@@ -259,7 +253,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         job = self._job(input, query)
         meter = Meter()
         try:
-            return await self._client.arun(job, meter)
+            return await self._jina_client.arun(job, meter)
         finally:
             self.last_usage = meter.usage()
 
@@ -294,7 +288,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 "streamed in chunks of the corpus: add each document's chunks with "
                 "collection.add(), one document per call"
             )
-        return self._client.stream(lambda documents: self._job(documents, query=False))
+        return self._jina_client.stream(lambda documents: self._job(documents, query=False))
 
     # -- Chroma's contract
 

@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import orjson
 import pybase64
+from numpy.typing import NDArray
 
 from chroma_jina.errors import (
     AuthenticationError,
@@ -33,6 +34,9 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
+
+Vector = NDArray[np.float32]
+"""One embedding, as every path of the library returns it."""
 
 PILLOW_MISSING = (
     "Embedding images needs Pillow, which is not installed. "

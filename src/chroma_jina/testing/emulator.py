@@ -49,7 +49,7 @@ def _noop() -> None:
 
 
 @dataclass
-class Reply:
+class EmulatedReply:
     """What to send back for one request, and how."""
 
     status: int
@@ -233,7 +233,9 @@ class JinaEmulator:
 
     # -- the handler -----------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> EmulatedReply:
         """Answer one HTTP request. Callers wait `reply.delay`, then call `reply.release()`."""
         started = time.monotonic()
         with self._lock:
@@ -281,7 +283,7 @@ class JinaEmulator:
         headers: Mapping[str, str],
         payload: object,
         fault: Fault | None,
-    ) -> tuple[Reply, int]:
+    ) -> tuple[EmulatedReply, int]:
         if not path.rstrip("/").endswith("/embeddings"):
             return _json(404, b'{"detail":"Not Found"}'), 0
         if method != "POST":
@@ -323,7 +325,7 @@ class JinaEmulator:
             self._in_flight -= 1
         release()
 
-    def _refused(self, refusal: Refusal) -> Reply:
+    def _refused(self, refusal: Refusal) -> EmulatedReply:
         with self._lock:
             self._counts["rate_limited"] += 1
         reply = _json(429, bodies.flat(refusal.code, refusal.detail))
@@ -332,7 +334,7 @@ class JinaEmulator:
 
     def _embeddings(
         self, payload: object, fault: Fault | None, limiter: Limiter | None
-    ) -> tuple[Reply, int]:
+    ) -> tuple[EmulatedReply, int]:
         try:
             request = parse(payload)
         except Rejected as exc:
@@ -375,7 +377,7 @@ class JinaEmulator:
             request.dimensions,
         ).astype(np.float32)
 
-    def _fault_reply(self, fault: Fault | None) -> Reply | None:
+    def _fault_reply(self, fault: Fault | None) -> EmulatedReply | None:
         if isinstance(fault, TooManyRequests):
             reply = _json(429, bodies.flat(fault.code))
             if fault.retry_after is not None:
@@ -392,7 +394,7 @@ class JinaEmulator:
         if isinstance(fault, ErrorReply):
             return _json(fault.status, bodies.flat(fault.code, fault.detail))
         if isinstance(fault, HTMLErrorPage):
-            return Reply(
+            return EmulatedReply(
                 fault.status,
                 [("Content-Type", "text/html; charset=UTF-8")],
                 bodies.html_page(fault.status),
@@ -400,8 +402,8 @@ class JinaEmulator:
         return None
 
 
-def _json(status: int, body: bytes) -> Reply:
-    return Reply(status, [("Content-Type", "application/json")], body)
+def _json(status: int, body: bytes) -> EmulatedReply:
+    return EmulatedReply(status, [("Content-Type", "application/json")], body)
 
 
 def _auth_error(header: str | None, keys: frozenset[str] | None) -> str | None:

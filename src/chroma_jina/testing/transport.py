@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .emulator import Reply
+from .emulator import EmulatedReply
 
 if TYPE_CHECKING:
     from .emulator import JinaEmulator
@@ -52,7 +52,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             reply.release()
         return _response(reply, request, sync=False)
 
-    def _reply(self, request: httpx.Request, body: bytes) -> Reply:
+    def _reply(self, request: httpx.Request, body: bytes) -> EmulatedReply:
         return self.emulator.handle(request.method, request.url.path, request.headers, body)
 
 
@@ -60,7 +60,7 @@ def _read_timeout(request: httpx.Request) -> float | None:
     return request.extensions.get("timeout", {}).get("read")
 
 
-def _response(reply: Reply, request: httpx.Request, sync: bool) -> httpx.Response:
+def _response(reply: EmulatedReply, request: httpx.Request, sync: bool) -> httpx.Response:
     headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
     drop = reply.drop
     if drop is None:

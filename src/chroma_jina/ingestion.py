@@ -5,7 +5,7 @@ Records are read in chunks. For each chunk, Chroma is asked which ids it already
 chunks are written in input order by one writer while the requests of the chunks behind them
 are out. At most `chunks_in_flight` chunks are held between reading and writing.
 
-The decisions are pure: `read_chunks` checks and groups the records, and `plan` is a generator
+The decisions are pure: `read_chunks` checks and groups the records, and `plan_chunks` is a generator
 that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against the
 collection and the embedding function.
 """
@@ -221,10 +221,11 @@ class Write:
     handle: Any
 
 
-Effect = Lookup | Embed | Write
+IngestEffect = Lookup | Embed | Write
+"""What `plan_chunks` asks `ingest` to do."""
 
 
-def plan(chunks: Iterable[Chunk], in_flight: int) -> Generator[Effect, Any, None]:
+def plan_chunks(chunks: Iterable[Chunk], in_flight: int) -> Generator[IngestEffect, Any, None]:
     """Resume, overlap and bound memory, as decisions.
 
     Each chunk's stored ids are looked up and skipped; the rest is embedded at once; chunks are
@@ -542,7 +543,7 @@ def ingest(
         raise
     run = _Run(collection, embedder, _bar(progress, total))
     try:
-        _carry_out(run, plan(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
+        _carry_out(run, plan_chunks(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
         embedder.close()
         return run.report()
     finally:
@@ -550,12 +551,12 @@ def ingest(
             run.bar.close()
 
 
-def _carry_out(run: _Run, steps: Generator[Effect, Any, None]) -> None:
+def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
     """Answer the plan's effects until it ends. On a failure, write what can still be written
     and raise `IngestError` naming the ids read and not stored."""
     waiting: deque[Write] = deque()
     value: Any = None
-    effect: Effect | None = None
+    effect: IngestEffect | None = None
     stage = "reading"
     try:
         while True:
@@ -598,7 +599,9 @@ def _carry_out(run: _Run, steps: Generator[Effect, Any, None]) -> None:
         ) from exc
 
 
-def _leftovers(run: _Run, effect: Effect | None, stage: str, waiting: deque[Write]) -> list[str]:
+def _leftovers(
+    run: _Run, effect: IngestEffect | None, stage: str, waiting: deque[Write]
+) -> list[str]:
     """The ids read and not stored after a failure at `effect`. When embedding failed, what was
     embedded of the failed chunk and the chunks behind it is written first (it is paid for);
     when Chroma failed, nothing more is tried."""
