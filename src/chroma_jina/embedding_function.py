@@ -294,12 +294,15 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
     @staticmethod
     def name() -> str:
+        """The name Chroma saves and finds the function by: "jina", as for its built-in."""
         return "jina"
 
     def default_space(self) -> Space:
+        """The space a new collection uses: cosine."""
         return "cosine"
 
     def supported_spaces(self) -> list[Space]:
+        """Every space Chroma offers: cosine, l2 and ip."""
         return ["cosine", "l2", "ip"]
 
     def get_config(self) -> dict[str, Any]:

@@ -38,6 +38,8 @@ if TYPE_CHECKING:
     from .transport import EmulatorTransport
 
 EMULATOR_HEADER = "x-emulated-by"
+"""Name of the provenance header the emulator sends (unless `provenance_header=False`), so a
+recording says where it came from."""
 EMULATOR_ID = f"chroma-jina-emulator/{__version__}"
 """Value of the provenance header on every emulated response."""
 

@@ -27,6 +27,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.emulator = emulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` as the emulator would (httpx's sync transport interface)."""
         reply = self._reply(request, request.read())
         try:
             timeout = _read_timeout(request)
@@ -40,6 +41,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return _response(reply, request, sync=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` as the emulator would (httpx's async transport interface)."""
         reply = self._reply(request, await request.aread())
         try:
             timeout = _read_timeout(request)
