@@ -86,10 +86,10 @@ def _collection(client: Any, args: argparse.Namespace) -> Any:
     except NotFoundError:
         function = JinaEmbeddingFunction(model_name=args.model or DEFAULT_MODEL, task=args.task)
         return client.create_collection(args.collection, embedding_function=function)
-    function = collection_function(collection)
+    existing = collection_function(collection)
     for option in ("model", "task"):
         asked = getattr(args, option)
-        has = getattr(function, "model_name" if option == "model" else option, None)
+        has = getattr(existing, "model_name" if option == "model" else option, None)
         if asked is not None and asked != has:
             raise ValueError(
                 f"collection {args.collection!r} embeds with {option} {has!r}, not {asked!r}: "

@@ -7,7 +7,6 @@ import warnings
 from typing import Any
 
 import httpx
-import numpy as np
 from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
@@ -228,7 +227,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         if any(is_image(item) for item in input):
             require_pillow()
         sent, wire_type = wire_fields(fields, self._wire_base64)
-        dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
+        dimensions = fields.get("dimensions")  # an int or absent: checked by check_params
+        dim = output_dimensions(
+            self.model_name, dimensions if isinstance(dimensions, int) else None
+        )
         info = lookup(self.model_name)
         return Job(
             self.model_name,
@@ -241,19 +243,19 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             context=info.context if info is not None else None,
         )
 
-    def _run(self, input: Any, query: bool) -> list[np.ndarray]:
+    def _run(self, input: Any, query: bool) -> Embeddings:
         job = self._job(input, query)
         meter = Meter()
         try:
-            return self._jina_client.run(job, meter)
+            return list(self._jina_client.run(job, meter))
         finally:
             self.last_usage = meter.usage()
 
-    async def _arun(self, input: Any, query: bool) -> list[np.ndarray]:
+    async def _arun(self, input: Any, query: bool) -> Embeddings:
         job = self._job(input, query)
         meter = Meter()
         try:
-            return await self._jina_client.arun(job, meter)
+            return list(await self._jina_client.arun(job, meter))
         finally:
             self.last_usage = meter.usage()
 
@@ -315,7 +317,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
         Lenient (`strict=False`): any config chromadb's built-in function could save reopens,
         with a warning for options the model does not take."""
-        kwargs = {key: config.get(key) for key in CONFIG_KEYS}
+        kwargs: dict[str, Any] = {key: config.get(key) for key in CONFIG_KEYS}
         kwargs["model_name"] = kwargs["model_name"] or DEFAULT_MODEL
         kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
         return JinaEmbeddingFunction(**kwargs, strict=False)
@@ -344,4 +346,4 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 )
 
 
-register_embedding_function(JinaEmbeddingFunction)
+register_embedding_function(JinaEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb's decorator is unannotated

@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, zip_longest
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
@@ -30,7 +30,11 @@ from chromadb.api.types import (
     EmbeddingFunction,
     validate_metadata,
 )
+from chromadb.api.types import (
+    Metadata as ChromaMetadata,
+)
 from chromadb.errors import ChromaError
+from numpy.typing import NDArray
 
 from chroma_jina.client import Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
@@ -92,7 +96,7 @@ class SeenIds:
     million ids; the error it would raise names the id, so it cannot pass unnoticed."""
 
     def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
+        self._runs: list[NDArray[np.int64]] = []
 
     def first_repeat(self, ids: Sequence[str]) -> int | None:
         """Remember `ids`; return the index of the first one seen before (in an earlier call
@@ -131,7 +135,7 @@ def _check(position: int, id_: object, document: object, metadata: object) -> No
                 position, f"id {id_!r}: the document is not valid Unicode ({exc.reason})"
             ) from None
     try:
-        validate_metadata(metadata)  # type: ignore[arg-type]
+        validate_metadata(metadata)  # type: ignore[arg-type]  # any object: chromadb says what is wrong with it
     except (ValueError, TypeError) as exc:
         raise InvalidRecordError(position, f"id {id_!r}: {exc}") from None
     if isinstance(metadata, dict):
@@ -261,7 +265,7 @@ def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES
         code = error.code()
         if 400 <= code < 500 and code != 429:
             return None
-    return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2**attempt)
+    return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)
 
 
 # ---- carrying it out ------------------------------------------------------------------
@@ -368,16 +372,18 @@ def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]
     """The embedding function Chroma would use for `collection.add()`: the one the collection
     was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
     it cannot be). Never Chroma's stand-in default for a collection that names none."""
-    function = getattr(collection, "_embedding_function", None)
+    function: EmbeddingFunction[Embeddable] | None = getattr(
+        collection, "_embedding_function", None
+    )
     if function is not None and not isinstance(function, DefaultEmbeddingFunction):
-        return function  # type: ignore[no-any-return]
+        return function
     configured = collection.configuration.get("embedding_function")
     if configured is None:
         raise ValueError(
             f"collection {collection.name!r} names no embedding function: pass "
             f"embedding_function=..."
         )
-    return configured  # type: ignore[no-any-return]
+    return configured
 
 
 def _embedder(function: EmbeddingFunction[Embeddable]) -> tuple[Embedder, int]:
@@ -458,7 +464,10 @@ class _Run:
                 ids=[chunk.ids[i] for i in todo],
                 embeddings=[vectors[i] for i in todo],
                 documents=[chunk.documents[i] for i in todo],
-                metadatas=metadatas if any(m is not None for m in metadatas) else None,
+                # each one passed chromadb's validate_metadata when it was read
+                metadatas=cast("list[ChromaMetadata]", metadatas)
+                if any(m is not None for m in metadatas)
+                else None,
             )
 
         self._retrying("add", add)
@@ -535,9 +544,9 @@ def ingest(
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         columns = [ids, documents] + ([] if metadatas is None else [metadatas])
-        if all(isinstance(column, Sequence) for column in columns):
+        if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
             # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, chunk_size=max(1, len(columns[0])))
+            total = check(ids, documents, metadatas, chunk_size=max(1, len(ids)))
     except BaseException:
         embedder.close()
         raise
@@ -606,6 +615,8 @@ def _leftovers(
     embedded of the failed chunk and the chunks behind it is written first (it is paid for);
     when Chroma failed, nothing more is tried."""
     behind = [id_ for item in waiting for id_ in item.chunk.ids]
+    if effect is None:  # nothing was asked of Chroma or the function yet
+        return behind
     if isinstance(effect, Lookup):  # Chroma could not say what it holds
         return [*effect.ids, *behind]
     if stage == "chroma":
@@ -625,7 +636,7 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
         vectors: Sequence[Any] = item.handle.result()
         came: Sequence[int] = range(len(item.chunk.ids))
     except Exception:
-        finished = getattr(item.handle, "finished", dict)()
+        finished: dict[int, Any] = getattr(item.handle, "finished", dict)()
         came = sorted(finished)
         vectors = [finished[i] for i in came]
     got = set(came)

@@ -80,11 +80,11 @@ class RetryPolicy:
             error, (RateLimitError, ServerError, NetworkError)
         ):
             return None
-        retry_after = getattr(error, "retry_after", None)
+        retry_after = error.retry_after if isinstance(error, RateLimitError) else None
         if retry_after is not None:
             return retry_after if retry_after <= MAX_RETRY_AFTER else None
         jitter = (self.rng or random).random()
-        return min(self.cap, self.base * 2**attempt) * (0.5 + jitter / 2)
+        return min(self.cap, self.base * 2.0**attempt) * (0.5 + jitter / 2)
 
 
 _TOO_LARGE = re.compile(

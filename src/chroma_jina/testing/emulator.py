@@ -14,6 +14,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chroma_jina import __version__
 
@@ -218,7 +219,7 @@ class JinaEmulator:
         texts: list[str | dict[str, str]],
         model: str = "jina-embeddings-v3",
         **options: object,
-    ) -> np.ndarray:
+    ) -> NDArray[np.float32]:
         """The float32 vectors the emulated API answers for `texts` (a test's expected values).
 
         Items are strings or objects like `{"text": ...}` / `{"image": ...}`, as in a request.
@@ -368,7 +369,7 @@ class JinaEmulator:
             self._counts["vectors"] += len(order)
         return _json(200, out), tokens
 
-    def _vectors(self, request: EmbedRequest) -> np.ndarray:
+    def _vectors(self, request: EmbedRequest) -> NDArray[np.float32]:
         return vectors.embed(
             request.items,
             request.analyses,
@@ -430,7 +431,7 @@ def _reports_prompt_tokens(request: EmbedRequest) -> bool:
     return False
 
 
-def _encode(kind: str, values: np.ndarray) -> list[bytes]:
+def _encode(kind: str, values: NDArray[np.float32]) -> list[bytes]:
     if kind == "base64":
         return encode.base64_strings(values)
     if kind in ("binary", "ubinary"):

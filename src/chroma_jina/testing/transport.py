@@ -59,7 +59,8 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
 
 
 def _read_timeout(request: httpx.Request) -> float | None:
-    return request.extensions.get("timeout", {}).get("read")
+    timeouts: dict[str, float | None] = request.extensions.get("timeout", {})  # httpx's shape
+    return timeouts.get("read")
 
 
 def _response(reply: EmulatedReply, request: httpx.Request, sync: bool) -> httpx.Response:
