@@ -5,9 +5,9 @@ Records are read in chunks. For each chunk, Chroma is asked which ids it already
 chunks are written in input order by one writer while the requests of the chunks behind them
 are out. At most `chunks_in_flight` chunks are held between reading and writing.
 
-The decisions are pure: `read_chunks` checks and groups the records, and `plan_chunks` is a generator
-that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against the
-collection and the embedding function.
+The decisions are pure: `read_chunks` checks and groups the records, and `plan_chunks` is a
+generator that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against
+the collection and the embedding function.
 """
 
 from __future__ import annotations
@@ -30,9 +30,7 @@ from chromadb.api.types import (
     EmbeddingFunction,
     validate_metadata,
 )
-from chromadb.api.types import (
-    Metadata as ChromaMetadata,
-)
+from chromadb.api.types import Metadata as ChromaMetadata
 from chromadb.errors import ChromaError
 from numpy.typing import NDArray
 

@@ -37,7 +37,7 @@ from chroma_jina.errors import (
 
 Vector = NDArray[np.float32]
 """One embedding, as every path of the library returns it."""
-Image = NDArray[Any]
+ImageArray = NDArray[Any]
 """An image as Chroma passes it: (h, w) or (h, w, 1|3|4) values 0..255."""
 
 PILLOW_MISSING = (
@@ -68,7 +68,7 @@ def require_pillow() -> None:
         raise ImportError(PILLOW_MISSING) from exc
 
 
-def encode_image(image: Image) -> str:
+def encode_image(image: ImageArray) -> str:
     """Encode an image array (h, w) or (h, w, 1|3|4) of values 0..255 as base64 PNG."""
     try:
         from PIL import Image
@@ -90,7 +90,9 @@ def build_body(model: str, items: Sequence[object], fields: Mapping[str, object]
     else:
         encoded = [
             # models.check_inputs lets through only texts and image arrays
-            {"text": item} if isinstance(item, str) else {"image": encode_image(cast(Image, item))}
+            {"text": item}
+            if isinstance(item, str)
+            else {"image": encode_image(cast(ImageArray, item))}
             for item in items
         ]
     return {"input": encoded, "model": model, **fields}
