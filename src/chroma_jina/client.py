@@ -24,6 +24,7 @@ from chroma_jina.errors import JinaError
 from chroma_jina.pacing import Slot, budget_for
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job, assemble, plan_batches
 from chroma_jina.steps import (
+    DEFAULT_BASE_URL,
     EMBEDDINGS_PATH,
     Acquire,
     Context,
@@ -37,7 +38,6 @@ from chroma_jina.steps import (
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import Vector
 
-DEFAULT_BASE_URL = "https://api.jina.ai/v1"
 PROGRESS_MIN_INPUTS = 1_000
 
 T = TypeVar("T")

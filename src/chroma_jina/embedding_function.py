@@ -11,7 +11,7 @@ from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
-from chroma_jina.client import DEFAULT_BASE_URL, JinaClient, Stream
+from chroma_jina.client import JinaClient, Stream
 from chroma_jina.errors import (
     IgnoredOptionsWarning,
     MissingAPIKeyError,
@@ -31,6 +31,7 @@ from chroma_jina.models import (
     usable_params,
 )
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
+from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import require_pillow, wire_fields
 

@@ -44,6 +44,8 @@ from chroma_jina.wire import (
 
 logger = logging.getLogger("chroma_jina")
 
+DEFAULT_BASE_URL = "https://api.jina.ai/v1"
+"""The Jina API; each endpoint's path is under it."""
 EMBEDDINGS_PATH = "/embeddings"
 """Where embedding requests go, under the base URL."""
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
