@@ -1,10 +1,13 @@
 """A drop-in Jina AI embedding function for Chroma.
 
 Importing this package registers `JinaEmbeddingFunction` with Chroma under the name "jina".
+
+The names below are the public surface; the modules behind them (`client`, `steps`, `planning`,
+`pacing`, `wire`, ...) are the library's own and may change between releases.
 """
 
 from chroma_jina import errors
-from chroma_jina.client import Usage
+from chroma_jina.client import Pending, Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
     AuthenticationError,
@@ -21,7 +24,9 @@ from chroma_jina.errors import (
     ServerError,
     ValidationError,
 )
-from chroma_jina.ingest import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.planning import estimate_tokens
+from chroma_jina.usage import Usage
 
 __version__ = "0.1.0"
 
@@ -40,11 +45,14 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelLanguageWarning",
     "NetworkError",
+    "Pending",
     "RateLimitError",
     "ServerError",
+    "Stream",
     "Usage",
     "ValidationError",
     "__version__",
     "errors",
+    "estimate_tokens",
     "ingest",
 ]

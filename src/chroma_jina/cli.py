@@ -20,7 +20,7 @@ import orjson
 
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import JinaError
-from chroma_jina.ingest import (
+from chroma_jina.ingestion import (
     IngestError,
     InvalidRecordError,
     check,
@@ -65,7 +65,7 @@ def columns(records: Iterator[Record]) -> tuple[Iterator[Any], Iterator[Any], It
     return (r[0] for r in a), (r[1] for r in b), (r[2] for r in c)
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _chroma_client(args: argparse.Namespace) -> Any:
     import chromadb
 
     if args.path is not None:
@@ -86,10 +86,10 @@ def _collection(client: Any, args: argparse.Namespace) -> Any:
     except NotFoundError:
         function = JinaEmbeddingFunction(model_name=args.model or DEFAULT_MODEL, task=args.task)
         return client.create_collection(args.collection, embedding_function=function)
-    function = collection_function(collection)
+    existing = collection_function(collection)
     for option in ("model", "task"):
         asked = getattr(args, option)
-        has = getattr(function, "model_name" if option == "model" else option, None)
+        has = getattr(existing, "model_name" if option == "model" else option, None)
         if asked is not None and asked != has:
             raise ValueError(
                 f"collection {args.collection!r} embeds with {option} {has!r}, not {asked!r}: "
@@ -104,7 +104,7 @@ def run(args: argparse.Namespace) -> int:
         total = check(*columns(read_jsonl(path, args.id_field, args.text_field)))
     except InvalidRecordError as exc:
         raise ValueError(f"{path}, line {exc.position + 1}: {exc.reason}") from None
-    collection = _collection(_client(args), args)
+    collection = _collection(_chroma_client(args), args)
     ids, texts, metadatas = columns(read_jsonl(path, args.id_field, args.text_field))
     report = ingest(
         collection,

@@ -7,20 +7,11 @@ import warnings
 from typing import Any
 
 import httpx
-import numpy as np
 from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
-from chroma_jina.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_TOKENS_PER_REQUEST,
-    JinaClient,
-    Job,
-    Meter,
-    Stream,
-    Usage,
-)
+from chroma_jina.client import JinaClient, Stream
 from chroma_jina.errors import (
     IgnoredOptionsWarning,
     MissingAPIKeyError,
@@ -39,6 +30,9 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
+from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
+from chroma_jina.steps import DEFAULT_BASE_URL
+from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
@@ -191,7 +185,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         ):
             if value is not None:
                 _positive_int(name, value)
-        self._client = JinaClient(
+        self._jina_client = JinaClient(
             resolve_api_key(api_key, api_key_env_var),
             base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
             timeout=float(timeout),
@@ -220,7 +214,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         shown = ", ".join(
             f"{key}={getattr(self, key)!r}" for key in CONFIG_KEYS if getattr(self, key) is not None
         )
-        return f"JinaEmbeddingFunction({shown}, base_url={self._client.url.rsplit('/', 1)[0]!r})"
+        return f"JinaEmbeddingFunction({shown}, base_url={self._jina_client.base_url!r})"
 
     # -- embedding
 
@@ -234,7 +228,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         if any(is_image(item) for item in input):
             require_pillow()
         sent, wire_type = wire_fields(fields, self._wire_base64)
-        dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
+        dimensions = fields.get("dimensions")  # an int or absent: checked by check_params
+        dim = output_dimensions(
+            self.model_name, dimensions if isinstance(dimensions, int) else None
+        )
         info = lookup(self.model_name)
         return Job(
             self.model_name,
@@ -247,19 +244,19 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             context=info.context if info is not None else None,
         )
 
-    def _run(self, input: Any, query: bool) -> list[np.ndarray]:
+    def _run(self, input: Any, query: bool) -> Embeddings:
         job = self._job(input, query)
         meter = Meter()
         try:
-            return self._client.run(job, meter)
+            return list(self._jina_client.run(job, meter))
         finally:
             self.last_usage = meter.usage()
 
-    async def _arun(self, input: Any, query: bool) -> list[np.ndarray]:
+    async def _arun(self, input: Any, query: bool) -> Embeddings:
         job = self._job(input, query)
         meter = Meter()
         try:
-            return await self._client.arun(job, meter)
+            return list(await self._jina_client.arun(job, meter))
         finally:
             self.last_usage = meter.usage()
 
@@ -294,18 +291,21 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 "streamed in chunks of the corpus: add each document's chunks with "
                 "collection.add(), one document per call"
             )
-        return self._client.stream(lambda documents: self._job(documents, query=False))
+        return self._jina_client.stream(lambda documents: self._job(documents, query=False))
 
     # -- Chroma's contract
 
     @staticmethod
     def name() -> str:
+        """The name Chroma saves and finds the function by: "jina", as for its built-in."""
         return "jina"
 
     def default_space(self) -> Space:
+        """The space a new collection uses: cosine."""
         return "cosine"
 
     def supported_spaces(self) -> list[Space]:
+        """Every space Chroma offers: cosine, l2 and ip."""
         return ["cosine", "l2", "ip"]
 
     def get_config(self) -> dict[str, Any]:
@@ -318,7 +318,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
         Lenient (`strict=False`): any config chromadb's built-in function could save reopens,
         with a warning for options the model does not take."""
-        kwargs = {key: config.get(key) for key in CONFIG_KEYS}
+        kwargs: dict[str, Any] = {key: config.get(key) for key in CONFIG_KEYS}
         kwargs["model_name"] = kwargs["model_name"] or DEFAULT_MODEL
         kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
         return JinaEmbeddingFunction(**kwargs, strict=False)
@@ -347,4 +347,4 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 )
 
 
-register_embedding_function(JinaEmbeddingFunction)
+register_embedding_function(JinaEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb's decorator is unannotated

@@ -10,8 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Any, TypeGuard
 
 import numpy as np
+from numpy.typing import NDArray
 
 EMBEDDING_TYPES: tuple[str, ...] = ("float", "base64", "binary", "ubinary")
 DEFAULT_MAX_ITEMS = 512
@@ -272,7 +274,7 @@ def check_params(model_name: str, params: dict[str, object]) -> dict[str, object
             )
         if info is not None and key == "dimensions" and info.matryoshka is not None:
             low, high = info.matryoshka
-            if not low <= value <= high:  # type: ignore[operator]
+            if isinstance(value, int) and not low <= value <= high:  # an int: _check_generic
                 raise ValueError(
                     f"dimensions={value!r} is out of range for model {model_name!r}; "
                     f"allowed: {low}..{high}"
@@ -320,7 +322,7 @@ def output_dimensions(model_name: str, dimensions: int | None) -> int | None:
     return info.dimensions if info is not None else None
 
 
-def is_image(item: object) -> bool:
+def is_image(item: object) -> TypeGuard[NDArray[Any]]:
     """True for an image as Chroma passes it: a numpy array of shape (h, w) or (h, w, channels)."""
     return isinstance(item, np.ndarray) and item.ndim in (2, 3)
 
@@ -355,7 +357,7 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
             raise ValueError(
                 f"input {i} is an image but late_chunking works on text only (model {model_name!r})"
             )
-        _check_pixels(i, item)  # type: ignore[arg-type]
+        _check_pixels(i, item)
 
 
 def _check_unicode(model_name: str, i: int, text: str) -> None:
@@ -369,7 +371,7 @@ def _check_unicode(model_name: str, i: int, text: str) -> None:
         ) from None
 
 
-def _check_pixels(i: int, image: np.ndarray) -> None:
+def _check_pixels(i: int, image: NDArray[Any]) -> None:
     if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
         raise ValueError(f"input {i}: image shape {image.shape} must be (h, w) or (h, w, 1|3|4)")
     if image.size == 0:

@@ -104,7 +104,7 @@ class _Server(ThreadingHTTPServer):
         if isinstance(error, (ConnectionError, TimeoutError)):
             logger.debug("client %s went away: %r", client_address, error)
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)  # type: ignore[arg-type]  # typeshed narrows what socketserver passes through
 
 
 class _Handler(BaseHTTPRequestHandler):
