@@ -7,7 +7,7 @@ UV := .tools/bin/uv
 SYNCED := $(VENV)/.synced
 export NO_MKDOCS_2_WARNING := 1
 
-.PHONY: test serve build sync bench
+.PHONY: test serve build sync bench lint
 
 $(UV):
 	$(PYTHON) -m venv .tools
@@ -28,8 +28,15 @@ serve: $(SYNCED)
 build: $(SYNCED)
 	$(VENV)/bin/mkdocs build --strict
 
-## test: install what is needed and run every test
-test: $(SYNCED) chromium
+## lint: ruff check, ruff format --check and mypy --strict on src/ ([tool.mypy]); the same
+##   commands as .pre-commit-config.yaml, from the same .venv
+lint: $(SYNCED)
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+	$(VENV)/bin/mypy
+
+## test: install what is needed, lint, and run every test
+test: $(SYNCED) lint chromium
 	$(VENV)/bin/pytest
 
 # The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,

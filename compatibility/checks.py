@@ -73,7 +73,7 @@ class Subject:
         emu = emu or JinaEmulator()
         if self.ours:
             ef = self.cls(**config, http_client=httpx.Client(transport=emu.transport()))
-            ef._client.sleep = lambda seconds: None  # retry waits are decided, not slept
+            ef._jina_client.sleep = lambda seconds: None  # retry waits are decided, not slept
         else:  # its httpx.Client gets the emulator's transport (its URL is fixed)
             client = httpx.Client
             with mock.patch.object(
@@ -230,7 +230,7 @@ def _(s: Subject) -> bool:
 def _(s: Subject) -> bool:
     with env(JINA_API_BASE_URL="http://jina.internal:8080/v1"):
         ef, _ = s.make()
-    url = ef._client.url if s.ours else ef._api_url
+    url = ef._jina_client.url if s.ours else ef._api_url
     return url == "http://jina.internal:8080/v1/embeddings"
 
 
@@ -475,7 +475,7 @@ def _(s: Subject) -> bool:
     ef, emu = s.make()
     waits: list[float] = []
     if s.ours:
-        ef._client.sleep = waits.append
+        ef._jina_client.sleep = waits.append
     emu.script(TooManyRequests(retry_after=30, http_date=True))
     try:
         ef(["x"])

@@ -1,5 +1,4 @@
-from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.client import estimate_tokens
+from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3")
 texts = [

@@ -193,10 +193,10 @@ def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
         sleep(seconds)
         await asyncio.sleep(0)
 
-    ef._client.sleep = sleep
-    ef._client.async_sleep = async_sleep
-    ef._client.budget.pacer.clock = lambda: now[0]
-    ef._client.wall = lambda: WALL_START + now[0]
+    ef._jina_client.sleep = sleep
+    ef._jina_client.async_sleep = async_sleep
+    ef._jina_client.budget.pacer.clock = lambda: now[0]
+    ef._jina_client.wall = lambda: WALL_START + now[0]
     return ef, sleeps
 
 

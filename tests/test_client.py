@@ -17,7 +17,7 @@ from chroma_jina import (
     ServerError,
     Usage,
 )
-from chroma_jina.client import Job, estimate_tokens, plan
+from chroma_jina.planning import Job, estimate_tokens, plan_batches
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 
@@ -27,13 +27,15 @@ def _job(items, **kw) -> Job:
 
 
 def test_plan_respects_item_cap_and_token_budget_in_order() -> None:
-    assert [len(b) for b in plan(_job(["a"] * 1100), 512, 10**9)] == [512, 512, 76]
+    assert [len(b) for b in plan_batches(_job(["a"] * 1100), 512, 10**9)] == [512, 512, 76]
     long, short = "word " * 400, "hi"  # ~502 and 2+... tokens
-    batches = plan(_job([long, long, short, long, short, short]), 512, 1100)
+    batches = plan_batches(_job([long, long, short, long, short, short]), 512, 1100)
     assert batches == [[0, 1, 2], [3, 4, 5]]
-    assert plan(_job([long * 10]), 512, 100) == [[0]]  # an over-budget input still goes alone
-    assert plan(_job(["a"] * 10, late_chunking=True), 512, 5) == [list(range(10))]
-    assert plan(_job(["a"] * 3, each_alone=True), 512, 10**9) == [[0], [1], [2]]
+    assert plan_batches(_job([long * 10]), 512, 100) == [
+        [0]
+    ]  # an over-budget input still goes alone
+    assert plan_batches(_job(["a"] * 10, late_chunking=True), 512, 5) == [list(range(10))]
+    assert plan_batches(_job(["a"] * 3, each_alone=True), 512, 10**9) == [[0], [1], [2]]
 
 
 def test_token_estimate_counts_latin_and_wide_text() -> None:
@@ -230,7 +232,7 @@ def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_
 ) -> None:
     fake = FakeJina(delay=lambda body: 0.05)
     ef, _ = make_ef(fake, batch_size=10)
-    slots = ef._client.budget.slots
+    slots = ef._jina_client.budget.slots
     assert (slots.limit, slots.ceiling) == (5, 50)
     ef(TEXTS[:200])  # 20 requests: one more slot after 5 answers while others wait, then 6 more
     assert slots.limit in (6, 7) and fake.max_in_flight <= slots.limit
@@ -306,7 +308,7 @@ def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
     """A fake service with 20 requests per fixed minute that reports what remains."""
     fake = FakeJina()
     ef, sleeps = make_ef(fake, batch_size=5, max_concurrency=1)
-    clock = ef._client.budget.pacer.clock
+    clock = ef._jina_client.budget.pacer.clock
     used: dict[int, int] = {}
 
     def limited(body):

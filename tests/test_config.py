@@ -190,7 +190,7 @@ def test_base_url_comes_from_the_argument_else_the_environment(
         "http://other:8080/v1/embeddings",
     ]
     rebuilt = JinaEmbeddingFunction.build_from_config(ef.get_config())
-    assert rebuilt._client.url == "http://127.0.0.1:9/custom/v1/embeddings"
+    assert rebuilt._jina_client.url == "http://127.0.0.1:9/custom/v1/embeddings"
 
 
 # ---- keys --------------------------------------------------------------------------------
@@ -261,9 +261,9 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(
         info.value.message,
         caplog.text,
         *(str(w.message) for w in caught),
-        repr(ef._client),
+        repr(ef._jina_client),
         repr(vars(ef)),
-        repr(vars(ef._client)),
+        repr(vars(ef._jina_client)),
     ]
     assert "Invalid API key: ***" in str(info.value)
     assert all(secret not in t for t in texts)

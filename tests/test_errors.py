@@ -250,7 +250,7 @@ def test_retry_after_in_seconds_and_as_a_date_is_honoured() -> None:
         error(429, {"detail": "slow down"}, {"Retry-After": date}),
     ]
     ef, sleeps = make_ef(fake)
-    assert ef._client.wall() == WALL_START
+    assert ef._jina_client.wall() == WALL_START
     assert same(ef(["a"]), expected(["a"]))
     assert sleeps == [3.0, 39.0]  # the date is 39 s away once the first 3 s have passed
 

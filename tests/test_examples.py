@@ -86,7 +86,8 @@ def configure(eval_example: EvalExample) -> None:
         upgrade=True,
         ruff_select=RUFF_RULES,
         # full-width ，。？： in the strings of Chinese examples, and in their `#>` output and
-        # comments, are meant; examples print what they show (the project's T20 is for src/)
+        # comments, are meant; an example prints what it shows (ruff reads the project's
+        # rule set, whose T20 keeps print out of the library)
         ruff_ignore=["RUF001", "RUF003", "T20"],
     )
 

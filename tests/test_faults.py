@@ -52,8 +52,8 @@ def _ef(emu: JinaEmulator, asynchronous: bool, key: str = KEY, **kw) -> JinaEmbe
     async def no_wait(seconds: float) -> None:
         await asyncio.sleep(0)
 
-    ef._client.sleep = lambda seconds: None  # retry waits are decided, not slept
-    ef._client.async_sleep = no_wait
+    ef._jina_client.sleep = lambda seconds: None  # retry waits are decided, not slept
+    ef._jina_client.async_sleep = no_wait
     return ef
 
 
@@ -153,13 +153,13 @@ def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
         batch_size=10,
         max_concurrency=3,
     )
-    ef._client.budget.pacer.window = 0.55
+    ef._jina_client.budget.pacer.window = 0.55
     started = time.monotonic()
     got = ef(texts)
     assert np.array_equal(np.stack(got), emu.embed(texts, MODEL))
     assert ef.last_usage.total_tokens == billed
     assert (
-        abs(ef._client.budget.pacer._limits["tokens"] - limit) <= billed // 12
+        abs(ef._jina_client.budget.pacer._limits["tokens"] - limit) <= billed // 12
     )  # learned, within a request
     assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
     assert time.monotonic() - started >= 3 * 0.5  # 4 windows' worth of tokens: it waited 3 times

@@ -20,7 +20,7 @@ import pytest
 from PIL import Image
 
 from chroma_jina import ImageLoader, JinaEmbeddingFunction
-from chroma_jina.client import Job, estimate_tokens, image_tokens, plan
+from chroma_jina.planning import Job, estimate_tokens, image_tokens, plan_batches
 from chroma_jina.testing import JinaEmulator
 
 KEY = "jina_offline_emulator_key"
@@ -153,7 +153,7 @@ def test_images_are_estimated_by_their_size_as_jina_bills_them() -> None:
     big = np.zeros((896, 896, 3), np.uint8)
     assert estimate_tokens(big) == 16_000
     job = Job("jina-clip-v2", [big] * 20, {}, "float", 1024)
-    assert [len(b) for b in plan(job, 512, 128_000)] == [8, 8, 4]
+    assert [len(b) for b in plan_batches(job, 512, 128_000)] == [8, 8, 4]
 
 
 def test_pillow_stays_optional() -> None:

@@ -30,7 +30,7 @@ def test_many_callers_on_one_key_are_never_refused_into_failure(scenario) -> Non
 
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
     def budget(key: str, url: str):
-        return JinaEmbeddingFunction(key, base_url=url)._client.budget
+        return JinaEmbeddingFunction(key, base_url=url)._jina_client.budget
 
     a = budget(KEY, "https://api.jina.ai/v1")
     assert budget(KEY, "https://api.jina.ai/v1/") is a
@@ -69,7 +69,7 @@ def test_a_concurrency_refusal_does_not_spend_a_retry() -> None:
         max_retries=0,
     )
     assert len(ef([f"passage {i}" for i in range(200)])) == 200
-    assert 1 <= emu.stats.rate_limited <= 2 and ef._client.budget.slots.limit == 2
+    assert 1 <= emu.stats.rate_limited <= 2 and ef._jina_client.budget.slots.limit == 2
 
 
 class Clock:
@@ -148,7 +148,7 @@ def test_async_calls_on_one_loop_reuse_one_http_client(monkeypatch: pytest.Monke
         async def three_queries() -> httpx.AsyncClient:
             for n in range(3):
                 await ef.aembed_query([f"question {n}"])
-            client, _ = ef._client._loop_clients[asyncio.get_running_loop()]
+            client, _ = ef._jina_client._async_http_per_loop[asyncio.get_running_loop()]
             return client
 
         first, second = asyncio.run(three_queries()), asyncio.run(three_queries())

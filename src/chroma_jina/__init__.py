@@ -1,10 +1,13 @@
 """A drop-in Jina AI embedding function for Chroma.
 
 Importing this package registers `JinaEmbeddingFunction` with Chroma under the name "jina".
+
+The names below are the public surface; the modules behind them (`client`, `steps`, `planning`,
+`pacing`, `wire`, ...) are the library's own and may change between releases.
 """
 
 from chroma_jina import errors
-from chroma_jina.client import Usage
+from chroma_jina.client import Pending, Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
     AuthenticationError,
@@ -23,8 +26,10 @@ from chroma_jina.errors import (
     ValidationError,
 )
 from chroma_jina.images import ImageLoader
-from chroma_jina.ingest import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.planning import estimate_tokens
 from chroma_jina.tracking import UsageTracker, track_usage
+from chroma_jina.usage import Usage
 
 __version__ = "0.1.0"
 
@@ -45,13 +50,16 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelLanguageWarning",
     "NetworkError",
+    "Pending",
     "RateLimitError",
     "ServerError",
+    "Stream",
     "Usage",
     "UsageTracker",
     "ValidationError",
     "__version__",
     "errors",
+    "estimate_tokens",
     "ingest",
     "track_usage",
 ]

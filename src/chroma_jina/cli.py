@@ -21,7 +21,7 @@ import orjson
 
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import JinaError, ModelLanguageWarning
-from chroma_jina.ingest import (
+from chroma_jina.ingestion import (
     IngestError,
     InvalidRecordError,
     check,
@@ -69,7 +69,7 @@ def columns(records: Iterator[Record]) -> tuple[Iterator[Any], Iterator[Any], It
     return (r[0] for r in a), (r[1] for r in b), (r[2] for r in c)
 
 
-def _client(args: argparse.Namespace) -> Any:
+def _chroma_client(args: argparse.Namespace) -> Any:
     import chromadb
 
     if args.path is not None:
@@ -148,7 +148,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"{path}, line {exc.position + 1}: {exc.reason}") from None
     _, texts, _ = columns(read_jsonl(path, args.id_field, args.text_field))
     sample = [text for _, text in zip(range(LANGUAGE_SAMPLE), texts, strict=False)]
-    collection = _collection(_client(args), args, sample)
+    collection = _collection(_chroma_client(args), args, sample)
     ids, texts, metadatas = columns(read_jsonl(path, args.id_field, args.text_field))
     with warnings.catch_warnings():
         if args.model_is_right:

@@ -7,20 +7,11 @@ import warnings
 from typing import Any, Self
 
 import httpx
-import numpy as np
 from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
 from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
-from chroma_jina.client import (
-    DEFAULT_BASE_URL,
-    DEFAULT_MAX_TOKENS_PER_REQUEST,
-    JinaClient,
-    Job,
-    Meter,
-    Stream,
-    Usage,
-)
+from chroma_jina.client import JinaClient, Stream
 from chroma_jina.errors import (
     IgnoredOptionsWarning,
     MissingAPIKeyError,
@@ -41,7 +32,10 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
+from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
+from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.tracking import record
+from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
@@ -215,7 +209,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         ):
             if value is not None:
                 _positive_int(name, value)
-        self._client = JinaClient(
+        self._jina_client = JinaClient(
             resolve_api_key(api_key, api_key_env_var),
             base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
             timeout=float(timeout),
@@ -244,7 +238,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         shown = ", ".join(
             f"{key}={getattr(self, key)!r}" for key in CONFIG_KEYS if getattr(self, key) is not None
         )
-        return f"JinaEmbeddingFunction({shown}, base_url={self._client.url.rsplit('/', 1)[0]!r})"
+        return f"JinaEmbeddingFunction({shown}, base_url={self._jina_client.base_url!r})"
 
     # -- embedding
 
@@ -260,7 +254,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             require_pillow()
             items = [_image(i, item, self.model_name) for i, item in enumerate(items)]
         sent, wire_type = wire_fields(fields, self._wire_base64)
-        dim = output_dimensions(self.model_name, fields.get("dimensions"))  # type: ignore[arg-type]
+        dimensions = fields.get("dimensions")  # an int or absent: checked by check_params
+        dim = output_dimensions(
+            self.model_name, dimensions if isinstance(dimensions, int) else None
+        )
         info = lookup(self.model_name)
         return Job(
             self.model_name,
@@ -273,17 +270,17 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             context=info.context if info is not None else None,
         )
 
-    def _run(self, input: Any, query: bool) -> list[np.ndarray]:
+    def _run(self, input: Any, query: bool) -> Embeddings:
         meter = Meter()
         try:
-            return self._client.run(self._job(input, query), meter)
+            return list(self._jina_client.run(self._job(input, query), meter))
         finally:
             self._account(meter)
 
-    async def _arun(self, input: Any, query: bool) -> list[np.ndarray]:
+    async def _arun(self, input: Any, query: bool) -> Embeddings:
         meter = Meter()
         try:
-            return await self._client.arun(self._job(input, query), meter)
+            return list(await self._jina_client.arun(self._job(input, query), meter))
         finally:
             self._account(meter)
 
@@ -322,7 +319,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 "streamed in chunks of the corpus: add each document's chunks with "
                 "collection.add(), one document per call"
             )
-        return self._client.stream(lambda documents: self._job(documents, query=False))
+        return self._jina_client.stream(lambda documents: self._job(documents, query=False))
 
     # -- connections
 
@@ -330,11 +327,11 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         """Close the HTTP connections this function opened (never an `http_client` or
         `async_http_client` you passed in). Also done when the function is collected or the
         interpreter exits; a later call opens new ones."""
-        self._client.close()
+        self._jina_client.close()
 
     async def aclose(self) -> None:
         """`close`, from async code."""
-        await self._client.aclose()
+        await self._jina_client.aclose()
 
     def __enter__(self) -> Self:
         return self
@@ -352,12 +349,15 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
     @staticmethod
     def name() -> str:
+        """The name Chroma saves and finds the function by: "jina", as for its built-in."""
         return "jina"
 
     def default_space(self) -> Space:
+        """The space a new collection uses: cosine."""
         return "cosine"
 
     def supported_spaces(self) -> list[Space]:
+        """Every space Chroma offers: cosine, l2 and ip."""
         return ["cosine", "l2", "ip"]
 
     def get_config(self) -> dict[str, Any]:
@@ -370,7 +370,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
         Lenient (`strict=False`): any config chromadb's built-in function could save reopens,
         with a warning for options the model does not take."""
-        kwargs = {key: config.get(key) for key in CONFIG_KEYS}
+        kwargs: dict[str, Any] = {key: config.get(key) for key in CONFIG_KEYS}
         kwargs["model_name"] = kwargs["model_name"] or DEFAULT_MODEL
         kwargs["api_key_env_var"] = kwargs["api_key_env_var"] or DEFAULT_API_KEY_ENV_VAR
         return JinaEmbeddingFunction(**kwargs, strict=False)
@@ -419,4 +419,4 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             raise ValueError("; ".join(apart.values()))
 
 
-register_embedding_function(JinaEmbeddingFunction)
+register_embedding_function(JinaEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb's decorator is unannotated

@@ -94,9 +94,9 @@ class RateLimitError(JinaError):
         "Lower max_concurrency, set requests_per_minute / tokens_per_minute, or raise max_retries."
     )
 
-    def __init__(self, message: str, *, retry_after: float | None = None, **kw: object) -> None:
+    def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:
         self.retry_after = retry_after
-        super().__init__(message, **kw)  # type: ignore[arg-type]
+        super().__init__(message, **kw)
 
 
 class InvalidRequestError(JinaError):

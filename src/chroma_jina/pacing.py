@@ -224,16 +224,22 @@ class _Waiter:
         self.slot: Slot | None = None
         self.loop = loop
         self.event = threading.Event() if loop is None else None
-        self.future = loop.create_future() if loop is not None else None
+        """A thread's (no loop)."""
+        self.future: asyncio.Future[Slot] | None = (
+            loop.create_future() if loop is not None else None
+        )
+        """A task's (on `loop`)."""
 
-    def wake(self, release: Callable[[Slot], None]) -> None:
+    def wake(self, release: Callable[[Slot], object]) -> None:
         if self.event is not None:
             self.event.set()
             return
+        # a task's waiter: it has a loop and a future, and its slot was granted before waking
+        loop, slot = cast(asyncio.AbstractEventLoop, self.loop), cast(Slot, self.slot)
         try:
-            self.loop.call_soon_threadsafe(_resolve, self.future, self.slot)  # type: ignore[union-attr]
+            loop.call_soon_threadsafe(_resolve, cast("asyncio.Future[Slot]", self.future), slot)
         except RuntimeError:  # the waiting task's loop is closed: nobody will use the slot
-            release(self.slot)
+            release(slot)
 
 
 def _resolve(future: asyncio.Future[Slot], slot: Slot) -> None:
@@ -284,7 +290,7 @@ class Slots:
                 return slot
             waiter = _Waiter()
             self._enqueue(caller, waiter)
-        waiter.event.wait()  # type: ignore[union-attr]
+        cast(threading.Event, waiter.event).wait()  # a thread's waiter has its event
         return cast(Slot, waiter.slot)
 
     async def acquire_async(self, caller: object) -> Slot:
@@ -296,7 +302,7 @@ class Slots:
             waiter = _Waiter(asyncio.get_running_loop())
             self._enqueue(caller, waiter)
         try:
-            return await waiter.future  # type: ignore[misc]
+            return await cast("asyncio.Future[Slot]", waiter.future)  # a task's has its future
         except asyncio.CancelledError:
             with self._lock:
                 granted = waiter.slot

@@ -8,7 +8,7 @@ from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
 
-from chroma_jina.client import Usage
+from chroma_jina.usage import Usage
 
 _ACTIVE: ContextVar[tuple[UsageTracker, ...]] = ContextVar("chroma_jina_usage", default=())
 

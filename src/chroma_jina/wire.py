@@ -17,11 +17,12 @@ import time
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from email.utils import parsedate_to_datetime
-from typing import Any
+from typing import Any, cast
 
 import numpy as np
 import orjson
 import pybase64
+from numpy.typing import NDArray
 
 from chroma_jina.errors import (
     AuthenticationError,
@@ -33,6 +34,11 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
+
+Vector = NDArray[np.float32]
+"""One embedding, as every path of the library returns it."""
+ImageArray = NDArray[Any]
+"""An image as Chroma passes it: (h, w) or (h, w, 1|3|4) values 0..255."""
 
 PILLOW_MISSING = (
     "Embedding images needs Pillow, which is not installed. "
@@ -62,7 +68,7 @@ def require_pillow() -> None:
         raise ImportError(PILLOW_MISSING) from exc
 
 
-def encode_image(image: np.ndarray) -> str:
+def encode_image(image: ImageArray) -> str:
     """Encode an image array (h, w) or (h, w, 1|3|4) of values 0..255 as base64 PNG."""
     try:
         from PIL import Image
@@ -83,7 +89,10 @@ def build_body(model: str, items: Sequence[object], fields: Mapping[str, object]
         encoded: list[Any] = list(items)
     else:
         encoded = [
-            {"text": item} if isinstance(item, str) else {"image": encode_image(item)}  # type: ignore[arg-type]
+            # models.check_inputs lets through only texts and image arrays
+            {"text": item}
+            if isinstance(item, str)
+            else {"image": encode_image(cast(ImageArray, item))}
             for item in items
         ]
     return {"input": encoded, "model": model, **fields}
@@ -98,7 +107,7 @@ def dumps(body: Mapping[str, Any]) -> bytes:
 class Decoded:
     """One decoded 200 response: vectors by request position, and the `usage` numbers."""
 
-    vectors: dict[int, np.ndarray]
+    vectors: dict[int, Vector]
     total_tokens: int
     prompt_tokens: int | None
 
@@ -120,7 +129,7 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
         raise MalformedResponseError(
             f"expected a JSON object with a 'data' list, got {_snippet(content)!r}", status=200
         ) from None
-    vectors: dict[int, np.ndarray] = {}
+    vectors: dict[int, Vector] = {}
     positional = all(isinstance(e, dict) and "index" not in e for e in data)
     if positional and len(data) != count:
         raise MalformedResponseError(
@@ -146,7 +155,7 @@ def decode_response(content: bytes, count: int, wire_type: str, dim: int | None)
     )
 
 
-def decode_vector(value: object, wire_type: str, dim: int | None) -> np.ndarray:
+def decode_vector(value: object, wire_type: str, dim: int | None) -> Vector:
     """Decode one `embedding` value into a float32 vector, by what it holds.
 
     A JSON list is float values, or the packed bits of `binary` / `ubinary` when those were
@@ -181,7 +190,7 @@ def decode_vector(value: object, wire_type: str, dim: int | None) -> np.ndarray:
     return vector
 
 
-def _unpack_bits(value: object, *, signed: bool, dim: int | None) -> np.ndarray:
+def _unpack_bits(value: object, *, signed: bool, dim: int | None) -> Vector:
     packed = np.asarray(value, dtype=np.float64)
     if packed.ndim != 1:
         raise ValueError(f"expected a list of packed bytes, got shape {packed.shape}")

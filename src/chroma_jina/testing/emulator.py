@@ -14,6 +14,7 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chroma_jina import __version__
 
@@ -38,6 +39,8 @@ if TYPE_CHECKING:
     from .transport import EmulatorTransport
 
 EMULATOR_HEADER = "x-emulated-by"
+"""Name of the provenance header the emulator sends (unless `provenance_header=False`), so a
+recording says where it came from."""
 EMULATOR_ID = f"chroma-jina-emulator/{__version__}"
 """Value of the provenance header on every emulated response."""
 
@@ -51,7 +54,7 @@ def _noop() -> None:
 
 
 @dataclass
-class Reply:
+class EmulatedReply:
     """What to send back for one request, and how."""
 
     status: int
@@ -258,7 +261,7 @@ class JinaEmulator:
         texts: list[str | dict[str, str]],
         model: str = "jina-embeddings-v3",
         **options: object,
-    ) -> np.ndarray:
+    ) -> NDArray[np.float32]:
         """The float32 vectors the emulated API answers for `texts` (a test's expected values).
 
         Items are strings or objects like `{"text": ...}` / `{"image": ...}`, as in a request.
@@ -275,7 +278,9 @@ class JinaEmulator:
 
     # -- the handler -----------------------------------------------------------------------
 
-    def handle(self, method: str, path: str, headers: Mapping[str, str], body: bytes) -> Reply:
+    def handle(
+        self, method: str, path: str, headers: Mapping[str, str], body: bytes
+    ) -> EmulatedReply:
         """Answer one HTTP request. Callers wait `reply.delay`, then call `reply.release()`."""
         started = time.monotonic()
         with self._lock:
@@ -323,7 +328,7 @@ class JinaEmulator:
         headers: Mapping[str, str],
         payload: object,
         fault: Fault | None,
-    ) -> tuple[Reply, int]:
+    ) -> tuple[EmulatedReply, int]:
         if not path.rstrip("/").endswith("/embeddings"):
             return _json(404, b'{"detail":"Not Found"}'), 0
         if method != "POST":
@@ -365,7 +370,7 @@ class JinaEmulator:
             self._in_flight -= 1
         release()
 
-    def _refused(self, refusal: Refusal) -> Reply:
+    def _refused(self, refusal: Refusal) -> EmulatedReply:
         with self._lock:
             self._counts["rate_limited"] += 1
         reply = _json(429, bodies.flat(refusal.code, refusal.detail))
@@ -374,7 +379,7 @@ class JinaEmulator:
 
     def _embeddings(
         self, payload: object, fault: Fault | None, limiter: Limiter | None
-    ) -> tuple[Reply, int]:
+    ) -> tuple[EmulatedReply, int]:
         try:
             request = parse(payload)
         except Rejected as exc:
@@ -406,7 +411,7 @@ class JinaEmulator:
             self._counts["vectors"] += len(order)
         return _json(200, out), tokens
 
-    def _vectors(self, request: EmbedRequest) -> np.ndarray:
+    def _vectors(self, request: EmbedRequest) -> NDArray[np.float32]:
         return vectors.embed(
             request.items,
             request.analyses,
@@ -417,7 +422,7 @@ class JinaEmulator:
             request.dimensions,
         ).astype(np.float32)
 
-    def _fault_reply(self, fault: Fault | None) -> Reply | None:
+    def _fault_reply(self, fault: Fault | None) -> EmulatedReply | None:
         if isinstance(fault, TooManyRequests):
             reply = _json(429, bodies.flat(fault.code))
             if fault.retry_after is not None:
@@ -434,7 +439,7 @@ class JinaEmulator:
         if isinstance(fault, ErrorReply):
             return _json(fault.status, bodies.flat(fault.code, fault.detail))
         if isinstance(fault, HTMLErrorPage):
-            return Reply(
+            return EmulatedReply(
                 fault.status,
                 [("Content-Type", "text/html; charset=UTF-8")],
                 bodies.html_page(fault.status),
@@ -442,8 +447,8 @@ class JinaEmulator:
         return None
 
 
-def _json(status: int, body: bytes) -> Reply:
-    return Reply(status, [("Content-Type", "application/json")], body)
+def _json(status: int, body: bytes) -> EmulatedReply:
+    return EmulatedReply(status, [("Content-Type", "application/json")], body)
 
 
 def _auth_error(header: str | None, keys: frozenset[str] | None) -> str | None:
@@ -468,7 +473,7 @@ def _reports_prompt_tokens(request: EmbedRequest) -> bool:
     return False
 
 
-def _encode(kind: str, values: np.ndarray) -> list[bytes]:
+def _encode(kind: str, values: NDArray[np.float32]) -> list[bytes]:
     if kind == "base64":
         return encode.base64_strings(values)
     if kind in ("binary", "ubinary"):

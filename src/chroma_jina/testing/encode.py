@@ -10,10 +10,12 @@ from __future__ import annotations
 
 import json
 import re
+from typing import Any
 
 import numpy as np
 import orjson
 import pybase64
+from numpy.typing import NDArray
 
 _EXPONENT = re.compile(rb"-?[0-9.]+e[-+]?[0-9]+")
 
@@ -24,14 +26,14 @@ def _positional(match: re.Match[bytes]) -> bytes:
     return (text if "." in text else text + ".0").encode()
 
 
-def float_arrays(values: np.ndarray) -> list[bytes]:
+def float_arrays(values: NDArray[np.floating[Any]]) -> list[bytes]:
     """One JSON array of float32 numbers per row, e.g. b"[0.0016148885,-0.26197305,1.5]"."""
     values = np.ascontiguousarray(values, np.float32)
     rows = [orjson.dumps(row, option=orjson.OPT_SERIALIZE_NUMPY) for row in values]
     return [_EXPONENT.sub(_positional, row) if b"e" in row else row for row in rows]
 
 
-def base64_strings(values: np.ndarray) -> list[bytes]:
+def base64_strings(values: NDArray[np.floating[Any]]) -> list[bytes]:
     """JSON strings of base64 little-endian float32, one per row."""
     raw = values.astype("<f4")
     return [b'"' + pybase64.b64encode(row.tobytes()) + b'"' for row in raw]
@@ -40,7 +42,7 @@ def base64_strings(values: np.ndarray) -> list[bytes]:
 _BYTE_TEXT = [f"{v}.0".encode() for v in range(-128, 256)]
 
 
-def packed_arrays(values: np.ndarray, offset: bool) -> list[bytes]:
+def packed_arrays(values: NDArray[np.floating[Any]], offset: bool) -> list[bytes]:
     """Sign bits packed MSB first, as JSON arrays of floats; `offset` gives binary (byte - 128)."""
     packed = np.packbits(values > 0, axis=1).astype(np.int64)
     if offset:

@@ -26,7 +26,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import TYPE_CHECKING
 
 if TYPE_CHECKING:
-    from .emulator import JinaEmulator, Reply
+    from .emulator import EmulatedReply, JinaEmulator
 
 
 logger = logging.getLogger("chroma_jina.testing")
@@ -104,7 +104,7 @@ class _Server(ThreadingHTTPServer):
         if isinstance(error, (ConnectionError, TimeoutError)):
             logger.debug("client %s went away: %r", client_address, error)
             return
-        super().handle_error(request, client_address)  # type: ignore[arg-type]
+        super().handle_error(request, client_address)  # type: ignore[arg-type]  # typeshed narrows what socketserver passes through
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -154,7 +154,7 @@ class _Handler(BaseHTTPRequestHandler):
             reply.release()
         self._send(reply, payload, extra)
 
-    def _encode(self, reply: Reply) -> tuple[bytes, list[tuple[str, str]]]:
+    def _encode(self, reply: EmulatedReply) -> tuple[bytes, list[tuple[str, str]]]:
         """The body as it goes on the wire, and the headers that say how."""
         accepted = _accepts_gzip(self.headers.get("Accept-Encoding", ""))
         if not (self.server.gzip and reply.body and accepted):
@@ -168,7 +168,7 @@ class _Handler(BaseHTTPRequestHandler):
         self.server.emulator.count_compressed(plain, sent)
         return payload, [("Content-Encoding", "gzip"), ("Vary", "Accept-Encoding")]
 
-    def _send(self, reply: Reply, payload: bytes, extra: list[tuple[str, str]]) -> None:
+    def _send(self, reply: EmulatedReply, payload: bytes, extra: list[tuple[str, str]]) -> None:
         drop = reply.drop
         try:
             if drop is not None and drop.after_bytes is None:

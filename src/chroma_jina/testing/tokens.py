@@ -189,7 +189,7 @@ def piece_tokens(piece: bytes) -> int:
     return 1 if chars <= 8 else 1 + (chars - 5) // 4
 
 
-class _Costs(dict):
+class _Costs(dict[bytes, int]):
     """piece -> tokens, filled on first sight (a plain dict look-up is the hot path)."""
 
     def __missing__(self, piece: bytes) -> int:
@@ -223,16 +223,16 @@ def analyze(text: str) -> Analysis:
             if len(a) == 1 == len(b) and "\u3040" <= a <= "\ufaff" and "\u3040" <= b <= "\ufaff"
         }
     # answer kinds a question asks for; weight 0.0 means "set by the task"
-    for cue, kind in _WORD_CUES.items():
-        if b" " + cue + b" " in padded:
+    for word, kind in _WORD_CUES.items():
+        if b" " + word + b" " in padded:
             extra[kind] = 0.0
     if b" how " in padded or b" what " in padded:
-        for cue, kind in _PHRASE_CUES.items():
-            if re.search(rf"\b{cue}\b", low):
+        for phrase, kind in _PHRASE_CUES.items():
+            if re.search(rf"\b{phrase}\b", low):
                 extra[kind] = 0.0
     if not low.isascii():
-        for cue, kind in _CJK_CUES.items():
-            if cue in low:
+        for cjk, kind in _CJK_CUES.items():
+            if cjk in low:
                 extra[kind] = 0.0
     count = SPECIAL_TOKENS + marks + sum(map(_COSTS.__getitem__, pieces))
     return Analysis(pieces, extra, count)

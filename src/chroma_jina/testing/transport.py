@@ -9,7 +9,7 @@ from typing import TYPE_CHECKING
 
 import httpx
 
-from .emulator import Reply
+from .emulator import EmulatedReply
 
 if TYPE_CHECKING:
     from .emulator import JinaEmulator
@@ -27,6 +27,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         self.emulator = emulator
 
     def handle_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` as the emulator would (httpx's sync transport interface)."""
         reply = self._reply(request, request.read())
         try:
             timeout = _read_timeout(request)
@@ -40,6 +41,7 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
         return _response(reply, request, sync=True)
 
     async def handle_async_request(self, request: httpx.Request) -> httpx.Response:
+        """Answer `request` as the emulator would (httpx's async transport interface)."""
         reply = self._reply(request, await request.aread())
         try:
             timeout = _read_timeout(request)
@@ -52,15 +54,16 @@ class EmulatorTransport(httpx.BaseTransport, httpx.AsyncBaseTransport):
             reply.release()
         return _response(reply, request, sync=False)
 
-    def _reply(self, request: httpx.Request, body: bytes) -> Reply:
+    def _reply(self, request: httpx.Request, body: bytes) -> EmulatedReply:
         return self.emulator.handle(request.method, request.url.path, request.headers, body)
 
 
 def _read_timeout(request: httpx.Request) -> float | None:
-    return request.extensions.get("timeout", {}).get("read")
+    timeouts: dict[str, float | None] = request.extensions.get("timeout", {})  # httpx's shape
+    return timeouts.get("read")
 
 
-def _response(reply: Reply, request: httpx.Request, sync: bool) -> httpx.Response:
+def _response(reply: EmulatedReply, request: httpx.Request, sync: bool) -> httpx.Response:
     headers = [*reply.headers, ("Content-Length", str(len(reply.body)))]
     drop = reply.drop
     if drop is None:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 from dataclasses import dataclass
+from typing import Any
 
 import orjson
 
@@ -63,7 +64,7 @@ def _literal(options: tuple[str, ...]) -> str:
     )
 
 
-def _bool(body: dict, name: str, default: bool) -> bool:
+def _bool(body: dict[str, Any], name: str, default: bool) -> bool:
     value = body.get(name)
     if value is None:
         return default

@@ -18,10 +18,14 @@ import math
 from functools import lru_cache
 
 import numpy as np
+from numpy.typing import NDArray
 
 from chroma_jina.models import ModelInfo
 
 from . import tokens
+
+Floats = NDArray[np.float64]
+Ints = NDArray[np.int64]
 
 _PER_BAND = 2
 _NOISE = 0.2
@@ -34,8 +38,14 @@ _DECAY = 0.6
 _UNNORMALIZED_NORM = 14.5
 
 
+def _row_norms(matrix: Floats) -> Floats:
+    """The length of each row, as a column (n, 1)."""
+    norms: Floats = np.linalg.norm(matrix, axis=1, keepdims=True)
+    return norms
+
+
 @lru_cache(maxsize=16)
-def _bands(dims: int) -> tuple[np.ndarray, np.ndarray]:
+def _bands(dims: int) -> tuple[Ints, Ints]:
     """Start and width of each band of dimensions: 0-32, 32-64, 64-128, ..., last one to `dims`."""
     edges = [0, 32]
     while edges[-1] < dims:
@@ -51,7 +61,7 @@ def _digest(key: str) -> bytes:
     return hashlib.shake_256(key.encode()).digest(64)
 
 
-def _positions(keys: list[str], dims: int) -> tuple[np.ndarray, np.ndarray]:
+def _positions(keys: list[str], dims: int) -> tuple[Ints, Floats]:
     """For each key, its hashed positions (k, slots) and signed amplitudes in a `dims` vector.
 
     A slot's weight grows with the square root of its band's width, so most of a feature sits
@@ -67,7 +77,7 @@ def _positions(keys: list[str], dims: int) -> tuple[np.ndarray, np.ndarray]:
 
 
 @lru_cache(maxsize=32)
-def _model_signs(model: str, dims: int) -> np.ndarray:
+def _model_signs(model: str, dims: int) -> Floats:
     """A fixed +1/-1 per dimension and model, so two models never share a vector space."""
     raw = np.frombuffer(hashlib.shake_256(f"signs:{model}".encode()).digest(dims), np.uint8)
     return np.where(raw & 1, 1.0, -1.0)
@@ -77,32 +87,32 @@ _NOISE_ROWS = 4096
 
 
 @lru_cache(maxsize=8)
-def _noise_table(model: str, dims: int) -> np.ndarray:
+def _noise_table(model: str, dims: int) -> Floats:
     """A fixed table of unit-length pseudo-random vectors per model, for the per-text part."""
     raw = hashlib.shake_256(f"noise:{model}".encode()).digest(_NOISE_ROWS * dims)
     table = np.frombuffer(raw, np.uint8).reshape(_NOISE_ROWS, dims).astype(np.float64) - 127.5
-    return table / np.linalg.norm(table, axis=1, keepdims=True)
+    return table / _row_norms(table)
 
 
-def _text_noise(items: list[str], model: str, dims: int) -> np.ndarray:
+def _text_noise(items: list[str], model: str, dims: int) -> Floats:
     """Each text's own small component: the sum of two table rows picked by its hash."""
     digests = b"".join(hashlib.blake2b(i.encode(), digest_size=4).digest() for i in items)
     picks = np.frombuffer(digests, "<u2").reshape(len(items), 2).astype(np.int64) % _NOISE_ROWS
     table = _noise_table(model, dims)
-    noise = table[picks[:, 0]] + table[picks[:, 1] ^ 1]
-    return noise / np.linalg.norm(noise, axis=1, keepdims=True)
+    noise: Floats = table[picks[:, 0]] + table[picks[:, 1] ^ 1]
+    return noise / _row_norms(noise)
 
 
-def _dense(keys: list[str], dims: int) -> np.ndarray:
+def _dense(keys: list[str], dims: int) -> Floats:
     """Unit-length pseudo-random dense vectors for `keys`."""
     raw = b"".join(hashlib.shake_256(k.encode()).digest(dims) for k in keys)
     vec = np.frombuffer(raw, np.uint8).reshape(len(keys), dims).astype(np.float64) - 127.5
-    return vec / np.linalg.norm(vec, axis=1, keepdims=True)
+    return vec / _row_norms(vec)
 
 
 def _lexical(
     items: list[str], analyses: list[tokens.Analysis | None], cue_weight: float
-) -> tuple[np.ndarray, list[str], np.ndarray, np.ndarray]:
+) -> tuple[Ints, list[str], Ints, Floats]:
     """The features of all items: (row of each entry, distinct keys, key of each entry, weight).
 
     Each occurrence of a word is one entry; an image is one feature.
@@ -156,7 +166,7 @@ def embed(
     late_chunking: bool,
     normalized: bool,
     dimensions: int | None,
-) -> np.ndarray:
+) -> Floats:
     """Vectors for `items` (texts with their analyses, or "image:<digest>" references).
 
     Returns float64 (n, dims), unit length when `normalized`.
@@ -171,7 +181,8 @@ def embed(
         pos, signs = _positions(keys, dims)
         flat = (rows[:, None] * dims + pos[which]).ravel()
         vals = (signs[which] * weights[:, None]).ravel()
-        lex = np.bincount(flat, weights=vals, minlength=n * dims).reshape(n, dims)
+        counts = np.bincount(flat, weights=vals, minlength=n * dims)  # float64: weighted
+        lex = counts.reshape(n, dims).astype(np.float64, copy=False)
         lex *= _model_signs(model.name, dims)
     lex /= np.maximum(np.linalg.norm(lex, axis=1, keepdims=True), 1e-12)
     if late_chunking and n > 1:
@@ -184,6 +195,6 @@ def embed(
         full += _TASK * _dense([f"task:{model.name}:{task}"], dims)
     out = full[:, :dimensions] if dimensions else full
     if normalized:
-        return out / np.linalg.norm(out, axis=1, keepdims=True)
+        return out / _row_norms(out)
     scale = _UNNORMALIZED_NORM * (0.9 + 0.2 * (np.abs(full[:, :1]) * math.sqrt(dims) % 1.0))
-    return out / np.linalg.norm(full, axis=1, keepdims=True) * scale
+    return out / _row_norms(full) * scale

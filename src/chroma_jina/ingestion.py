@@ -5,9 +5,9 @@ Records are read in chunks. For each chunk, Chroma is asked which ids it already
 chunks are written in input order by one writer while the requests of the chunks behind them
 are out. At most `chunks_in_flight` chunks are held between reading and writing.
 
-The decisions are pure: `read_chunks` checks and groups the records, and `plan` is a generator
-that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against the
-collection and the embedding function.
+The decisions are pure: `read_chunks` checks and groups the records, and `plan_chunks` is a
+generator that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against
+the collection and the embedding function.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Se
 from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass
 from itertools import islice, zip_longest
-from typing import Any, Protocol
+from typing import Any, Protocol, cast
 
 import numpy as np
 from chromadb.api.models.Collection import Collection
@@ -30,7 +30,9 @@ from chromadb.api.types import (
     EmbeddingFunction,
     validate_metadata,
 )
+from chromadb.api.types import Metadata as ChromaMetadata
 from chromadb.errors import ChromaError
+from numpy.typing import NDArray
 
 from chroma_jina.client import Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
@@ -92,7 +94,7 @@ class SeenIds:
     million ids; the error it would raise names the id, so it cannot pass unnoticed."""
 
     def __init__(self) -> None:
-        self._runs: list[np.ndarray] = []
+        self._runs: list[NDArray[np.int64]] = []
 
     def first_repeat(self, ids: Sequence[str]) -> int | None:
         """Remember `ids`; return the index of the first one seen before (in an earlier call
@@ -131,7 +133,7 @@ def _check(position: int, id_: object, document: object, metadata: object) -> No
                 position, f"id {id_!r}: the document is not valid Unicode ({exc.reason})"
             ) from None
     try:
-        validate_metadata(metadata)  # type: ignore[arg-type]
+        validate_metadata(metadata)  # type: ignore[arg-type]  # any object: chromadb says what is wrong with it
     except (ValueError, TypeError) as exc:
         raise InvalidRecordError(position, f"id {id_!r}: {exc}") from None
     if isinstance(metadata, dict):
@@ -221,10 +223,11 @@ class Write:
     handle: Any
 
 
-Effect = Lookup | Embed | Write
+IngestEffect = Lookup | Embed | Write
+"""What `plan_chunks` asks `ingest` to do."""
 
 
-def plan(chunks: Iterable[Chunk], in_flight: int) -> Generator[Effect, Any, None]:
+def plan_chunks(chunks: Iterable[Chunk], in_flight: int) -> Generator[IngestEffect, Any, None]:
     """Resume, overlap and bound memory, as decisions.
 
     Each chunk's stored ids are looked up and skipped; the rest is embedded at once; chunks are
@@ -260,7 +263,7 @@ def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES
         code = error.code()
         if 400 <= code < 500 and code != 429:
             return None
-    return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2**attempt)
+    return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)
 
 
 # ---- carrying it out ------------------------------------------------------------------
@@ -367,16 +370,18 @@ def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]
     """The embedding function Chroma would use for `collection.add()`: the one the collection
     was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
     it cannot be). Never Chroma's stand-in default for a collection that names none."""
-    function = getattr(collection, "_embedding_function", None)
+    function: EmbeddingFunction[Embeddable] | None = getattr(
+        collection, "_embedding_function", None
+    )
     if function is not None and not isinstance(function, DefaultEmbeddingFunction):
-        return function  # type: ignore[no-any-return]
+        return function
     configured = collection.configuration.get("embedding_function")
     if configured is None:
         raise ValueError(
             f"collection {collection.name!r} names no embedding function: pass "
             f"embedding_function=..."
         )
-    return configured  # type: ignore[no-any-return]
+    return configured
 
 
 def _embedder(function: EmbeddingFunction[Embeddable]) -> tuple[Embedder, int]:
@@ -457,7 +462,10 @@ class _Run:
                 ids=[chunk.ids[i] for i in todo],
                 embeddings=[vectors[i] for i in todo],
                 documents=[chunk.documents[i] for i in todo],
-                metadatas=metadatas if any(m is not None for m in metadatas) else None,
+                # each one passed chromadb's validate_metadata when it was read
+                metadatas=cast("list[ChromaMetadata]", metadatas)
+                if any(m is not None for m in metadatas)
+                else None,
             )
 
         self._retrying("add", add)
@@ -534,15 +542,15 @@ def ingest(
         if isinstance(size, bool) or not isinstance(size, int) or size < 1:
             raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
         columns = [ids, documents] + ([] if metadatas is None else [metadatas])
-        if all(isinstance(column, Sequence) for column in columns):
+        if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
             # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, chunk_size=max(1, len(columns[0])))
+            total = check(ids, documents, metadatas, chunk_size=max(1, len(ids)))
     except BaseException:
         embedder.close()
         raise
     run = _Run(collection, embedder, _bar(progress, total))
     try:
-        _carry_out(run, plan(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
+        _carry_out(run, plan_chunks(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
         embedder.close()
         return run.report()
     finally:
@@ -550,12 +558,12 @@ def ingest(
             run.bar.close()
 
 
-def _carry_out(run: _Run, steps: Generator[Effect, Any, None]) -> None:
+def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
     """Answer the plan's effects until it ends. On a failure, write what can still be written
     and raise `IngestError` naming the ids read and not stored."""
     waiting: deque[Write] = deque()
     value: Any = None
-    effect: Effect | None = None
+    effect: IngestEffect | None = None
     stage = "reading"
     try:
         while True:
@@ -598,11 +606,15 @@ def _carry_out(run: _Run, steps: Generator[Effect, Any, None]) -> None:
         ) from exc
 
 
-def _leftovers(run: _Run, effect: Effect | None, stage: str, waiting: deque[Write]) -> list[str]:
+def _leftovers(
+    run: _Run, effect: IngestEffect | None, stage: str, waiting: deque[Write]
+) -> list[str]:
     """The ids read and not stored after a failure at `effect`. When embedding failed, what was
     embedded of the failed chunk and the chunks behind it is written first (it is paid for);
     when Chroma failed, nothing more is tried."""
     behind = [id_ for item in waiting for id_ in item.chunk.ids]
+    if effect is None:  # nothing was asked of Chroma or the function yet
+        return behind
     if isinstance(effect, Lookup):  # Chroma could not say what it holds
         return [*effect.ids, *behind]
     if stage == "chroma":
@@ -622,7 +634,7 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
         vectors: Sequence[Any] = item.handle.result()
         came: Sequence[int] = range(len(item.chunk.ids))
     except Exception:
-        finished = getattr(item.handle, "finished", dict)()
+        finished: dict[int, Any] = getattr(item.handle, "finished", dict)()
         came = sorted(finished)
         vectors = [finished[i] for i in came]
     got = set(came)
