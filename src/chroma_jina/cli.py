@@ -108,11 +108,11 @@ def _collection(client: Any, args: argparse.Namespace, sample: list[str]) -> Any
             query_config=None if queries is None else {"task": queries},
         )
         return client.create_collection(args.collection, embedding_function=function)
-    function = collection_function(collection)
-    saved_queries = (getattr(function, "query_config", None) or {}).get("task")
+    existing = collection_function(collection)
+    saved_queries = (getattr(existing, "query_config", None) or {}).get("task")
     for option, has in (
-        ("model", getattr(function, "model_name", None)),
-        ("task", getattr(function, "task", None)),
+        ("model", getattr(existing, "model_name", None)),
+        ("task", getattr(existing, "task", None)),
         ("query-task", saved_queries),
     ):
         asked = getattr(args, option.replace("-", "_"))
@@ -121,7 +121,7 @@ def _collection(client: Any, args: argparse.Namespace, sample: list[str]) -> Any
                 f"collection {args.collection!r} embeds with {option} {has!r}, not {asked!r}: "
                 f"vectors of both could not be compared; drop --{option} or use a new collection"
             )
-    check_language(getattr(function, "model_name", None), sample, args.model_is_right)
+    check_language(getattr(existing, "model_name", None), sample, args.model_is_right)
     return collection
 
 

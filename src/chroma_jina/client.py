@@ -138,7 +138,7 @@ def _got(outcome: object) -> Mapping[int, Vector]:
     return {}
 
 
-def _settled(done: Future[T] | asyncio.Future[T]) -> T | BaseException | None:
+def _settled(done: Future[Any] | asyncio.Future[Any]) -> Any:
     """A finished step's result or exception; None if it was cancelled or is not done."""
     if not done.done() or done.cancelled():
         return None
@@ -324,7 +324,7 @@ class JinaClient:
         ctx: Context,
         steps: Sequence[Step[T]],
         on_done: Callable[[int], object] | None = None,
-        settled: dict[int, T | BaseException] | None = None,
+        settled: dict[int, Any] | None = None,
     ) -> list[T]:
         """Carry out steps made with `ctx`, sync: on threads, each request in a slot of the
         key. Returns their results in order, or raises the first failure: the other steps
@@ -335,7 +335,7 @@ class JinaClient:
         stop = threading.Event()
         sleep = self.sleep or stop.wait
         caller = object()  # this call, for the slots' turns
-        outcomes: dict[int, T | BaseException] = {} if settled is None else settled
+        outcomes: dict[int, Any] = {} if settled is None else settled
 
         def acquire() -> Slot:
             return ctx.slots.acquire(caller)
@@ -439,7 +439,7 @@ class JinaClient:
         ctx: Context,
         steps: Sequence[Step[T]],
         on_done: Callable[[int], object] | None = None,
-        settled: dict[int, T | BaseException] | None = None,
+        settled: dict[int, Any] | None = None,
     ) -> list[T]:
         """Carry out steps made with `ctx` on the event loop: as tasks, each request in a slot
         of the key; results in order, or the first failure: the other tasks then send nothing

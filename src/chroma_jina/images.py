@@ -107,14 +107,15 @@ def _eight_bits(image: np.ndarray) -> np.ndarray:
     if kind == "f":
         if not np.isfinite(image).all():
             raise ValueError("image pixels must be finite numbers, got NaN or infinity")
-        low, high = float(image.min()), float(image.max())
-        if low < 0 or high > 1:
+        least, most = float(image.min()), float(image.max())
+        if least < 0 or most > 1:
             raise ValueError(
-                f"float image pixels must be in [0, 1], got {low:g}..{high:g}: for 0..255 "
+                f"float image pixels must be in [0, 1], got {least:g}..{most:g}: for 0..255 "
                 f"values use array.astype(np.uint8), else (array * 255).round().astype(np.uint8) "
                 f"from [0, 1]"
             )
-        return np.rint(image * 255).astype(np.uint8)
+        scaled: np.ndarray = np.rint(image * 255).astype(np.uint8)
+        return scaled
     raise ValueError(
         f"image pixels must be numbers, got dtype {image.dtype}: convert with "
         f"array.astype(np.uint8) (0..255)"
