@@ -14,7 +14,7 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Mapping, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
 from typing import Any, TypeVar, cast
 
@@ -136,6 +136,15 @@ def _got(outcome: object) -> Mapping[int, Vector]:
     if isinstance(outcome, dict):
         return cast(Mapping[int, Vector], outcome)
     return {}
+
+
+def _first_failure(outcomes: Iterable[object], seen: BaseException) -> BaseException:
+    """The failure that stopped a call: the first step's own exception, not the `_Cancelled`
+    of a step that stopped because of it."""
+    return next(
+        (o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _Cancelled)),
+        seen,
+    )
 
 
 def _settled(done: Future[Any] | asyncio.Future[Any]) -> Any:
@@ -352,11 +361,16 @@ class JinaClient:
             return results
         workers = min(ctx.slots.workers(), len(steps))
         failure: BaseException | None = None
+
+        def carry_out(step: Step[T]) -> T:
+            try:
+                return drive(step, self._send, sleep, acquire, stop.is_set)
+            except BaseException:
+                stop.set()  # at once: this thread's next step must not start
+                raise
+
         with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
-            futures = {
-                pool.submit(drive, step, self._send, sleep, acquire, stop.is_set): i
-                for i, step in enumerate(steps)
-            }
+            futures = {pool.submit(carry_out, step): i for i, step in enumerate(steps)}
             try:
                 for future in as_completed(futures):
                     future.result()
@@ -372,7 +386,7 @@ class JinaClient:
             if outcome is not None and not isinstance(outcome, _Cancelled):
                 outcomes[i] = outcome
         if failure is not None:
-            raise failure
+            raise _first_failure(outcomes.values(), failure)
         return [f.result() for f in futures]
 
     def run(self, job: Job, meter: Meter) -> list[Vector]:
@@ -464,13 +478,17 @@ class JinaClient:
 
         async def one(i: int, step: Step[T]) -> T:
             async with started:
-                got = await adrive(
-                    step,
-                    lambda e: self._asend(client, e),
-                    sleep,
-                    lambda: ctx.slots.acquire_async(caller),
-                    stopped.is_set,
-                )
+                try:
+                    got = await adrive(
+                        step,
+                        lambda e: self._asend(client, e),
+                        sleep,
+                        lambda: ctx.slots.acquire_async(caller),
+                        stopped.is_set,
+                    )
+                except BaseException:
+                    stopped.set()  # at once: no other step starts a request
+                    raise
             if on_done is not None:
                 on_done(i)
             return got
@@ -482,14 +500,13 @@ class JinaClient:
             if failed is not None:
                 stopped.set()  # send nothing more; the requests out are answered
                 await asyncio.wait(tasks)
+            outcomes: dict[int, Any] = {} if settled is None else settled
             for i, task in enumerate(tasks):
                 outcome = _settled(task)
-                if isinstance(outcome, _Cancelled):
-                    continue
-                if settled is not None and outcome is not None:
-                    settled[i] = outcome
+                if outcome is not None and not isinstance(outcome, _Cancelled):
+                    outcomes[i] = outcome
             if failed is not None:
-                raise cast(BaseException, _settled(failed))
+                raise _first_failure(outcomes.values(), cast(BaseException, _settled(failed)))
             return [task.result() for task in tasks]
         finally:
             for task in tasks:

@@ -392,6 +392,11 @@ class CappedSlots:
         self.own = None if cap is None else Slots(cap, cap, clock=key.clock)
 
     @property
+    def in_use(self) -> int:
+        """Requests of the key in flight (all functions')."""
+        return self.key.in_use
+
+    @property
     def limit(self) -> int:
         """Requests this function may have in flight now."""
         return self.key.limit if self.own is None else min(self.own.limit, self.key.limit)
