@@ -67,7 +67,7 @@ def test_a_functions_concurrency_cap_is_its_own() -> None:
         "requests": None,
         "tokens": None,
     }
-    gone = weakref.ref(a._client.share)
+    gone = weakref.ref(a._jina_client.share)
     del a
     gc.collect()
     assert gone() is None  # nothing of A is left in the key's budget
@@ -86,14 +86,14 @@ def test_a_functions_rate_caps_are_its_own() -> None:
 
     def make(name: str, **kw: object) -> JinaEmbeddingFunction:
         f = JinaEmbeddingFunction(KEY, http_client=httpx.Client(transport=emu.transport()), **kw)
-        f._client.budget.pacer.clock = lambda: now[0]
+        f._jina_client.budget.pacer.clock = lambda: now[0]
         waited[name] = 0.0
 
         def sleep(seconds: float) -> None:
             waited[name] += seconds
             now[0] += seconds
 
-        f._client.sleep = sleep
+        f._jina_client.sleep = sleep
         return f
 
     functions = {
@@ -117,10 +117,10 @@ def test_the_environment_sets_every_functions_key_budget(monkeypatch: pytest.Mon
     monkeypatch.setenv("JINA_MAX_CONCURRENCY", "3")
     monkeypatch.setenv("JINA_REQUESTS_PER_MINUTE", "100")
     f = JinaEmbeddingFunction(KEY, max_concurrency=20, requests_per_minute=500)
-    key = f._client.budget
+    key = f._jina_client.budget
     assert (key.slots.limit, key.slots.ceiling) == (3, 3)
     assert key.pacer._budgets == {"requests": 100, "tokens": None}
-    assert f._client.share.slots.limit == 3  # its own 20 is bounded by the key's 3
+    assert f._jina_client.share.slots.limit == 3  # its own 20 is bounded by the key's 3
     monkeypatch.setenv("JINA_TOKENS_PER_MINUTE", "lots")
     with pytest.raises(ValueError, match="JINA_TOKENS_PER_MINUTE must be a positive integer"):
         JinaEmbeddingFunction("jina_offline_emulator_key_other")
