@@ -93,12 +93,12 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     settings, never persisted: `base_url` (default env JINA_API_BASE_URL, else
     https://api.jina.ai/v1), `timeout` (seconds per request), `max_retries`, `http_client` /
     `async_http_client` (httpx clients, e.g. with an emulator's transport),
-    `max_concurrency` (requests in flight for the API key, shared by every function, thread
-    and task of the process that uses the key; default env JINA_MAX_CONCURRENCY, else learned:
-    from 5, lowered when the service refuses for concurrency and raised while answers succeed,
-    up to 50), `batch_size` (inputs per
-    request, default the model's cap), `max_tokens_per_request` (estimated),
-    `requests_per_minute` / `tokens_per_minute` (client-side budgets), `wire_base64` (fetch
+    `max_concurrency`, `requests_per_minute` / `tokens_per_minute` (this function's own caps,
+    inside the API key's limits, which every function, thread and task of the process using
+    the key shares: learned from the service, concurrency from 5 up to 50, or set for the
+    whole process with JINA_MAX_CONCURRENCY, JINA_REQUESTS_PER_MINUTE and
+    JINA_TOKENS_PER_MINUTE; one function's caps never change another's), `batch_size` (inputs
+    per request, default the model's cap), `max_tokens_per_request` (estimated), `wire_base64` (fetch
     float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
     None = for large calls in a terminal) and `strict` (False: options the model does not
     take are left out of requests with one `IgnoredOptionsWarning` instead of raising, as when
