@@ -309,7 +309,7 @@ def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
     """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key."""
     value = fields.get(key)
     if key == "dimensions":
-        return output_dimensions(model_name, value)  # type: ignore[arg-type]
+        return output_dimensions(model_name, value if isinstance(value, int) else None)
     if key == "embedding_type":  # float and base64 decode to the same floats; both bit kinds to +-1
         return "bits" if value in _BITS else "float"
     return _API_DEFAULTS["normalized"] if value is None else value
