@@ -110,7 +110,9 @@ def test_actionlint_catches_a_broken_workflow(tmp_path: Path) -> None:
     result = actionlint(broken, cwd=tmp_path)
     assert result.returncode == 1, result.stdout + result.stderr
     # (the matrix key is mistyped: its uses are reported; inputs of SHA-pinned actions are unknown to it)
-    assert 'property "python-version" is not defined in object type {python-versoin' in result.stdout
+    assert (
+        'property "python-version" is not defined in object type {python-versoin' in result.stdout
+    )
     assert 'needs job "nonexistent"' in result.stdout
 
 
