@@ -223,7 +223,7 @@ def request(
                 ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
             except JinaError as err:
                 err.input_indices = list(indices)
-                raise
+                raise ctx.scrub(err) from err.__cause__
             finally:
                 ctx.slots.release(slot, "ok")
             return decoded
