@@ -9,6 +9,7 @@ cassettes.
 from __future__ import annotations
 
 import html
+import importlib.util
 import os
 import re
 import shutil
@@ -223,3 +224,14 @@ def test_a_site_built_from_a_crafted_cassette_carries_no_markup_from_it(tmp_path
     # the example that shows hello.py is there, without a note
     home = (project / "site" / "index.html").read_text(encoding="utf-8")
     assert "EmbeddingFunction" in home or "JinaEmbeddingFunction" in home
+
+
+def test_the_glossary_hook_refuses_markup() -> None:
+    """The other hook that writes data from a file into pages: docs/glossary.yml's cells."""
+    spec = importlib.util.spec_from_file_location("glossary_hook", ROOT / "hooks" / "glossary.py")
+    glossary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(glossary)
+    term = {"en": "x", "zh": "x", "source": "s", "source_zh": "s", "note_en": HOSTILE}
+    with pytest.raises(ValueError, match="no HTML in a glossary entry"):
+        glossary.table("en", [term])
+    assert "| x | x | s |" in glossary.table("en", [{**term, "note_en": "a | b"}])
