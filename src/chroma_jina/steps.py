@@ -175,7 +175,7 @@ class Context:
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
     scrub: Callable[[JinaError], JinaError] = _no_scrub
-    """Removes the API key from an error's message, should the service echo it."""
+    """Removes the API key from every field of an error, should the service echo it."""
 
 
 def _network_error(exc: Exception) -> JinaError:
