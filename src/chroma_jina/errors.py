@@ -3,7 +3,8 @@
 Every error from the Jina API becomes one of these classes, carrying the HTTP `status`,
 Jina's `code` and `request_id` when the service sent them, the service's `message`, a
 `hint` saying how to fix it, and `input_indices`: the positions (in the caller's input
-list) of the inputs whose request failed. The API key never appears in any of them.
+list) of the inputs whose request failed. The API key never appears in any of them: should the
+service echo it in any field, `mask` replaces it there (the client calls it on every error).
 """
 
 from __future__ import annotations
@@ -35,6 +36,21 @@ class JinaError(Exception):
         self.hint = self.default_hint if hint is None else hint
         self.input_indices = input_indices
         super().__init__(message)
+
+    TEXT_FIELDS = ("message", "code", "request_id", "hint")
+    """Every field that holds text from the service or about it."""
+
+    def mask(self, secret: str | None) -> JinaError:
+        """Replace `secret` with `***` in every text field (and `args`); returns self."""
+        if secret:
+            for name in self.TEXT_FIELDS:
+                value = getattr(self, name)
+                if isinstance(value, str) and secret in value:
+                    setattr(self, name, value.replace(secret, "***"))
+            self.args = tuple(
+                a.replace(secret, "***") if isinstance(a, str) else a for a in self.args
+            )
+        return self
 
     def __str__(self) -> str:
         head = " ".join(
