@@ -28,6 +28,10 @@ def load_terms(path: Path = GLOSSARY) -> list[dict[str, Any]]:
 
 
 def _cell(text: str) -> str:
+    """A table cell: plain text only. Markdown passes HTML through to the page, so markup in
+    docs/glossary.yml is refused rather than published."""
+    if "<" in text or ">" in text:
+        raise ValueError(f"docs/glossary.yml: no HTML in a glossary entry, found {text[:80]!r}")
     return text.replace("|", "\\|").strip()
 
 

@@ -7,18 +7,23 @@ with `data-recorded-from="emulator"` or `"api"`. It sits inside the container so
 still finds a code-annotation list right after the block. The source is read from the cassette at
 build time (hooks/cassette_provenance.py); nothing is written by hand. An included snippet with a
 cassette that no block on the page shows fails the build.
+
+A cassette is data from a pull request like any other file: its version must be a version (or the
+cassette is refused with a build warning, which fails a strict build, and its examples get no
+note), and every value put into the page is HTML-escaped.
 """
 
 from __future__ import annotations
 
 import html
+import logging
 import posixpath
 import re
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-from cassette_provenance import RecordedFrom, recorded_from
+from cassette_provenance import ProvenanceError, RecordedFrom, recorded_from
 from mkdocs.exceptions import PluginError
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -49,8 +54,7 @@ BLOCK = re.compile(
     re.DOTALL,
 )
 TAG = re.compile(r"<[^>]+>")
-
-_sources: dict[Path, RecordedFrom] = {}
+log = logging.getLogger("mkdocs.hooks.recorded_from")
 
 
 def cassette_for(target: str) -> Path | None:
@@ -66,9 +70,12 @@ def cassette_for(target: str) -> Path | None:
 def note(source: RecordedFrom, lang: str, link: str) -> str:
     """The element shown under one example."""
     text = TEXT[lang][source.kind].format(
-        link=html.escape(link), version=source.emulator_version, day=source.day
+        link=html.escape(link),
+        version=html.escape(str(source.emulator_version)),
+        day=html.escape(str(source.day)),
     )
-    return f'<p class="recorded-from" data-recorded-from="{source.kind}"><small>{text}</small></p>'
+    kind = html.escape(source.kind)
+    return f'<p class="recorded-from" data-recorded-from="{kind}"><small>{text}</small></p>'
 
 
 def _normalized(code: str) -> str:
@@ -84,10 +91,11 @@ def annotate(
     markdown: str,
     lang: str,
     link: str,
-    source_of: Callable[[Path], RecordedFrom],
+    source_of: Callable[[Path], RecordedFrom | None],
 ) -> str:
     """Insert the note into each block of `page_html` that shows an included snippet with a
-    cassette. Raises PluginError for such a snippet that no block shows."""
+    cassette (none where `source_of` gives None). Raises PluginError for such a snippet that
+    no block shows."""
     wanted: dict[str, Path] = {}
     for target in INCLUDE.findall(markdown):
         cassette = cassette_for(target)
@@ -106,7 +114,8 @@ def annotate(
         for target, text in texts.items():
             if code and code in text:
                 shown.add(target)
-                mark = note(source_of(wanted[target]), lang, link)
+                source = source_of(wanted[target])
+                mark = note(source, lang, link) if source is not None else ""
                 return match["open"] + match["pre"] + mark + match["close"]
         return match[0]
 
@@ -117,17 +126,14 @@ def annotate(
     return result
 
 
-def _source(cassette: Path) -> RecordedFrom:
-    if cassette not in _sources:
-        try:
-            _sources[cassette] = recorded_from(cassette)
-        except ValueError as exc:
-            raise PluginError(str(exc)) from None
-    return _sources[cassette]
-
-
-def on_pre_build(config: Any) -> None:
-    _sources.clear()
+def _source(cassette: Path) -> RecordedFrom | None:
+    """The cassette's source (read once while it is unchanged), or None with a warning when it
+    cannot be told: a strict build fails, `mkdocs serve` shows the example without a note."""
+    try:
+        return recorded_from(cassette)
+    except ProvenanceError as exc:
+        log.warning("recorded_from: %s", exc)
+        return None
 
 
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:

@@ -131,7 +131,7 @@ def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
     for change in (
         {"truncate": False},
         {"query_config": {"task": "text-matching"}},
-        {"api_key_env_var": "OTHER_VARIABLE"},
+        {"api_key_env_var": "OTHER_JINA_KEY"},
     ):
         ef.validate_config_update(ef.get_config(), {**FULL, **change})
 

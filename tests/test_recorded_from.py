@@ -9,7 +9,12 @@ cassettes.
 from __future__ import annotations
 
 import html
+import importlib.util
+import os
 import re
+import shutil
+import subprocess
+import sys
 from pathlib import Path
 
 import pytest
@@ -38,6 +43,7 @@ def cassette(path: Path, headers: list[dict[str, list[str]]]) -> Path:
     return path
 
 
+HOSTILE = "<img src=x onerror=alert(1)>"
 EMULATED = {"x-emulated-by": ["chroma-jina-emulator/0.1.0"], "content-type": ["application/json"]}
 REAL = {"Date": ["Tue, 01 Dec 2026 09:30:00 GMT"], "content-type": ["application/json"]}
 
@@ -63,6 +69,11 @@ def test_a_real_cassette_is_dated_by_its_first_response(tmp_path: Path) -> None:
         ([{"content-type": ["application/json"]}], "no `date`"),
         ([{"date": ["yesterday"]}], "unreadable date"),
         ([{"x-emulated-by": ["chroma-jina-emulator/"]}], "one chroma-jina-emulator/<version>"),
+        ([{"x-emulated-by": [f"chroma-jina-emulator/{HOSTILE}"]}], "a version like 0.1.0"),
+        ([{"x-emulated-by": ["chroma-jina-emulator/0.1.0 <b>"]}], "a version like 0.1.0"),
+        ([{"x-emulated-by": ["chroma-jina-emulator/0.1.0\n"]}], "a version like 0.1.0"),
+        ([{"x-emulated-by": ["other-emulator/0.1.0"]}], "a version like 0.1.0"),
+        ([{"x-emulated-by": ["chroma-jina-emulator/0.1.0", "chroma-jina-emulator/0.2.0"]}], "one"),
         ([], "no interactions"),
     ],
 )
@@ -71,6 +82,36 @@ def test_a_cassette_whose_source_cannot_be_told_is_refused(
 ) -> None:
     with pytest.raises(ProvenanceError, match=re.escape(problem)):
         recorded_from(cassette(tmp_path / "bad.yaml", headers))
+
+
+def test_a_refused_value_is_quoted_and_cut_in_the_error(tmp_path: Path) -> None:
+    huge = "chroma-jina-emulator/" + "9" * 100_000
+    path = cassette(tmp_path / "huge.yaml", [{"x-emulated-by": [huge]}])
+    with pytest.raises(ProvenanceError) as refused:
+        recorded_from(path)
+    assert len(str(refused.value)) < 400
+    assert f"({len(huge)} chars)" in str(refused.value)
+
+
+def test_a_cassette_is_read_again_only_when_it_changes(tmp_path: Path) -> None:
+    path = cassette(tmp_path / "c.yaml", [EMULATED])
+    assert recorded_from(path).emulator_version == "0.1.0"
+    stamp = path.stat()
+    # same size, same mtime: the cached answer, the file is not parsed again
+    path.write_text(path.read_text(encoding="utf-8").replace("0.1.0", "0.7.0"), encoding="utf-8")
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns))
+    assert recorded_from(path).emulator_version == "0.1.0"
+    # a newer mtime: read again
+    os.utime(path, ns=(stamp.st_atime_ns, stamp.st_mtime_ns + 1_000_000_000))
+    assert recorded_from(path).emulator_version == "0.7.0"
+
+
+def test_the_note_escapes_what_it_shows() -> None:
+    """Defence in depth: even a RecordedFrom that bypassed the version check shows no markup."""
+    shown = hook.note(RecordedFrom("emulator", emulator_version=HOSTILE), "en", '"><script>')
+    assert "<img" not in shown
+    assert "<script>" not in shown
+    assert html.escape(HOSTILE) in shown
 
 
 def shown_block(snippet: str) -> str:
@@ -136,3 +177,61 @@ def test_every_recorded_example_on_the_site_says_where_from(built_site: Path, la
                 assert f"chroma-jina-emulator {source.emulator_version}" in note["text"], where
         checked += len(notes)
     assert checked >= 20, f"only {checked} recorded examples found on the {lang} site"
+
+
+def build(project: Path, config: str) -> subprocess.CompletedProcess[str]:
+    site = str(project / "site")
+    return subprocess.run(
+        [sys.executable, "-m", "mkdocs", "build", "-f", config, "--site-dir", site],
+        check=False,
+        cwd=project,
+        env={**os.environ, "NO_MKDOCS_2_WARNING": "1"},
+        capture_output=True,
+        text=True,
+        timeout=100,
+    )
+
+
+def test_a_site_built_from_a_crafted_cassette_carries_no_markup_from_it(tmp_path: Path) -> None:
+    """A pull request that edits a cassette's `x-emulated-by` into markup: the strict build
+    (what docs.yml deploys) fails naming the header, and even a lax build writes no markup."""
+    project = tmp_path / "project"
+    for part in ("docs", "hooks", "snippets", "cassettes", "overrides"):
+        shutil.copytree(ROOT / part, project / part, ignore=shutil.ignore_patterns("__pycache__"))
+    shutil.copy(ROOT / "mkdocs.yml", project / "mkdocs.yml")
+    (project / "lax.yml").write_text("INHERIT: mkdocs.yml\nstrict: false\n", encoding="utf-8")
+    crafted = project / "cassettes" / "hello.yaml"
+    text = crafted.read_text(encoding="utf-8")
+    assert "chroma-jina-emulator/0.1.0" in text
+    crafted.write_text(
+        text.replace("chroma-jina-emulator/0.1.0", f"chroma-jina-emulator/{HOSTILE}"),
+        encoding="utf-8",
+    )
+
+    strict = build(project, "mkdocs.yml")
+    assert strict.returncode != 0
+    assert "x-emulated-by should name one chroma-jina-emulator/<version>" in strict.stderr
+    assert "hello.yaml" in strict.stderr
+
+    lax = build(project, "lax.yml")
+    assert lax.returncode == 0, lax.stderr[-2000:]
+    pages = list((project / "site").rglob("*.html"))
+    assert len(pages) > 40
+    for page in pages:
+        text = page.read_text(encoding="utf-8")
+        assert "onerror" not in text, page
+        assert "<img src=x" not in text, page
+    # the example that shows hello.py is there, without a note
+    home = (project / "site" / "index.html").read_text(encoding="utf-8")
+    assert "EmbeddingFunction" in home or "JinaEmbeddingFunction" in home
+
+
+def test_the_glossary_hook_refuses_markup() -> None:
+    """The other hook that writes data from a file into pages: docs/glossary.yml's cells."""
+    spec = importlib.util.spec_from_file_location("glossary_hook", ROOT / "hooks" / "glossary.py")
+    glossary = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(glossary)
+    term = {"en": "x", "zh": "x", "source": "s", "source_zh": "s", "note_en": HOSTILE}
+    with pytest.raises(ValueError, match="no HTML in a glossary entry"):
+        glossary.table("en", [term])
+    assert "| x | x | s |" in glossary.table("en", [{**term, "note_en": "a | b"}])

@@ -18,7 +18,9 @@ from typing import Any
 from urllib.parse import urlsplit
 
 import orjson
+from chromadb.errors import ChromaError
 
+from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import JinaError, ModelLanguageWarning
 from chroma_jina.ingestion import (
@@ -50,8 +52,11 @@ def read_jsonl(path: Path, id_field: str, text_field: str) -> Iterator[Record]:
                 raise ValueError(f"{where} holds a {type(record).__name__}, not a JSON object")
             missing = [field for field in (id_field, text_field) if field not in record]
             if missing:
+                fields = ", ".join(shown(field, 40) for field in sorted(record)[:10])
+                if len(record) > 10:
+                    fields += f" and {len(record) - 10:,} more"
                 raise ValueError(
-                    f"{where} has no {missing[0]!r} field (fields: {sorted(record)}); "
+                    f"{where} has no {shown(missing[0])} field (fields: {fields}); "
                     f"name the fields with --id-field and --text-field"
                 )
             id_ = record.pop(id_field)
@@ -118,7 +123,8 @@ def _collection(client: Any, args: argparse.Namespace, sample: list[str]) -> Any
         asked = getattr(args, option.replace("-", "_"))
         if asked is not None and asked != has:
             raise ValueError(
-                f"collection {args.collection!r} embeds with {option} {has!r}, not {asked!r}: "
+                f"collection {shown(args.collection)} embeds with {option} {shown(has)}, "
+                f"not {shown(asked)}: "
                 f"vectors of both could not be compared; drop --{option} or use a new collection"
             )
     check_language(getattr(existing, "model_name", None), sample, args.model_is_right)
@@ -221,12 +227,13 @@ def parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
-    """Run the command; errors are one line on standard error and exit status 1."""
+    """Run the command; errors are one line on standard error (at most echo.MESSAGE
+    characters: user data in them is cut) and exit status 1."""
     args = parser().parse_args(argv)
     try:
         return run(args)
-    except (IngestError, JinaError, ValueError, OSError) as exc:
-        print(f"error: {exc}", file=sys.stderr)
+    except (IngestError, JinaError, ChromaError, ValueError, OSError) as exc:
+        print(f"error: {cut(str(exc))}", file=sys.stderr)
         return 1
     except KeyboardInterrupt:
         print("interrupted: run the same command again to resume", file=sys.stderr)

@@ -289,11 +289,7 @@ class JinaClient:
         return tqdm(total=len(job.items), unit="input", desc="Jina embeddings")
 
     def _scrub(self, error: JinaError) -> JinaError:
-        key = self._secret.value
-        if key and key in error.message:
-            error.message = error.message.replace(key, "***")
-            error.args = (error.message,)
-        return error
+        return error.mask(self._secret.value)
 
     # -- sync
 

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import re
 import warnings
 from typing import Any, Self
 
@@ -47,6 +48,28 @@ is checked against them: see `incomparable_query_options`)."""
 
 DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
 FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
+API_KEY_ENV_VAR = re.compile(r"(?:[A-Z0-9]+_)*JINA(?:_[A-Z0-9]+)*_KEY")
+"""The names `api_key_env_var` may take: upper-case words joined by `_`, one of them `JINA`, the
+last `KEY` (CHROMA_JINA_API_KEY, JINA_API_KEY, MY_JINA_KEY). The name is saved with the
+collection, so a shared or untrusted database could otherwise make the function send any
+secret of the environment (AWS_SECRET_ACCESS_KEY) as its Bearer token."""
+
+
+def check_api_key_env_var(name: object) -> str:
+    """`name` if it may name the key's variable (API_KEY_ENV_VAR), else ValueError. Nothing
+    is read from the environment."""
+    if not isinstance(name, str) or not name:
+        raise ValueError(f"api_key_env_var must be a non-empty string, got {name!r}")
+    if not API_KEY_ENV_VAR.fullmatch(name):
+        shown = name if len(name) <= 100 else f"{name[:100]}…({len(name)} chars)"
+        raise ValueError(
+            f"api_key_env_var {shown!r} does not name a variable meant for a Jina key: the "
+            "name must be upper-case words joined by '_', one of them JINA and the last KEY "
+            "(e.g. CHROMA_JINA_API_KEY, JINA_API_KEY, MY_JINA_KEY). Refused before anything "
+            "was read: a collection's saved config names this variable, and a config from a "
+            "shared or untrusted database could name any secret."
+        )
+    return name
 
 
 def resolve_api_key(api_key: str | None, api_key_env_var: str) -> str:
@@ -137,8 +160,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
-        if not isinstance(api_key_env_var, str) or not api_key_env_var:
-            raise ValueError(f"api_key_env_var must be a non-empty string, got {api_key_env_var!r}")
+        check_api_key_env_var(api_key_env_var)
         if query_config is not None and not isinstance(query_config, dict):
             raise ValueError(
                 f"query_config must be a dict such as {{'task': ...}}, got {query_config!r}"
@@ -391,7 +413,10 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
         """Refuse changes that would put new vectors in a different space than stored ones,
-        and a `query_config` whose vectors could not be compared with the documents'."""
+        and a `query_config` whose vectors could not be compared with the documents', and a
+        key variable not meant for a Jina key."""
+        if new_config.get("api_key_env_var") is not None:
+            check_api_key_env_var(new_config["api_key_env_var"])
         for key in VECTOR_KEYS:
             if key in new_config and new_config[key] != old_config.get(key):
                 raise ValueError(

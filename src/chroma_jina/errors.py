@@ -5,7 +5,8 @@ Jina's `code` and `request_id` when the service sent them, the service's `messag
 `hint` saying how to fix it, `input_indices`: the positions (in the caller's input list) of
 every input that was not embedded, `embedded`: the vectors of the inputs that were (paid for:
 keep them), and `at_fault`: the inputs the error is about. An error of httpx is the
-`__cause__`. The API key never appears in any of them.
+`__cause__`. The API key never appears in any of them: should the service echo it in any
+field, `mask` replaces it there (the client calls it on every error).
 """
 
 from __future__ import annotations
@@ -44,6 +45,21 @@ class JinaError(Exception):
         """Vectors (float32 numpy arrays) of the inputs that were embedded before the call
         failed, by position: they were paid for, so keep them and send only `input_indices`."""
         super().__init__(message)
+
+    TEXT_FIELDS = ("message", "code", "request_id", "hint")
+    """Every field that holds text from the service or about it."""
+
+    def mask(self, secret: str | None) -> JinaError:
+        """Replace `secret` with `***` in every text field (and `args`); returns self."""
+        if secret:
+            for name in self.TEXT_FIELDS:
+                value = getattr(self, name)
+                if isinstance(value, str) and secret in value:
+                    setattr(self, name, value.replace(secret, "***"))
+            self.args = tuple(
+                a.replace(secret, "***") if isinstance(a, str) else a for a in self.args
+            )
+        return self
 
     def __str__(self) -> str:
         head = " ".join(

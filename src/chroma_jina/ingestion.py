@@ -35,6 +35,7 @@ from chromadb.errors import ChromaError
 from numpy.typing import NDArray
 
 from chroma_jina.client import Stream
+from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 
 logger = logging.getLogger("chroma_jina")
@@ -120,28 +121,28 @@ class SeenIds:
 
 def _check(position: int, id_: object, document: object, metadata: object) -> None:
     if not isinstance(id_, str) or not id_:
-        raise InvalidRecordError(position, f"an id must be a non-empty string, got {id_!r}")
+        raise InvalidRecordError(position, f"an id must be a non-empty string, got {shown(id_)}")
     if not isinstance(document, str):
         raise InvalidRecordError(
-            position, f"id {id_!r}: a document must be a string, got {type(document).__name__}"
+            position, f"id {shown(id_)}: a document must be a string, got {type(document).__name__}"
         )
     if not document.isascii():
         try:
             document.encode()
         except UnicodeEncodeError as exc:
             raise InvalidRecordError(
-                position, f"id {id_!r}: the document is not valid Unicode ({exc.reason})"
+                position, f"id {shown(id_)}: the document is not valid Unicode ({exc.reason})"
             ) from None
     try:
         validate_metadata(metadata)  # type: ignore[arg-type]  # any object: chromadb says what is wrong with it
     except (ValueError, TypeError) as exc:
-        raise InvalidRecordError(position, f"id {id_!r}: {exc}") from None
+        raise InvalidRecordError(position, f"id {shown(id_)}: {cut(str(exc), 300)}") from None
     if isinstance(metadata, dict):
         empty = [key for key, value in metadata.items() if value is None]
         if empty:
             raise InvalidRecordError(
                 position,
-                f"id {id_!r}: metadata {empty[0]!r} is None; Chroma stores no null values, "
+                f"id {shown(id_)}: metadata {shown(empty[0])} is None; Chroma stores no null values, "
                 f"leave the key out",
             )
 
@@ -181,7 +182,7 @@ def read_chunks(
         if repeat is not None:
             raise InvalidRecordError(
                 position + repeat,
-                f"id {chunk.ids[repeat]!r} is already in the input: ids must be unique",
+                f"id {shown(chunk.ids[repeat])} is already in the input: ids must be unique",
             )
         position += len(batch)
         yield chunk
@@ -593,14 +594,14 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
             raise  # the input's own error (the chunks before it are written) or an interrupt
         not_written = _leftovers(run, effect, stage, waiting)
         report = run.report()
-        shown = ", ".join(repr(i) for i in not_written[:SHOWN_IDS])
+        listed = ", ".join(shown(i) for i in not_written[:SHOWN_IDS])
         if len(not_written) > SHOWN_IDS:
-            shown += f" and {len(not_written) - SHOWN_IDS:,} more"
+            listed += f" and {len(not_written) - SHOWN_IDS:,} more"
         failing = "Chroma" if stage == "chroma" else "embedding"
         raise IngestError(
             f"ingest stopped after adding {report.added:,} records, when {failing} failed: "
-            f"{type(exc).__name__}: {exc}. {len(not_written):,} ids read were not written "
-            f"({shown}); run the same ingest again to add them: stored ids are skipped.",
+            f"{type(exc).__name__}: {cut(str(exc), 1000)}. {len(not_written):,} ids read were not written "
+            f"({listed}); run the same ingest again to add them: stored ids are skipped.",
             report,
             not_written,
         ) from exc

@@ -178,7 +178,7 @@ class Context:
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
     scrub: Callable[[JinaError], JinaError] = _no_scrub
-    """Removes the API key from an error's message, should the service echo it."""
+    """Removes the API key from every field of an error, should the service echo it."""
 
 
 def _network_error(exc: Exception) -> JinaError:
@@ -238,7 +238,7 @@ def request(
                 ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
             except JinaError as err:
                 err.input_indices = err.at_fault = list(indices)
-                raise
+                raise ctx.scrub(err) from err.__cause__
             finally:
                 ctx.slots.release(slot, "ok")
             return decoded

@@ -28,7 +28,7 @@ def sitemap_pages(site: Path, site_url: str) -> set[str]:
 
 
 def _local(url: str, site_url: str) -> str:
-    """Map a deployed URL (https://example.org/chroma-jina/x/) to the same page on the local server."""
+    """Map a deployed URL (https://chroma-jina.github.io/chroma-jina/x/) to the same page on the local server."""
     base_path = urlsplit(site_url).path
     path = urlsplit(url).path
     assert path.startswith(base_path), f"sitemap URL {url} is outside the site path {base_path}"

@@ -90,7 +90,7 @@ class _Server(ThreadingHTTPServer):
             self._slots.release()
             raise
 
-    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]
+    def shutdown_request(self, request: socket.socket) -> None:  # type: ignore[override]  # socketserver types it as its generic request type
         """Called once for every accepted connection, when it is done."""
         try:
             super().shutdown_request(request)
