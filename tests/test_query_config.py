@@ -76,6 +76,8 @@ def test_a_saved_mismatch_reopens_and_queries_match_the_documents(
     queries 1,024 wide, so they work."""
     options = {"model_name": V3, "dimensions": 1024, "query_config": {"dimensions": 256}}
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    # creating with the built-in registers it: restore ours after the test, whatever happens
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
     chromadb.PersistentClient(path=str(tmp_path)).create_collection(
         "saved", embedding_function=BuiltIn(api_key_env_var="CHROMA_JINA_API_KEY", **options)
     )
