@@ -68,8 +68,14 @@ class JinaError(Exception):
         text = f"{head}: {self.message}" if head else self.message
         if self.request_id:
             text += f" (request_id {self.request_id})"
-        if self.input_indices is not None:
-            text += f" [{_describe_indices(self.input_indices)}]"
+        named = self.at_fault if self.at_fault else self.input_indices
+        if named:
+            text += f" [{_describe_indices(named)}]"
+        if self.embedded:
+            text += (
+                f" ({len(self.embedded)} inputs were embedded: their vectors are in .embedded;"
+                f" {len(self.input_indices or [])} were not: .input_indices)"
+            )
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
