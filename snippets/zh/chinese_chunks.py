@@ -1,7 +1,6 @@
 import re
 
-from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.client import estimate_tokens
+from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 
 def sentences(text: str) -> list[str]:
