@@ -21,6 +21,7 @@ from typing import NoReturn, TypeVar, cast
 import httpx
 
 from chroma_jina.errors import (
+    MAINLAND_CHINA_HINT,
     InvalidRequestError,
     JinaError,
     JinaTimeoutError,
@@ -46,6 +47,8 @@ logger = logging.getLogger("chroma_jina")
 
 DEFAULT_BASE_URL = "https://api.jina.ai/v1"
 """The Jina API; each endpoint's path is under it."""
+DEFAULT_HOST = httpx.URL(DEFAULT_BASE_URL).host
+"""Its host: a request there that cannot connect gets the mainland-China hint."""
 EMBEDDINGS_PATH = "/embeddings"
 """Where embedding requests go, under the base URL."""
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
@@ -178,10 +181,22 @@ class Context:
     """Removes the API key from every field of an error, should the service echo it."""
 
 
+def _unreachable_default_host(exc: Exception) -> bool:
+    """True when the request to api.jina.ai could not be resolved or connected to."""
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return False
+    try:
+        host = exc.request.url.host
+    except RuntimeError:  # raised without its request: not from an httpx client
+        return False
+    return host == DEFAULT_HOST
+
+
 def _network_error(exc: Exception) -> JinaError:
+    hint = MAINLAND_CHINA_HINT if _unreachable_default_host(exc) else None
     if isinstance(exc, httpx.TimeoutException):
-        return JinaTimeoutError(f"request timed out ({type(exc).__name__})")
-    return NetworkError(f"no HTTP answer: {type(exc).__name__}: {exc}")
+        return JinaTimeoutError(f"request timed out ({type(exc).__name__})", hint=hint)
+    return NetworkError(f"no HTTP answer: {type(exc).__name__}: {exc}", hint=hint)
 
 
 # ---- one request, any endpoint --------------------------------------------------------
