@@ -236,9 +236,9 @@ def _(s: Subject) -> bool:
 
 @check("5", "api_key_env_var the user named is used and persisted when JINA_API_KEY is set")
 def _(s: Subject) -> bool:
-    with env(JINA_API_KEY="jina_other", MY_KEY=KEY):
-        ef, _ = s.make(api_key_env_var="MY_KEY")
-    return ef.get_config()["api_key_env_var"] == "MY_KEY"
+    with env(JINA_API_KEY="jina_other", MY_JINA_KEY=KEY):
+        ef, _ = s.make(api_key_env_var="MY_JINA_KEY")
+    return ef.get_config()["api_key_env_var"] == "MY_JINA_KEY"
 
 
 @check("5", "api_key= works without a warning")

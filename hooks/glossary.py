@@ -1,8 +1,9 @@
 """mkdocs hook: the glossary page of each language is generated from docs/glossary.yml.
 
 docs/en/glossary.md and docs/zh/glossary.md hold their own introduction and the marker
-`<!-- glossary -->`, which this hook replaces with the table of terms in the page's language.
-tests/test_glossary.py reads the same file to check the Chinese pages' terms.
+`<!-- glossary -->`, which this hook replaces with the table of terms in the page's language, and
+`<!-- conventions -->`, replaced with the rules for writing numbers and units in Chinese.
+tests/test_glossary.py reads the same file to check the Chinese pages' terms and conventions.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ import yaml
 
 GLOSSARY = Path(__file__).resolve().parent.parent / "docs" / "glossary.yml"
 MARKER = "<!-- glossary -->"
+CONVENTIONS_MARKER = "<!-- conventions -->"
+CONVENTION_HEADERS = {"en": ("Rule", "In Chinese", "How"), "zh": ("规则", "英文", "写法")}
 HEADERS = {
     "en": ("English", "Chinese", "Where the rendering comes from", "Not used", "Notes"),
     "zh": ("英文", "中文", "出处", "不要写作", "说明"),
@@ -25,6 +28,11 @@ SEPARATOR = {"en": ", ", "zh": "、"}
 def load_terms(path: Path = GLOSSARY) -> list[dict[str, Any]]:
     """The glossary's entries, in file order."""
     return yaml.safe_load(path.read_text(encoding="utf-8"))["terms"]
+
+
+def load_conventions(path: Path = GLOSSARY) -> list[dict[str, Any]]:
+    """The rules for numbers and units in Chinese, in file order."""
+    return yaml.safe_load(path.read_text(encoding="utf-8"))["conventions"]
 
 
 def _cell(text: str) -> str:
@@ -64,6 +72,19 @@ def table(lang: str, terms: list[dict[str, Any]] | None = None) -> str:
     return "\n".join(rows)
 
 
+def conventions_table(lang: str, rules: list[dict[str, Any]] | None = None) -> str:
+    """The conventions as a Markdown table in `lang` ("en" or "zh")."""
+    rows = [
+        "| " + " | ".join(CONVENTION_HEADERS[lang]) + " |",
+        "|" + "---|" * len(CONVENTION_HEADERS[lang]),
+    ]
+    for rule in rules if rules is not None else load_conventions():
+        first, second = (rule["en"], rule["zh"]) if lang == "en" else (rule["zh"], rule["en"])
+        cells = (first, second, rule[f"rule_{lang}"])
+        rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
+    return "\n".join(rows)
+
+
 def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
     """Fill the marker of docs/<lang>/glossary.md with that language's table."""
     lang, _, name = page.file.src_uri.partition("/")
@@ -71,4 +92,8 @@ def on_page_markdown(markdown: str, page: Any, **_: Any) -> str:
         return markdown
     if MARKER not in markdown:
         raise ValueError(f"{page.file.src_uri} lacks the marker {MARKER}")
-    return markdown.replace(MARKER, table(lang))
+    if CONVENTIONS_MARKER not in markdown:
+        raise ValueError(f"{page.file.src_uri} lacks the marker {CONVENTIONS_MARKER}")
+    return markdown.replace(MARKER, table(lang)).replace(
+        CONVENTIONS_MARKER, conventions_table(lang)
+    )

@@ -26,14 +26,14 @@ def chunks(text: str, max_chars: int) -> list[str]:
 
 article = (
     "杭州是浙江省的省会。这座城市以西湖闻名，每年吸引大量游客。"
-    "湖边有许多寺庙和园林！它在 2011 年被列入世界遗产名录。"
-    "你知道它的别称吗？人们常叫它“人间天堂”。"
+    "湖边景色美得像一幅画！西湖在 2011 年列入世界遗产名录。"
+    "你知道这座城市的别称吗？人们常叫它“人间天堂”。"
 )
 pieces = chunks(article, max_chars=30)
 print([len(piece) for piece in pieces])
-#> [29, 30, 21]
+#> [29, 30, 24]
 print(sum(estimate_tokens(piece) for piece in pieces))  # (2)!
-#> 81
+#> 84
 
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True

@@ -9,20 +9,17 @@ jina = JinaEmbeddingFunction(
     batch_size=128,
 )
 config = jina.get_config()
-print(sorted(config))
-"""
-[
-    'api_key_env_var',
-    'dimensions',
-    'embedding_type',
-    'late_chunking',
-    'model_name',
-    'normalized',
-    'query_config',
-    'task',
-    'truncate',
-]
-"""
+for key in sorted(config):
+    print(key)
+    #> api_key_env_var
+    #> dimensions
+    #> embedding_type
+    #> late_chunking
+    #> model_name
+    #> normalized
+    #> query_config
+    #> task
+    #> truncate
 print(config["api_key_env_var"], config["dimensions"])
 #> CHROMA_JINA_API_KEY 256
 print("timeout" in config, "batch_size" in config)

@@ -123,17 +123,18 @@ def model_rows(lang: str, anchor: str) -> dict[str, list[str]]:
 def expected_rows(model: ModelInfo, lang: str) -> dict[str, list[str]]:
     """The cells (after the model name) of each table of the Models page, from the catalog."""
     kinds = INPUT_KINDS[lang]
+    sep = "、" if lang == "zh" else ", "
     return {
         "catalog": [
             str(model.dimensions),
             f"{model.matryoshka[0]}–{model.matryoshka[1]}" if model.matryoshka else "—",
             str(model.context),
-            ("、" if lang == "zh" else ", ").join(kinds[kind] for kind in model.inputs),
+            sep.join(kinds[kind] for kind in model.inputs),
             f"`{model.default_task}`" if model.default_task else "—",
         ],
         "tasks": [
-            ", ".join(f"`{task}`" for task in model.tasks) or "—",
-            ", ".join(f"`{field}`" for field in sorted(model.fields)),
+            sep.join(f"`{task}`" for task in model.tasks) or "—",
+            sep.join(f"`{field}`" for field in sorted(model.fields)),
         ],
     }
 

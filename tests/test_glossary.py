@@ -1,19 +1,25 @@
-"""The Chinese pages use the glossary's terms (docs/glossary.yml), and the glossary page shows them.
+"""The Chinese pages and examples use the glossary's terms and its conventions for numbers and
+units (docs/glossary.yml), and the glossary page shows both.
 
-Prose only: code blocks, inline code, link targets, URLs and HTML comments are not checked, nor an
-English gloss in full-width parentheses such as `录制文件（cassette）`.
+Pages: prose only; code blocks, inline code, link targets, URLs and HTML comments are not checked,
+nor an English gloss in full-width parentheses such as `录制文件（cassette）`. Examples (snippets/zh,
+Python and TypeScript): their comments and strings, not the code nor the output written under a
+print (`#>` and `//>` lines, pytest-examples' output blocks).
 """
 
 from __future__ import annotations
 
 import importlib.util
+import io
 import re
+import tokenize
 from pathlib import Path
 
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
 ZH = ROOT / "docs" / "zh"
+ZH_SNIPPETS = ROOT / "snippets" / "zh"
 FENCE = re.compile(r"^([ \t]*)(`{3,}|~{3,}).*?^\1\2[ \t]*$", re.MULTILINE | re.DOTALL)
 FRONT_MATTER = re.compile(r"\A---\n.*?\n---\n", re.DOTALL)
 COMMENT = re.compile(r"<!--.*?-->", re.DOTALL)
@@ -21,6 +27,12 @@ INLINE_CODE = re.compile(r"(`+)(?!`).*?(?<!`)\1(?!`)")
 LINK_TARGET = re.compile(r"\]\([^)\n]*\)")
 URL = re.compile(r"https?://\S+")
 ATTRIBUTES = re.compile(r"\{[:#.][^}\n]*\}")
+GENERATED = re.compile(r"^<!-- (bench:[\w-]+) -->\n.*?^<!-- /\1 -->$", re.MULTILINE | re.DOTALL)
+"""A block benchmarks/report.py writes (figures in its own table format), not hand-written prose."""
+OUTPUT_BLOCK = re.compile(r"\A[rRbBuU]?(\"\"\"|''')\n")
+"""pytest-examples' output of a long print: a string statement that opens with a line break."""
+QUOTED = re.compile(r"\A[rRbBuUfF]*(\"\"\"|'''|\"|')(.*)\1\Z", re.DOTALL)
+"""A Python string literal: group 2 is what stands between its quotes."""
 GLOSS = re.compile(r"（[^（）\u4e00-\u9fff]*）")
 HAN = re.compile(r"[\u4e00-\u9fff]")
 LATE_CHUNKING = "延迟分块"
@@ -36,6 +48,7 @@ def _load_hook():
 
 HOOK = _load_hook()
 TERMS = HOOK.load_terms()
+CONVENTIONS = HOOK.load_conventions()
 
 
 def blank(match: re.Match[str]) -> str:
@@ -56,6 +69,67 @@ def prose(markdown: str) -> str:
 
 def zh_pages() -> list[Path]:
     return sorted(ZH.rglob("*.md"))
+
+
+def zh_snippets() -> list[Path]:
+    return sorted(p for p in ZH_SNIPPETS.rglob("*") if p.suffix in {".py", ".ts"})
+
+
+def _place(lines: list[str], row: int, text: str) -> None:
+    """Put `text`, which starts on line `row` (1-based), into `lines`, keeping its line breaks."""
+    for k, part in enumerate(text.split("\n")):
+        lines[row - 1 + k] += " " + part
+
+
+def python_words(source: str) -> str:
+    """The comments and strings of a Python program, line for line, the rest blank."""
+    lines = [""] * (source.count("\n") + 1)
+    fstring_middle = getattr(tokenize, "FSTRING_MIDDLE", None)  # Python 3.12+
+    for tok in tokenize.generate_tokens(io.StringIO(source).readline):
+        text = tok.string
+        if tok.type == tokenize.COMMENT and not text.startswith("#>"):
+            _place(lines, tok.start[0], text[1:])
+        elif tok.type in (tokenize.STRING, fstring_middle) and not OUTPUT_BLOCK.match(text):
+            _place(lines, tok.start[0], QUOTED.sub(r"\2", text))
+    return "\n".join(lines)
+
+
+TS_TOKEN = re.compile(
+    r"""//[^\n]*|/\*.*?\*/|"(?:\\.|[^"\\\n])*"|'(?:\\.|[^'\\\n])*'|`(?:\\.|[^`\\])*`""",
+    re.DOTALL,
+)
+"""A TypeScript comment or string literal (regular expressions and nested templates aside)."""
+
+
+def typescript_words(source: str) -> str:
+    """The comments and strings of a TypeScript program, line for line, the rest blank."""
+    lines = [""] * (source.count("\n") + 1)
+    for match in TS_TOKEN.finditer(source):
+        text = match.group(0)
+        if not text.startswith("//>"):
+            inside = (
+                text[2:] if text.startswith("//") else text[2:-2] if text[0] == "/" else text[1:-1]
+            )
+            _place(lines, source.count("\n", 0, match.start()) + 1, inside)
+    return "\n".join(lines)
+
+
+def snippet_words(path: Path) -> str:
+    source = path.read_text(encoding="utf-8")
+    return python_words(source) if path.suffix == ".py" else typescript_words(source)
+
+
+def convention_violations(text: str, shown: str) -> list[str]:
+    """`file:line: 'match' breaks 'rule' (how)` for each number or unit not written as agreed."""
+    found = []
+    checks = [(re.compile(c["pattern"]), c) for c in CONVENTIONS]
+    for number, line in enumerate(text.splitlines(), start=1):
+        for pattern, rule in checks:
+            found += [
+                f"{shown}:{number}: {m.group(0)!r} breaks {rule['zh']!r} ({rule['rule_en']})"
+                for m in pattern.finditer(line)
+            ]
+    return found
 
 
 def forbidden(term: str) -> re.Pattern[str]:
@@ -83,6 +157,64 @@ def violations(markdown: str, shown: str) -> list[str]:
 def test_chinese_pages_use_the_glossary_terms(page: Path) -> None:
     found = violations(page.read_text(encoding="utf-8"), page.relative_to(ROOT).as_posix())
     assert not found, "terms the glossary (docs/glossary.yml) says not to use:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "snippet", zh_snippets(), ids=lambda p: p.relative_to(ZH_SNIPPETS).as_posix()
+)
+def test_chinese_examples_use_the_glossary_terms(snippet: Path) -> None:
+    shown = snippet.relative_to(ROOT).as_posix()
+    found = violations(snippet_words(snippet), shown)
+    assert not found, "terms the glossary (docs/glossary.yml) says not to use:\n" + "\n".join(found)
+
+
+@pytest.mark.parametrize(
+    "path", zh_pages() + zh_snippets(), ids=lambda p: p.relative_to(ROOT).as_posix()
+)
+def test_chinese_numbers_and_units_follow_the_conventions(path: Path) -> None:
+    shown = path.relative_to(ROOT).as_posix()
+    if path.suffix == ".md":
+        text = prose(GENERATED.sub(blank, path.read_text(encoding="utf-8")))
+    else:
+        text = snippet_words(path)
+    found = convention_violations(text, shown)
+    assert not found, "write numbers and units as docs/glossary.yml says:\n" + "\n".join(found)
+
+
+def test_every_convention_catches_its_bad_examples_and_passes_its_good_ones() -> None:
+    assert CONVENTIONS, "docs/glossary.yml has no conventions"
+    for rule in CONVENTIONS:
+        pattern = re.compile(rule["pattern"])
+        assert rule["bad"] and rule["good"], f"{rule['en']}: give bad and good examples"
+        assert [b for b in rule["bad"] if not pattern.search(b)] == [], rule["en"]
+        assert [g for g in rule["good"] if pattern.search(g)] == [], rule["en"]
+
+
+PYTHON_SAMPLE = '''x = 1  # 用向量函数
+print("query 任务", f"{x} 毫秒")
+#> 1,000,000
+print(y)
+"""
+4.4 s
+"""
+'''
+TYPESCRIPT_SAMPLE = """const url = "http://x"; // 用 query 任务
+/* 1,024 维
+ */ f(`4.4 s`);
+//> 1,000
+"""
+
+
+def test_examples_are_read_for_comments_and_strings_only() -> None:
+    words = python_words(PYTHON_SAMPLE).splitlines()
+    assert "向量函数" in words[0] and "x = 1" not in words[0]
+    assert "query 任务" in words[1] and "print" not in words[1]
+    assert "".join(words[2:]) == "", "output lines and code are not read"
+    words = typescript_words(TYPESCRIPT_SAMPLE).splitlines()
+    assert "query 任务" in words[0] and "http://x" in words[0] and "const" not in words[0]
+    assert "1,024 维" in words[1] and "4.4 s" in words[2] and words[3] == ""
+    assert len(violations(typescript_words(TYPESCRIPT_SAMPLE), "t.ts")) == 1
+    assert len(convention_violations(typescript_words(TYPESCRIPT_SAMPLE), "t.ts")) == 2
 
 
 def first_use_of_late_chunking(markdown: str) -> tuple[int, str] | None:
@@ -146,3 +278,5 @@ def test_glossary_page_shows_every_term(built_site: Path, lang: str) -> None:
     assert "<table>" in article, f"{lang}/glossary: no table was generated"
     missing = [t["en"] for t in TERMS if f"<td>{t['zh']}</td>" not in article]
     assert not missing, f"{lang}/glossary lacks rows for {missing}"
+    missing = [c["en"] for c in CONVENTIONS if f"<td>{c['zh']}</td>" not in article]
+    assert not missing, f"{lang}/glossary lacks the conventions {missing}"

@@ -31,7 +31,7 @@ for (const lateChunking of [false, true]) {
     name: `cities-late-chunking-${lateChunking}`,
     embeddingFunction: passages,
   });
-  // One upsert per document: one request, so one shared context.
+  // One upsert per document: one request each, so with late chunking its chunks share one context.
   for (const [city, chunks] of Object.entries(documents)) {
     await collection.upsert({
       ids: chunks.map((_, i) => `${city}-${i}`),

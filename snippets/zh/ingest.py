@@ -18,6 +18,6 @@ def ticket_ids(count):
 stopped = ingest(collection, ids=ticket_ids(600), documents=tickets(600), progress=False)  # (3)!
 again = ingest(collection, ids=ticket_ids(1000), documents=tickets(1000), progress=False)  # (4)!
 for r in (stopped, again):
-    print(f"新增 {r.added} 条，跳过 {r.skipped} 条，{r.requests} 个请求，{r.tokens:,} 个 token")
-    #> 新增 600 条，跳过 0 条，2 个请求，9,600 个 token
-    #> 新增 400 条，跳过 600 条，1 个请求，6,400 个 token
+    print(f"新增 {r.added} 条，跳过 {r.skipped} 条，{r.requests} 个请求，{r.tokens} 个 token")
+    #> 新增 600 条，跳过 0 条，2 个请求，9600 个 token
+    #> 新增 400 条，跳过 600 条，1 个请求，6400 个 token

@@ -21,6 +21,6 @@ for start in range(0, len(documents), 500):  # (6)!
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
     usage = jina.last_usage
-    print(f"{len(batch)} 篇文档：{usage.requests} 个请求，{usage.total_tokens:,} 个 token")
-    #> 500 篇文档：5 个请求，8,000 个 token
-    #> 500 篇文档：5 个请求，8,000 个 token
+    print(f"{len(batch)} 篇文档：{usage.requests} 个请求，{usage.total_tokens} 个 token")
+    #> 500 篇文档：5 个请求，8000 个 token
+    #> 500 篇文档：5 个请求，8000 个 token

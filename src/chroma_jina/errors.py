@@ -145,6 +145,17 @@ class NetworkError(JinaError):
     default_hint = "Check the network and base_url (env JINA_API_BASE_URL)."
 
 
+GUIDE_URL = "https://chroma-jina.github.io/chroma-jina/"
+"""Where the guide is published (mkdocs.yml `site_url`); hints link its pages."""
+
+MAINLAND_CHINA_HINT = (
+    f"{NetworkError.default_hint} No connection to api.jina.ai: in mainland China the jina.ai "
+    "domain has not resolved since 2026-03-29. See "
+    f"{GUIDE_URL}mainland-china/ (Chinese: {GUIDE_URL}zh/mainland-china/)."
+)
+"""The hint of a `NetworkError` when the default host could not be resolved or connected to."""
+
+
 class JinaTimeoutError(NetworkError):
     """The request timed out (client timeout or HTTP 408), after all retries."""
 

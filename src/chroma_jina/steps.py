@@ -21,6 +21,7 @@ from typing import NoReturn, TypeVar, cast
 import httpx
 
 from chroma_jina.errors import (
+    MAINLAND_CHINA_HINT,
     ConfigurationError,
     InvalidRequestError,
     JinaError,
@@ -47,6 +48,8 @@ logger = logging.getLogger("chroma_jina")
 
 DEFAULT_BASE_URL = "https://api.jina.ai/v1"
 """The Jina API; each endpoint's path is under it."""
+DEFAULT_HOST = httpx.URL(DEFAULT_BASE_URL).host
+"""Its host: a request there that cannot connect gets the mainland-China hint."""
 EMBEDDINGS_PATH = "/embeddings"
 """Where embedding requests go, under the base URL."""
 BACKOFF_BASE, BACKOFF_CAP = 0.5, 30.0
@@ -181,20 +184,32 @@ class Context:
     """Removes the API key from every field of an error, should the service echo it."""
 
 
+def _unreachable_default_host(exc: Exception) -> bool:
+    """True when the request to api.jina.ai could not be resolved or connected to."""
+    if not isinstance(exc, httpx.ConnectError | httpx.ConnectTimeout):
+        return False
+    try:
+        host = exc.request.url.host
+    except RuntimeError:  # raised without its request: not from an httpx client
+        return False
+    return host == DEFAULT_HOST
+
+
 def _network_error(exc: Exception) -> JinaError:
     """The typed error for an exception of httpx (its `__cause__`). Only network errors and
     timeouts are retried: a bad URL or a redirect loop fails at once, a body that cannot be
     decoded (e.g. corrupt gzip) is a malformed response."""
+    hint = MAINLAND_CHINA_HINT if _unreachable_default_host(exc) else None
     name = f"{type(exc).__name__}: {exc}"
     error: JinaError
     if isinstance(exc, httpx.TimeoutException):
-        error = JinaTimeoutError(f"request timed out ({type(exc).__name__})")
+        error = JinaTimeoutError(f"request timed out ({type(exc).__name__})", hint=hint)
     elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects)):
         error = ConfigurationError(f"the request could not be sent: {name}")
     elif isinstance(exc, httpx.DecodingError):
         error = MalformedResponseError(f"the response body could not be decoded: {name}")
     else:
-        error = NetworkError(f"no HTTP answer: {name}")
+        error = NetworkError(f"no HTTP answer: {name}", hint=hint)
     error.__cause__ = exc
     return error
 

@@ -44,11 +44,11 @@ for dimensions in (256, 128, 64, 32):
     same = int((top[:, 0] == full[:, 0]).sum())
     shared = np.mean([len(set(a) & set(b)) / 3 for a, b in zip(top, full, strict=True)])
     agreement = f"第一名相同 {same}/6，前三名重合 {shared:.0%}"
-    print(f"{dimensions:>4} 维，{size} 字节：{agreement}")  # (3)!
+    print(f"{dimensions:>4} 维，{size:>4} 字节：{agreement}")  # (3)!
     #>  256 维，1024 字节：第一名相同 6/6，前三名重合 83%
-    #>  128 维，512 字节：第一名相同 6/6，前三名重合 78%
-    #>   64 维，256 字节：第一名相同 5/6，前三名重合 78%
-    #>   32 维，128 字节：第一名相同 5/6，前三名重合 61%
+    #>  128 维， 512 字节：第一名相同 6/6，前三名重合 78%
+    #>   64 维， 256 字节：第一名相同 5/6，前三名重合 78%
+    #>   32 维， 128 字节：第一名相同 5/6，前三名重合 61%
 
 try:
     JinaEmbeddingFunction(model_name="jina-embeddings-v3", dimensions=2048)  # (4)!

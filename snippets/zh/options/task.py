@@ -22,10 +22,10 @@ for number, (setup, options) in enumerate(setups.items()):
     collection = client.create_collection(f"task-setup-{number}", embedding_function=jina)
     collection.add(ids=list(documents), documents=list(documents.values()))
     found = collection.query(query_texts=[question], n_results=3)
-    print(f"{setup}:", found["ids"][0])  # (2)!
-    #> 段落任务 + 查询任务: ['1961', 'wall', 'capital']
-    #> 两边都用段落任务: ['wall', '1961', 'capital']
-    #> 两边都用 text-matching: ['wall', '1961', 'capital']
+    print(f"{setup}：{found['ids'][0]}")  # (2)!
+    #> 段落任务 + 查询任务：['1961', 'wall', 'capital']
+    #> 两边都用段落任务：['wall', '1961', 'capital']
+    #> 两边都用 text-matching：['wall', '1961', 'capital']
 
 try:
     JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (3)!

@@ -41,7 +41,7 @@ const full = new JinaEmbeddingFunction({
 try {
   await collection.query({ queryEmbeddings: await full.generate(question), nResults: 1 });
 } catch (error) {
-  // 只打印请求地址之后的部分，也就是 Chroma 的报错：集合要求的向量长度。
+  // 报错信息里 `status: ` 之后是 Chroma 自己的报错：集合要求的维度和实际收到的维度。
   console.log((error as Error).message.split("status: ")[1]);
   //> Collection expecting embedding with dimension of 256, got 1024
 }

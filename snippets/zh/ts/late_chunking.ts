@@ -31,7 +31,7 @@ for (const lateChunking of [false, true]) {
     name: `cities-late-chunking-${lateChunking}`,
     embeddingFunction: passages,
   });
-  // 每篇文档单独 upsert 一次：一次调用一个请求，片段共享一段上下文。
+  // 每篇文档单独 upsert 一次：一次调用一个请求；开了延迟分块时，同一篇文档的片段共享一段上下文。
   for (const [city, chunks] of Object.entries(documents)) {
     await collection.upsert({
       ids: chunks.map((_, i) => `${city}-${i}`),

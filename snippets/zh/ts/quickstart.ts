@@ -26,7 +26,7 @@ await collection.upsert({
 });
 
 // @chroma-core/jina 没有查询任务：问题要交给
-// 另一个使用 query 任务的函数来向量化。
+// 另一个设了查询任务的嵌入函数来向量化。
 const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
