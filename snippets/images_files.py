@@ -8,8 +8,9 @@ from chroma_jina import ImageLoader, JinaEmbeddingFunction
 
 folder = Path(tempfile.mkdtemp())
 red = Image.new("RGB", (32, 32), (255, 0, 0))
+blue = Image.new("RGB", (32, 32), (0, 0, 255))
 red.convert("P").save(folder / "palette.png")  # (1)!
-red.convert("CMYK").save(folder / "cmyk.jpg", quality=100)
+blue.convert("CMYK").save(folder / "cmyk.jpg", quality=100)
 
 jina = JinaEmbeddingFunction(model_name="jina-clip-v2")
 collection = chromadb.EphemeralClient().create_collection(
@@ -29,4 +30,4 @@ print(photo.mode)
 #> CMYK
 found = collection.query(query_embeddings=jina([photo]), n_results=1)  # (4)!
 print(found["ids"][0], round(found["distances"][0][0], 3))
-#> ['cmyk'] 0.0
+#> ['cmyk'] -0.0
