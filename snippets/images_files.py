@@ -29,5 +29,5 @@ photo = Image.open(folder / "cmyk.jpg")
 print(photo.mode)
 #> CMYK
 found = collection.query(query_embeddings=jina([photo]), n_results=1)  # (4)!
-print(found["ids"][0], round(found["distances"][0][0], 3))
-#> ['cmyk'] -0.0
+print(found["ids"][0], abs(round(found["distances"][0][0], 3)))
+#> ['cmyk'] 0.0
