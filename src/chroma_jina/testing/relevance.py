@@ -69,6 +69,7 @@ _ANSWERS: dict[str, re.Pattern[str]] = {
 }
 """What an answer of each kind looks like in a document."""
 
+_IS_CJK = re.compile(f"[{_CJK}]")
 _QUESTION = re.compile(r"[?？]\s*$")
 _IMAGE_WORDS = re.compile(r"[-_./]+")
 
@@ -110,8 +111,8 @@ def _jitter(query: str, document: str) -> float:
 def score(query: str, document: str) -> float:
     """The emulator's relevance of `document` (text) to `query`, in [0, 1]: higher is better."""
     topic = query
-    for _, cue in _CUES:
-        topic = cue.sub(" ", topic)
+    for _, cue in _CUES:  # Chinese question words are characters the overlap would count
+        topic = cue.sub(lambda m: " " if _IS_CJK.search(m.group()) else m.group(), topic)
     wanted = content_words(topic)
     found = content_words(document)
     overlap = len(wanted & found) / len(wanted) if wanted else 0.0
