@@ -50,7 +50,7 @@ _ANSWERS: dict[str, re.Pattern[str]] = {
     ),
     "number": re.compile(
         r"\d|\b(?:one|two|three|four|five|six|seven|eight|nine|ten|hundred"
-        r"|thousand|million)\b|[一二三四五六七八九十百千万亿]+[个名位米吨元天年次]",
+        r"|thousand|million)\b|[一二三四五六七八九十百千万亿]+[个名位米吨元天年次人]",
         re.IGNORECASE,
     ),
     "person": re.compile(rf"\b[A-Z][a-z]+ [A-Z][a-z]+\b|\bby [A-Z][a-z]+|由[{_CJK}]{{2,4}}"),
