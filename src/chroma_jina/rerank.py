@@ -296,11 +296,11 @@ class JinaReranker:
         return _Query(query, sent, costs, _batches(costs, self.max_documents, self.max_tokens))
 
     def _document(self, i: int, item: Document) -> str | dict[str, str]:
+        if isinstance(item, str):
+            return item
         name = self.model_name
         images_ok = self.info is None or self.info.multimodal
         image_models = [m.name for m in RERANKERS.values() if m.multimodal]
-        if isinstance(item, str):
-            return item
         if isinstance(item, Mapping) and len(item) == 1:
             ((key, value),) = item.items()
             if key == "text" and isinstance(value, str):

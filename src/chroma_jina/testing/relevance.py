@@ -16,8 +16,8 @@ emulator scores every model pointwise), and carry a tiny hash-based tie-breaker.
 
 from __future__ import annotations
 
-import hashlib
 import re
+import zlib
 from functools import lru_cache
 from urllib.parse import unquote, urlsplit
 
@@ -70,7 +70,6 @@ _ANSWERS: dict[str, re.Pattern[str]] = {
 """What an answer of each kind looks like in a document."""
 
 _IS_CJK = re.compile(f"[{_CJK}]")
-_QUESTION = re.compile(r"[?？]\s*$")
 _IMAGE_WORDS = re.compile(r"[-_./]+")
 
 
@@ -79,10 +78,11 @@ def question_kinds(query: str) -> frozenset[str]:
     return frozenset(kind for kind, cue in _CUES if cue.search(query))
 
 
-@lru_cache(maxsize=50_000)
-def content_words(text: str) -> frozenset[str]:
-    """The stemmed content words of a text: no stop words, no question words, no punctuation;
-    CJK characters on their own and in pairs."""
+@lru_cache(maxsize=100_000)
+def read(text: str) -> tuple[int, frozenset[str]]:
+    """A text's token count (as `tokens.count_tokens`) and its stemmed content words: no stop
+    words, no question words, no punctuation; CJK characters on their own and in pairs. Cached:
+    the candidates of one collection come back for many queries."""
     analysis = tokens.analyze(text)
     words = set()
     for piece in analysis.pieces:
@@ -90,7 +90,12 @@ def content_words(text: str) -> frozenset[str]:
         if weight == 1.0 and key not in ("when", "where", "who", "why", "what", "how", "which"):
             words.add(key)
     words.update(analysis.extra.keys() - {"<time>", "<place>", "<person>", "<number>"})
-    return frozenset(words)
+    return analysis.tokens, frozenset(words)
+
+
+def content_words(text: str) -> frozenset[str]:
+    """The stemmed content words of a text (see `read`)."""
+    return read(text)[1]
 
 
 def image_text(reference: str) -> str:
@@ -104,24 +109,38 @@ def image_text(reference: str) -> str:
 
 
 def _jitter(query: str, document: str) -> float:
-    digest = hashlib.sha256(f"{query}\x00{document}".encode()).digest()
-    return int.from_bytes(digest[:4], "big") / 2**32
+    return zlib.crc32(f"{query}\x00{document}".encode()) / 2**32
+
+
+@lru_cache(maxsize=200_000)
+def _answers(kind: str, document: str) -> bool:
+    """True when `document` holds an answer of `kind` (and is not itself a question)."""
+    return not document.rstrip().endswith(("?", "？")) and bool(_ANSWERS[kind].search(document))
+
+
+class Scorer:
+    """The emulator's relevance model for one query, applied to each document in turn."""
+
+    def __init__(self, query: str) -> None:
+        self.query = query
+        topic = query
+        for _, cue in _CUES:  # Chinese question words are characters the overlap would count
+            topic = cue.sub(lambda m: " " if _IS_CJK.search(m.group()) else m.group(), topic)
+        self.wanted = content_words(topic)
+        self.kinds = sorted(question_kinds(query))
+
+    def __call__(self, document: str) -> float:
+        """The relevance of `document` (text) to the query, in [0, 1]: higher is better."""
+        wanted = self.wanted
+        overlap = len(wanted & content_words(document)) / len(wanted) if wanted else 0.0
+        jitter = 0.02 * _jitter(self.query, document)
+        if not self.kinds:
+            return round(0.96 * overlap + jitter, 6)
+        answers = any(_answers(kind, document) for kind in self.kinds)
+        topical = min(1.0, 4.0 * overlap)
+        return round(0.36 * overlap + 0.6 * topical * answers + jitter, 6)
 
 
 def score(query: str, document: str) -> float:
     """The emulator's relevance of `document` (text) to `query`, in [0, 1]: higher is better."""
-    topic = query
-    for _, cue in _CUES:  # Chinese question words are characters the overlap would count
-        topic = cue.sub(lambda m: " " if _IS_CJK.search(m.group()) else m.group(), topic)
-    wanted = content_words(topic)
-    found = content_words(document)
-    overlap = len(wanted & found) / len(wanted) if wanted else 0.0
-    kinds = question_kinds(query)
-    jitter = 0.02 * _jitter(query, document)
-    if not kinds:
-        return round(0.96 * overlap + jitter, 6)
-    answers = not _QUESTION.search(document) and any(
-        _ANSWERS[kind].search(document) for kind in kinds
-    )
-    topical = min(1.0, 4.0 * overlap)
-    return round(0.36 * overlap + 0.6 * topical * answers + jitter, 6)
+    return Scorer(query)(document)

@@ -109,13 +109,13 @@ def parse(body: object) -> RerankRequest:
         low, high, default = model.max_doc_length
         doc_cap = _optional_int(body, "max_doc_length", low, high) or default
     documents, texts = _documents(body["documents"], model)
-    query_tokens = tokens.count_tokens(query)
+    query_tokens = relevance.read(query)[0]
     counts = []
     for i, (document, text) in enumerate(zip(documents, texts, strict=True)):
         if isinstance(document, dict) and "image" in document:
             counts.append(IMAGE_TOKENS)
             continue
-        count = tokens.count_tokens(text)
+        count = relevance.read(text)[0]
         if doc_cap is not None and count > doc_cap:  # max_doc_length cuts each document
             texts[i] = tokens.truncate(text, doc_cap)
             count = tokens.count_tokens(texts[i])
@@ -190,6 +190,7 @@ def _documents(value: object, model: RerankerInfo) -> tuple[list[str | dict[str,
 
 def results(request: RerankRequest) -> list[dict[str, object]]:
     """The `results` of the answer: by relevance, best first, at most `top_n`."""
+    scorer = relevance.Scorer(request.query)
     scored = []
     for i, text in enumerate(request.texts):
         document = request.documents[i]
@@ -198,7 +199,7 @@ def results(request: RerankRequest) -> list[dict[str, object]]:
             digest = hashlib.sha256(document["image"].encode()).digest()
             value = round(0.02 * int.from_bytes(digest[:4], "big") / 2**32, 6)
         else:
-            value = relevance.score(request.query, text)
+            value = scorer(text)
         scored.append((value, i))
     scored.sort(key=lambda pair: (-pair[0], pair[1]))
     if request.top_n is not None:
