@@ -20,7 +20,7 @@ import httpx
 import numpy as np
 import orjson
 
-from chroma_jina.client import DEFAULT_BASE_URL, JinaClient
+from chroma_jina.client import JinaClient
 from chroma_jina.embedding_function import DEFAULT_API_KEY_ENV_VAR, resolve_api_key
 from chroma_jina.errors import MalformedResponseError
 from chroma_jina.models import (
@@ -32,7 +32,7 @@ from chroma_jina.models import (
     lookup_reranker,
 )
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, IMAGE_TOKENS, estimate_tokens
-from chroma_jina.steps import Context, Step, request
+from chroma_jina.steps import DEFAULT_BASE_URL, Context, Step, request
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import dumps, encode_image, require_pillow
 
@@ -49,7 +49,8 @@ Document = str | Mapping[str, str] | np.ndarray
 class RankedDocument(NamedTuple):
     """One document's place in a ranking: its index in the list given, and its score."""
 
-    index: int
+    # The API's name for the position; it hides tuple.index, which a ranking has no use for.
+    index: int  # type: ignore[assignment]
     score: float
 
 
@@ -319,7 +320,7 @@ class JinaReranker:
                     f"rerankers: {image_models}"
                 )
             require_pillow()
-            return {"image": encode_image(item)}  # type: ignore[arg-type]
+            return {"image": encode_image(item)}
         raise ValueError(
             f"document {i} is a {type(item).__name__}; each document must be a str, "
             "{'text': str}, {'image': url-or-base64} or an image array (model "
