@@ -31,6 +31,6 @@ reranked = reranker.rerank_results(question, found, top_n=2)  # (3)!
 print("after: ", reranked["ids"][0])
 #> after:  ['built', 'faq']
 print("scores:", [round(score, 2) for score in reranked["scores"][0]])
-#> scores: [0.84, 0.36]
+#> scores: [0.85, 0.37]
 print("distances kept:", [round(d, 2) for d in reranked["distances"][0]])  # (4)!
 #> distances kept: [0.56, 0.32]

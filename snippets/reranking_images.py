@@ -11,6 +11,6 @@ for index, score in reranker.rerank("figures from a research paper", documents):
     document = documents[index]
     shown = document["image"].removeprefix(pictures) if isinstance(document, dict) else document
     print(index, round(score, 2), shown)
-    #> 1 0.33 paper-11.png
+    #> 1 0.32 paper-11.png
+    #> 2 0.02 Traditional databases struggle with modern data workloads.
     #> 0 0.01 wired-preview.png
-    #> 2 0.01 Traditional databases struggle with modern data workloads.

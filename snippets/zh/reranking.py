@@ -31,6 +31,6 @@ reranked = reranker.rerank_results(question, found, top_n=2)  # (3)!
 print("重排后：", reranked["ids"][0])
 #> 重排后： ['built', 'faq']
 print("相关性分数：", [round(score, 2) for score in reranked["scores"][0]])
-#> 相关性分数： [0.82, 0.34]
+#> 相关性分数： [0.83, 0.35]
 print("距离随结果保留：", [round(d, 2) for d in reranked["distances"][0]])  # (4)!
 #> 距离随结果保留： [0.61, 0.31]

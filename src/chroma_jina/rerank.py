@@ -245,10 +245,15 @@ class JinaReranker:
                 "query_texts given to collection.query(), in the same order"
             )
         documents, data, uris = (results.get(k) for k in ("documents", "data", "uris"))
-        candidates = [
-            [self._candidate(q, j, documents, data, uris) for j in range(len(row))]
-            for q, row in enumerate(ids)
-        ]
+        candidates: list[list[Document]] = []
+        for q, row in enumerate(ids):
+            texts = documents[q] if documents is not None else None
+            if texts is not None and None not in texts:  # the usual case: every result has text
+                candidates.append(list(texts))
+                continue
+            candidates.append(
+                [self._candidate(q, j, documents, data, uris) for j in range(len(row))]
+            )
         return queries, candidates
 
     def _candidate(self, q: int, j: int, documents: Any, data: Any, uris: Any) -> Document:
@@ -275,7 +280,10 @@ class JinaReranker:
             )
         if isinstance(documents, (str, bytes)) or not isinstance(documents, Sequence):
             raise ValueError(f"documents must be a list, got {type(documents).__name__}")
-        sent = [self._document(i, d) for i, d in enumerate(documents)]
+        if all(type(d) is str for d in documents):
+            sent: list[str | dict[str, str]] = list(documents)  # type: ignore[arg-type]
+        else:
+            sent = [self._document(i, d) for i, d in enumerate(documents)]
         query_cost = estimate_tokens(query)
         info = self.info
         costs = [_cost(d) for d in sent]

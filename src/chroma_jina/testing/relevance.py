@@ -108,10 +108,6 @@ def image_text(reference: str) -> str:
     return _IMAGE_WORDS.sub(" ", name)
 
 
-def _jitter(query: str, document: str) -> float:
-    return zlib.crc32(f"{query}\x00{document}".encode()) / 2**32
-
-
 @lru_cache(maxsize=200_000)
 def _answers(kind: str, document: str) -> bool:
     """True when `document` holds an answer of `kind` (and is not itself a question)."""
@@ -132,12 +128,16 @@ class Scorer:
     def __call__(self, document: str) -> float:
         """The relevance of `document` (text) to the query, in [0, 1]: higher is better."""
         wanted = self.wanted
-        overlap = len(wanted & content_words(document)) / len(wanted) if wanted else 0.0
-        jitter = 0.02 * _jitter(self.query, document)
+        overlap = len(wanted & read(document)[1]) / len(wanted) if wanted else 0.0
+        jitter = 0.02 * zlib.crc32(f"{self.query}\x00{document}".encode()) / 2**32
         if not self.kinds:
             return round(0.96 * overlap + jitter, 6)
-        answers = any(_answers(kind, document) for kind in self.kinds)
-        topical = min(1.0, 4.0 * overlap)
+        answers = False
+        for kind in self.kinds:
+            if _answers(kind, document):
+                answers = True
+                break
+        topical = 4.0 * overlap if overlap < 0.25 else 1.0
         return round(0.36 * overlap + 0.6 * topical * answers + jitter, 6)
 
 
