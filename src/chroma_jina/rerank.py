@@ -21,7 +21,11 @@ import numpy as np
 import orjson
 
 from chroma_jina.client import JinaClient
-from chroma_jina.embedding_function import DEFAULT_API_KEY_ENV_VAR, resolve_api_key
+from chroma_jina.embedding_function import (
+    DEFAULT_API_KEY_ENV_VAR,
+    check_api_key_env_var,
+    resolve_api_key,
+)
 from chroma_jina.errors import MalformedResponseError
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
@@ -132,7 +136,7 @@ class JinaReranker:
         if max_concurrency is None and env_concurrency:
             max_concurrency = _positive_int("JINA_MAX_CONCURRENCY", int(env_concurrency))
         self._client = JinaClient(
-            resolve_api_key(api_key, api_key_env_var),
+            resolve_api_key(api_key, check_api_key_env_var(api_key_env_var)),
             base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
             timeout=float(timeout),
             max_retries=max_retries,

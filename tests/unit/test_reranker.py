@@ -199,6 +199,7 @@ def test_bad_input_is_refused_before_sending(
         ({"truncation": "yes"}, "truncation must be"),
         ({"max_documents": 513}, "over the 512 cap"),
         ({"model_name": ""}, "non-empty"),
+        ({"api_key_env_var": "AWS_SECRET_ACCESS_KEY"}, "not name a variable meant for a Jina key"),
     ],
 )
 def test_bad_settings_are_refused_at_construction(kwargs: dict, message: str) -> None:
