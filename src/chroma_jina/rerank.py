@@ -134,7 +134,12 @@ class JinaReranker:
             raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         env_concurrency = os.environ.get("JINA_MAX_CONCURRENCY")
         if max_concurrency is None and env_concurrency:
-            max_concurrency = _positive_int("JINA_MAX_CONCURRENCY", int(env_concurrency))
+            try:
+                max_concurrency = _positive_int("JINA_MAX_CONCURRENCY", int(env_concurrency))
+            except ValueError:
+                raise ValueError(
+                    f"JINA_MAX_CONCURRENCY must be a positive integer, got {env_concurrency!r}"
+                ) from None
         self._client = JinaClient(
             resolve_api_key(api_key, check_api_key_env_var(api_key_env_var)),
             base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,

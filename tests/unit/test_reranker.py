@@ -207,6 +207,14 @@ def test_bad_settings_are_refused_at_construction(kwargs: dict, message: str) ->
         JinaReranker(api_key=key(), **kwargs)
 
 
+def test_a_bad_concurrency_variable_is_named(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("JINA_MAX_CONCURRENCY", "five")
+    with pytest.raises(
+        ValueError, match="JINA_MAX_CONCURRENCY must be a positive integer, got 'five'"
+    ):
+        JinaReranker(api_key=key())
+
+
 def test_top_n_must_be_positive(emu: JinaEmulator) -> None:
     with pytest.raises(ValueError, match="top_n"):
         reranker(emu).rerank("q", ["a"], top_n=0)
