@@ -26,6 +26,7 @@ from chroma_jina.errors import (
 )
 from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
 from chroma_jina.planning import estimate_tokens
+from chroma_jina.rerank import JinaReranker, RankedDocument
 from chroma_jina.usage import Usage
 
 __version__ = "0.1.0"
@@ -40,12 +41,14 @@ __all__ = [
     "InvalidRequestError",
     "JinaEmbeddingFunction",
     "JinaError",
+    "JinaReranker",
     "JinaTimeoutError",
     "MalformedResponseError",
     "MissingAPIKeyError",
     "ModelLanguageWarning",
     "NetworkError",
     "Pending",
+    "RankedDocument",
     "RateLimitError",
     "ServerError",
     "Stream",
