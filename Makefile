@@ -79,10 +79,12 @@ screenshots: $(SYNCED) chromium
 	@ls build/screenshots/*.png
 
 ## bench: chroma-jina vs chromadb's built-in on the loopback emulator (BENCH_ARGS=--limits: free-tier limits),
-##   then many callers sharing one key, then a corpus into Chroma four ways (ingest among them)
+##   then many callers sharing one key, then reranking on one key, then a corpus into Chroma four
+##   ways (ingest among them)
 bench: $(SYNCED)
 	$(VENV)/bin/python -m benchmarks.run $(BENCH_ARGS)
 	$(VENV)/bin/python -m benchmarks.shared_key
+	$(VENV)/bin/python -m benchmarks.rerank
 	$(VENV)/bin/python -m benchmarks.ingest
 
 ## contract: the compatibility suite, chroma-jina vs the built-in on the emulator: prints the pass/fail

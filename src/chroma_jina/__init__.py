@@ -28,6 +28,7 @@ from chroma_jina.errors import (
 from chroma_jina.images import ImageLoader
 from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
 from chroma_jina.planning import estimate_tokens
+from chroma_jina.rerank import JinaReranker, RankedDocument
 from chroma_jina.tracking import UsageTracker, track_usage
 from chroma_jina.usage import Usage
 
@@ -45,12 +46,14 @@ __all__ = [
     "InvalidRequestError",
     "JinaEmbeddingFunction",
     "JinaError",
+    "JinaReranker",
     "JinaTimeoutError",
     "MalformedResponseError",
     "MissingAPIKeyError",
     "ModelLanguageWarning",
     "NetworkError",
     "Pending",
+    "RankedDocument",
     "RateLimitError",
     "ServerError",
     "Stream",

@@ -414,3 +414,97 @@ def _check_unicode(model_name: str, i: int, text: str) -> None:
             f"({text[exc.start]!r}), as a bad decode upstream leaves; fix the text, e.g. with "
             f".encode('utf-8', 'replace').decode() (model {model_name!r})"
         ) from None
+
+
+_RERANK_FIELDS = frozenset({"top_n", "return_documents", "truncation"})
+_RERANK_V3_FIELDS = _RERANK_FIELDS | {"return_embeddings", "max_doc_length"}
+
+
+@dataclass(frozen=True)
+class RerankerInfo:
+    """What one Jina reranker accepts, and whether its scores can be merged across requests."""
+
+    name: str
+    context: int
+    """Context length in tokens (CAT-2026): per query-document pair for a pointwise model, for
+    the query and all documents of a request for a listwise one."""
+    listwise: bool
+    """True when the model reads all documents of a request together (v3, v3.5): a score then
+    depends on the other documents, so a list is never split across requests. False for
+    pointwise models (cross-encoders, ColBERT), which score each document on its own: their
+    scores compare across requests, so a long list is split and the rankings merged."""
+    fields: frozenset[str]
+    """Optional request fields besides model, query and documents (OAS-2026)."""
+    inputs: tuple[str, ...] = ("text",)
+    """Document kinds: "text", "image" (m0 only; queries are text in OAS-2026)."""
+    released: str = ""
+    max_documents: int = DEFAULT_MAX_ITEMS
+    """Documents per request this client sends at most (OAS-2026 states no maximum)."""
+    max_doc_length: tuple[int, int, int] | None = None
+    """For `max_doc_length`: (lowest, highest, default) tokens per document, or None."""
+
+    @property
+    def multimodal(self) -> bool:
+        """True when the model ranks images as well as text."""
+        return "image" in self.inputs
+
+
+RERANKERS: dict[str, RerankerInfo] = {
+    m.name: m
+    for m in (
+        RerankerInfo(
+            "jina-reranker-v3.5",
+            131072,
+            True,
+            _RERANK_V3_FIELDS,
+            released="2026-07-27",
+            max_doc_length=(1, 8192, 2048),
+        ),
+        RerankerInfo(
+            "jina-reranker-v3",
+            131072,
+            True,
+            _RERANK_V3_FIELDS,
+            released="2025-10-01",
+            max_doc_length=(1, 8192, 2048),
+        ),
+        RerankerInfo(
+            "jina-reranker-m0",
+            10240,
+            False,
+            _RERANK_FIELDS,
+            ("text", "image"),
+            released="2025-04-08",
+        ),
+        RerankerInfo(
+            "jina-reranker-v2-base-multilingual",
+            1024,
+            False,
+            _RERANK_FIELDS,
+            released="2024-06-25",
+        ),
+        RerankerInfo("jina-colbert-v2", 8192, False, _RERANK_FIELDS, released="2024-08-31"),
+    )
+}
+
+DEFAULT_RERANKER = "jina-reranker-v3.5"
+"""The newest general (multilingual text) reranker in CAT-2026."""
+
+RETIRED_RERANKERS: tuple[str, ...] = (
+    "jina-reranker-v1-base-en",
+    "jina-reranker-v1-turbo-en",
+    "jina-reranker-v1-tiny-en",
+)
+"""Retired by Jina: they answer 500 since January 2026 (amikos-tech/chroma-go#324)."""
+
+
+def lookup_reranker(model_name: str) -> RerankerInfo | None:
+    """The catalog entry of a reranker, or None for one this catalog does not know.
+
+    Raises ValueError for a retired model, naming the current ones."""
+    if model_name in RETIRED_RERANKERS:
+        raise ValueError(
+            f"{model_name!r} is retired: Jina answers it with 500 since January 2026. "
+            f"Current rerankers: {', '.join(RERANKERS)} (default {DEFAULT_RERANKER!r})."
+        )
+    return RERANKERS.get(model_name)

@@ -22,6 +22,10 @@ def most_tokens(item: object) -> int:
     return len(item.encode()) + 64 if isinstance(item, str) else 0
 
 
+IMAGE_TOKENS = IMAGE_TILE_TOKENS
+"""Estimate for an image whose size is not known here (a URL or base64 string): one tile."""
+
+
 def image_tokens(height: int, width: int) -> int:
     """Tokens an image of this size is billed: 1,000 per 224x224 tile begun."""
     tiles = -(-max(1, height) // IMAGE_TILE) * -(-max(1, width) // IMAGE_TILE)

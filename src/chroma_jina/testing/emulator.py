@@ -1,4 +1,5 @@
-"""The emulated Jina Embeddings API: one request handler shared by the transport and the server."""
+"""The emulated Jina API (`/v1/embeddings`, `/v1/rerank`): one request handler shared by the
+transport and the server."""
 
 from __future__ import annotations
 
@@ -14,11 +15,12 @@ from email.utils import formatdate
 from typing import TYPE_CHECKING
 
 import numpy as np
+import orjson
 from numpy.typing import NDArray
 
 from chroma_jina import __version__
 
-from . import bodies, encode, server, vectors
+from . import bodies, encode, rerank, server, vectors
 from .faults import (
     DroppedConnection,
     DuplicatedIndex,
@@ -108,9 +110,10 @@ class EmulatorStats:
 
 
 class JinaEmulator:
-    """An offline stand-in for api.jina.ai's `POST /v1/embeddings`.
+    """An offline stand-in for api.jina.ai's `POST /v1/embeddings` and `POST /v1/rerank`.
 
-    Vectors are deterministic lexical stand-ins, not Jina's model (see the testing docs).
+    Vectors and relevance scores are deterministic lexical stand-ins, not Jina's models (see
+    the testing docs and `chroma_jina.testing.relevance`).
     Use `transport()` with httpx clients, or `serve()` for anything that needs a URL.
 
     Args:
@@ -276,6 +279,25 @@ class JinaEmulator:
             raise ValueError(exc.body.decode()) from None
         return self._vectors(request)
 
+    def rank(
+        self,
+        query: str,
+        documents: list[str | dict[str, str]],
+        model: str = "jina-reranker-v3.5",
+        **options: object,
+    ) -> list[dict[str, object]]:
+        """The `results` the emulated API answers to a rerank request (a test's expected values):
+        `{"index", "relevance_score", "document"}` entries, best first.
+
+        Raises ValueError with the API's error body if the request would be refused.
+        """
+        body = {"model": model, "query": query, "documents": documents, **options}
+        try:
+            request = rerank.parse(json.loads(json.dumps(body)))
+        except Rejected as exc:
+            raise ValueError(exc.body.decode()) from None
+        return rerank.results(request)
+
     # -- the handler -----------------------------------------------------------------------
 
     def handle(
@@ -329,7 +351,8 @@ class JinaEmulator:
         payload: object,
         fault: Fault | None,
     ) -> tuple[EmulatedReply, int]:
-        if not path.rstrip("/").endswith("/embeddings"):
+        route = path.rstrip("/").rsplit("/", 1)[-1]
+        if route not in ("embeddings", "rerank"):
             return _json(404, b'{"detail":"Not Found"}'), 0
         if method != "POST":
             return _json(405, b'{"detail":"Method Not Allowed"}'), 0
@@ -349,7 +372,10 @@ class JinaEmulator:
         release = limiter.leave if limiter is not None else _noop
         self._enter()
         try:
-            reply, tokens = self._embeddings(payload, fault, limiter)
+            if route == "rerank":
+                reply, tokens = self._rerank(payload, fault, limiter)
+            else:
+                reply, tokens = self._embeddings(payload, fault, limiter)
         except BaseException:
             self._leave(release)
             raise
@@ -377,6 +403,47 @@ class JinaEmulator:
         reply.headers.append(("Retry-After", str(refusal.retry_after)))
         return reply
 
+    def _charge(self, tokens: int, limiter: Limiter | None) -> EmulatedReply | None:
+        """Bill `tokens` to the key: a refusal (429 over the rate, 403 over the balance) or None."""
+        if limiter is not None:
+            refusal = limiter.charge(tokens)
+            if refusal is not None:
+                return self._refused(refusal)
+        if self.token_balance is not None:
+            with self._lock:
+                if tokens > self.token_balance:
+                    return _json(403, bodies.flat("AUTHZ_INSUFFICIENT_BALANCE"))
+                self.token_balance -= tokens
+        return None
+
+    def _rerank(
+        self, payload: object, fault: Fault | None, limiter: Limiter | None
+    ) -> tuple[EmulatedReply, int]:
+        try:
+            request = rerank.parse(payload)
+        except Rejected as exc:
+            return _json(exc.status, exc.body), 0
+        tokens = request.tokens
+        refused = self._charge(tokens, limiter)
+        if refused is not None:
+            return refused, 0
+        results = rerank.results(request)
+        if isinstance(fault, ShuffledIndices):
+            random.Random(fault.seed).shuffle(results)
+        elif isinstance(fault, MissingIndices):
+            results = results[: max(0, len(results) - fault.count)]
+        elif isinstance(fault, DuplicatedIndex) and len(results) > 1:
+            results = [*results[:-1], results[0]]
+        out = {
+            "model": request.model.name,
+            "object": "list",
+            "usage": {"total_tokens": tokens},
+            "results": results,
+        }
+        with self._lock:
+            self._counts["tokens"] += tokens
+        return _json(200, orjson.dumps(out)), tokens
+
     def _embeddings(
         self, payload: object, fault: Fault | None, limiter: Limiter | None
     ) -> tuple[EmulatedReply, int]:
@@ -385,15 +452,9 @@ class JinaEmulator:
         except Rejected as exc:
             return _json(exc.status, exc.body), 0
         tokens = request.tokens
-        if limiter is not None:
-            refusal = limiter.charge(tokens)
-            if refusal is not None:
-                return self._refused(refusal), 0
-        if self.token_balance is not None:
-            with self._lock:
-                if tokens > self.token_balance:
-                    return _json(403, bodies.flat("AUTHZ_INSUFFICIENT_BALANCE")), 0
-                self.token_balance -= tokens
+        refused = self._charge(tokens, limiter)
+        if refused is not None:
+            return refused, 0
         encoded = _encode(request.embedding_type, self._vectors(request))
         order = list(range(len(encoded)))
         if isinstance(fault, ShuffledIndices):

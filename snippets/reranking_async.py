@@ -1,0 +1,46 @@
+import asyncio
+
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+
+collection = chromadb.EphemeralClient().create_collection(
+    "eiffel-server",
+    embedding_function=JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3",
+        task="retrieval.passage",
+        query_config={"task": "retrieval.query"},
+    ),
+)
+collection.add(
+    ids=["faq", "built", "height", "louvre", "visits"],
+    documents=[
+        "Visitors often ask when the Eiffel Tower was built and why it was built.",
+        "Gustave Eiffel's company finished the tower in March 1889, for the World's Fair.",
+        "The Eiffel Tower is 330 metres tall.",
+        "The Louvre is the world's most visited museum.",
+        "About seven million people visit the Eiffel Tower every year.",
+    ],
+)
+reranker = JinaReranker()  # (1)!
+
+
+async def search(question: str) -> str:  # (2)!
+    found = await asyncio.to_thread(  # (3)!
+        collection.query, query_texts=[question], n_results=4
+    )
+    reranked = await reranker.arerank_results(question, found, top_n=1)
+    return reranked["ids"][0][0]
+
+
+async def main() -> None:
+    questions = [
+        "When was the Eiffel Tower built?",
+        "How tall is the Eiffel Tower?",
+        "How many people visit the Eiffel Tower?",
+    ]
+    print(await asyncio.gather(*(search(q) for q in questions)))  # (4)!
+    #> ['built', 'height', 'visits']
+
+
+asyncio.run(main())

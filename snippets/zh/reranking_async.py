@@ -1,0 +1,46 @@
+import asyncio
+
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+
+collection = chromadb.EphemeralClient().create_collection(
+    "eiffel-server",
+    embedding_function=JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3",
+        task="retrieval.passage",
+        query_config={"task": "retrieval.query"},
+    ),
+)
+collection.add(
+    ids=["faq", "built", "height", "louvre", "visits"],
+    documents=[
+        "游客常问埃菲尔铁塔是什么时候建成的，又为什么要建。",
+        "古斯塔夫·埃菲尔的公司在1889年3月完成了这座铁塔，赶上了世界博览会。",
+        "埃菲尔铁塔高330米。",
+        "卢浮宫是世界上参观人数最多的博物馆。",
+        "每年约有七百万人参观埃菲尔铁塔。",
+    ],
+)
+reranker = JinaReranker()  # (1)!
+
+
+async def search(question: str) -> str:  # (2)!
+    found = await asyncio.to_thread(  # (3)!
+        collection.query, query_texts=[question], n_results=4
+    )
+    reranked = await reranker.arerank_results(question, found, top_n=1)
+    return reranked["ids"][0][0]
+
+
+async def main() -> None:
+    questions = [
+        "埃菲尔铁塔是什么时候建成的？",
+        "埃菲尔铁塔有多高？",
+        "每年有多少人参观埃菲尔铁塔？",
+    ]
+    print(await asyncio.gather(*(search(q) for q in questions)))  # (4)!
+    #> ['built', 'height', 'visits']
+
+
+asyncio.run(main())
