@@ -88,7 +88,7 @@ def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
     items = ["a", "b", "c", "BIG", "d"]
     with pytest.raises(InvalidRequestError) as info:
         ef(items)
-    assert info.value.input_indices == [3]
+    assert info.value.at_fault == [3]
 
 
 LONG = " ".join(f"w{i % 97}" for i in range(20_000))
@@ -117,7 +117,7 @@ def test_an_over_long_input_is_named_after_a_few_requests_and_little_billing() -
     emu, ef = _emulated()
     with pytest.raises(InvalidRequestError) as info:
         ef(texts)
-    assert info.value.input_indices == [300] and info.value.code == "INPUT_TOKEN_LIMIT_EXCEEDED"
+    assert info.value.at_fault == [300] and info.value.code == "INPUT_TOKEN_LIMIT_EXCEEDED"
     assert "truncate=True" in str(info.value)
     assert emu.stats.requests <= 4 and ef.last_usage.requests == emu.stats.requests
     assert emu.stats.tokens < 0.1 * others
@@ -131,13 +131,13 @@ def test_every_over_long_input_is_named() -> None:
     emu, ef = _emulated()
     with pytest.raises(InvalidRequestError) as info:
         ef(texts)
-    assert info.value.input_indices == [7, 70] and emu.stats.requests == 3
+    assert info.value.at_fault == [7, 70] and emu.stats.requests == 3
     for i in (3, 30, 50, 90):  # more than a few: each is sent alone once, refused, not billed
         texts[i] = LONG
     emu, ef = _emulated()
     with pytest.raises(InvalidRequestError) as info:
         ef(texts)
-    assert info.value.input_indices == [3, 7, 30, 50, 70, 90]
+    assert info.value.at_fault == [3, 7, 30, 50, 70, 90]
     assert emu.stats.requests == 7 and emu.stats.tokens == 0
 
 
@@ -150,7 +150,7 @@ def test_over_long_inputs_of_an_unknown_model_are_found_longest_first() -> None:
     items = ["short"] * 20 + ["x" * 300, "y" * 250, "z" * 150]
     with pytest.raises(InvalidRequestError) as info:
         ef(items)
-    assert info.value.input_indices == [20, 21]
+    assert info.value.at_fault == [20, 21]
     assert [r["input"] for r in fake.requests[1:]] == [["x" * 300], ["y" * 250], ["z" * 150]]
 
 
@@ -204,7 +204,7 @@ def test_still_missing_indices_raise_and_no_partial_list() -> None:
     ef, _ = make_ef(fake)
     with pytest.raises(MalformedResponseError) as info:
         ef([f"t{i}" for i in range(10)])
-    assert info.value.input_indices == [7]
+    assert info.value.at_fault == [7]
 
 
 def test_late_chunking_asks_again_for_the_whole_call_when_some_are_missing() -> None:
@@ -254,7 +254,7 @@ def test_a_failing_batch_raises_with_its_indices_and_stops_the_rest(asynchronous
     )
     with pytest.raises(ServerError) as info:
         asyncio.run(ef.aembed(TEXTS)) if asynchronous else ef(TEXTS)
-    assert info.value.input_indices == list(range(100, 200))
+    assert info.value.at_fault == list(range(100, 200))
     assert len(fake.requests) < 11 + 2  # did not go on through all 11 batches
 
 

@@ -88,7 +88,7 @@ BAD_INPUTS = [
     ("jina-embeddings-v2-base-en", {}, [IMAGE], ["input 0", "image", "jina-embeddings-v2-base-en"]),
     ("jina-embeddings-v4", {"late_chunking": True}, ["a", IMAGE], ["input 1", "late_chunking"]),
     ("jina-clip-v2", {}, [np.full((2, 2), 300)], ["input 0", "0..255"]),
-    ("jina-clip-v2", {}, [np.full((2, 2), 0.5)], ["input 0", "0..255"]),
+    ("jina-clip-v2", {}, [np.full((2, 2), 1.5)], ["input 0", "[0, 1]", "astype(np.uint8)"]),
     ("jina-clip-v2", {}, [np.zeros((2, 2, 5), np.uint8)], ["input 0", "shape"]),
     # a lone surrogate, as a bad decode upstream leaves: was a bare UnicodeEncodeError
     ("jina-embeddings-v3", {}, ["ok", "caf\udce9"], ["input 1", "not valid Unicode", "'\\udce9'"]),
@@ -165,7 +165,8 @@ def test_images_go_as_base64_png_objects_with_text_as_text_objects() -> None:
     sent = fake.requests[0]["input"]
     assert sent[0] == {"text": "a photo of a cat"} and set(sent[1]) == {"image"}
     decoded = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s["image"])))) for s in sent[1:]]
-    assert np.array_equal(decoded[0], pixels) and np.array_equal(decoded[1], gray)
+    assert np.array_equal(decoded[0], pixels)
+    assert np.array_equal(decoded[1], np.repeat(gray[:, :, None], 3, axis=2))  # grey as RGB
     assert same(got, expected(sent, 1024))
 
 

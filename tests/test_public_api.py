@@ -18,7 +18,9 @@ import chroma_jina.testing
 PUBLIC = {
     "chroma_jina": [
         "AuthenticationError",
+        "ConfigurationError",
         "IgnoredOptionsWarning",
+        "ImageLoader",
         "IngestError",
         "IngestReport",
         "InsufficientBalanceError",
@@ -38,11 +40,13 @@ PUBLIC = {
         "ServerError",
         "Stream",
         "Usage",
+        "UsageTracker",
         "ValidationError",
         "__version__",
         "errors",
         "estimate_tokens",
         "ingest",
+        "track_usage",
     ],
     "chroma_jina.testing": [
         "EMULATOR_HEADER",

@@ -38,20 +38,6 @@ def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
     assert budget(KEY, "http://127.0.0.1:9/v1") is not a
 
 
-def test_an_explicit_max_concurrency_is_the_keys() -> None:
-    emu = JinaEmulator(latency=Latency(0.02))
-    http = httpx.Client(transport=emu.transport())
-    first = JinaEmbeddingFunction(KEY, http_client=http, batch_size=8)
-    second = JinaEmbeddingFunction(KEY, http_client=http, batch_size=8, max_concurrency=3)
-    texts = [f"text {i}" for i in range(96)]
-    threads = [threading.Thread(target=f, args=(texts,)) for f in (first, second, first)]
-    for t in threads:
-        t.start()
-    for t in threads:
-        t.join(30)
-    assert emu.stats.requests == 36 and emu.stats.peak_concurrency == 3
-
-
 def test_a_query_waits_for_one_slot_not_for_an_ingest() -> None:
     """An ingest queues 40 requests on a key limited to 2; a query sent meanwhile is answered
     after at most one more of the ingest's requests per slot."""

@@ -13,7 +13,7 @@ strict = JinaEmbeddingFunction(model_name="jina-embeddings-v2-base-en")  # (3)!
 try:
     strict(["A short note.", penguins])
 except InvalidRequestError as error:  # (4)!
-    print(error.code, error.input_indices)
+    print(error.code, error.at_fault)
     #> INPUT_TOKEN_LIMIT_EXCEEDED [1]
     print(strict.last_usage)
     #> Usage(total_tokens=0, prompt_tokens=None, requests=2)

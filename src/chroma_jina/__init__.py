@@ -11,6 +11,7 @@ from chroma_jina.client import Pending, Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
     AuthenticationError,
+    ConfigurationError,
     IgnoredOptionsWarning,
     InsufficientBalanceError,
     InvalidRequestError,
@@ -24,16 +25,20 @@ from chroma_jina.errors import (
     ServerError,
     ValidationError,
 )
+from chroma_jina.images import ImageLoader
 from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
 from chroma_jina.planning import estimate_tokens
 from chroma_jina.rerank import JinaReranker, RankedDocument
+from chroma_jina.tracking import UsageTracker, track_usage
 from chroma_jina.usage import Usage
 
 __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "IgnoredOptionsWarning",
+    "ImageLoader",
     "IngestError",
     "IngestReport",
     "InsufficientBalanceError",
@@ -53,9 +58,11 @@ __all__ = [
     "ServerError",
     "Stream",
     "Usage",
+    "UsageTracker",
     "ValidationError",
     "__version__",
     "errors",
     "estimate_tokens",
     "ingest",
+    "track_usage",
 ]

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import argparse
 import sys
+import warnings
 from collections.abc import Iterator
 from itertools import tee
 from pathlib import Path
@@ -21,7 +22,7 @@ from chromadb.errors import ChromaError
 
 from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
-from chroma_jina.errors import JinaError
+from chroma_jina.errors import JinaError, ModelLanguageWarning
 from chroma_jina.ingestion import (
     IngestError,
     InvalidRecordError,
@@ -29,7 +30,10 @@ from chroma_jina.ingestion import (
     collection_function,
     ingest,
 )
-from chroma_jina.models import DEFAULT_MODEL
+from chroma_jina.models import DEFAULT_MODEL, FOR_CJK_TEXT, language_warning, lookup
+
+LANGUAGE_SAMPLE = 200
+"""Documents read from the start of the corpus to tell its language."""
 
 Record = tuple[str, str, dict[str, Any] | None]
 
@@ -82,26 +86,64 @@ def _chroma_client(args: argparse.Namespace) -> Any:
     )
 
 
-def _collection(client: Any, args: argparse.Namespace) -> Any:
-    """The collection, created with a chroma-jina function if it does not exist yet."""
+def query_task(model: str, task: str | None, asked: str | None) -> str | None:
+    """The task for queries: `asked` if given; else, for a passage task (`retrieval.passage`,
+    `code.passage`, ...), its query twin, as the guide recommends; else None (as documents)."""
+    if asked is not None or task is None or not task.endswith(".passage"):
+        return asked
+    twin = task.removesuffix(".passage") + ".query"
+    info = lookup(model)
+    return twin if info is None or twin in info.tasks else None
+
+
+def _collection(client: Any, args: argparse.Namespace, sample: list[str]) -> Any:
+    """The collection, created with a chroma-jina function if it does not exist yet; raises
+    before creating it, or sending anything, if its model cannot read the `sample`."""
     from chromadb.errors import NotFoundError
 
+    model = args.model or DEFAULT_MODEL
+    queries = query_task(model, args.task, args.query_task)
     try:
         collection = client.get_collection(args.collection)
     except NotFoundError:
-        function = JinaEmbeddingFunction(model_name=args.model or DEFAULT_MODEL, task=args.task)
+        check_language(model, sample, args.model_is_right)
+        function = JinaEmbeddingFunction(
+            model_name=model,
+            task=args.task,
+            query_config=None if queries is None else {"task": queries},
+        )
         return client.create_collection(args.collection, embedding_function=function)
     existing = collection_function(collection)
-    for option in ("model", "task"):
-        asked = getattr(args, option)
-        has = getattr(existing, "model_name" if option == "model" else option, None)
+    saved_queries = (getattr(existing, "query_config", None) or {}).get("task")
+    for option, has in (
+        ("model", getattr(existing, "model_name", None)),
+        ("task", getattr(existing, "task", None)),
+        ("query-task", saved_queries),
+    ):
+        asked = getattr(args, option.replace("-", "_"))
         if asked is not None and asked != has:
             raise ValueError(
                 f"collection {shown(args.collection)} embeds with {option} {shown(has)}, "
                 f"not {shown(asked)}: "
                 f"vectors of both could not be compared; drop --{option} or use a new collection"
             )
+    check_language(getattr(existing, "model_name", None), sample, args.model_is_right)
     return collection
+
+
+def check_language(model: str | None, sample: list[str], confirmed: bool) -> None:
+    """Stop before anything is sent when the corpus is mostly Chinese (or Japanese, Korean)
+    and the model does not read it, unless the user confirmed the model."""
+    if confirmed or model is None or language_warning(model, sample) is None:
+        return
+    info = lookup(model)
+    languages = " and ".join(info.languages) if info is not None else "other languages"
+    raise ValueError(
+        f"the corpus is mostly Chinese, Japanese or Korean (its first {len(sample)} documents), "
+        f"but {model} reads {languages} only: its vectors for this text are poor. Use a "
+        f"multilingual model in a new collection, e.g. --model {FOR_CJK_TEXT[0]} (or "
+        f"{', '.join(FOR_CJK_TEXT[1:])}), or pass --model-is-right to go on. Nothing was sent."
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -110,17 +152,14 @@ def run(args: argparse.Namespace) -> int:
         total = check(*columns(read_jsonl(path, args.id_field, args.text_field)))
     except InvalidRecordError as exc:
         raise ValueError(f"{path}, line {exc.position + 1}: {exc.reason}") from None
-    collection = _collection(_chroma_client(args), args)
+    _, texts, _ = columns(read_jsonl(path, args.id_field, args.text_field))
+    sample = [text for _, text in zip(range(LANGUAGE_SAMPLE), texts, strict=False)]
+    collection = _collection(_chroma_client(args), args, sample)
     ids, texts, metadatas = columns(read_jsonl(path, args.id_field, args.text_field))
-    report = ingest(
-        collection,
-        ids=ids,
-        documents=texts,
-        metadatas=metadatas,
-        chunk_size=args.chunk_size,
-        total=total,
-        progress=False if args.no_progress else None,
-    )
+    with warnings.catch_warnings():
+        if args.model_is_right:
+            warnings.simplefilter("ignore", ModelLanguageWarning)
+        report = _ingest(collection, args, ids, texts, metadatas, total)
     counts = ""
     if report.requests is not None and report.tokens is not None:
         counts = f", {report.requests:,} requests, {report.tokens:,} tokens"
@@ -129,6 +168,25 @@ def run(args: argparse.Namespace) -> int:
         f"{counts}, {report.seconds:.1f} s"
     )
     return 0
+
+
+def _ingest(
+    collection: Any,
+    args: argparse.Namespace,
+    ids: Iterator[Any],
+    texts: Iterator[Any],
+    metadatas: Iterator[Any],
+    total: int,
+) -> Any:
+    return ingest(
+        collection,
+        ids=ids,
+        documents=texts,
+        metadatas=metadatas,
+        chunk_size=args.chunk_size,
+        total=total,
+        progress=False if args.no_progress else None,
+    )
 
 
 def parser() -> argparse.ArgumentParser:
@@ -146,7 +204,21 @@ def parser() -> argparse.ArgumentParser:
     where.add_argument("--host", metavar="URL", help="a Chroma server, e.g. http://localhost:8000")
     sub.add_argument("--collection", required=True, metavar="NAME")
     sub.add_argument("--model", help=f"for a new collection (default {DEFAULT_MODEL})")
-    sub.add_argument("--task", help="for a new collection, e.g. retrieval.passage")
+    sub.add_argument(
+        "--task",
+        help="for a new collection's documents, e.g. retrieval.passage (queries then get "
+        "retrieval.query: a passage task is paired with its query task)",
+    )
+    sub.add_argument(
+        "--query-task",
+        metavar="TASK",
+        help="for a new collection's queries, instead of the passage task's pair",
+    )
+    sub.add_argument(
+        "--model-is-right",
+        action="store_true",
+        help="go on when the corpus is mostly Chinese and the model reads English only",
+    )
     sub.add_argument("--id-field", default="id", metavar="NAME", help="default: id")
     sub.add_argument("--text-field", default="text", metavar="NAME", help="default: text")
     sub.add_argument("--chunk-size", type=int, metavar="N", help="records per collection.add()")

@@ -14,9 +14,9 @@ import sys
 import threading
 import time
 import weakref
-from collections.abc import AsyncGenerator, Awaitable, Callable, Sequence
+from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
 import httpx
 
@@ -86,12 +86,15 @@ async def adrive(
     send: Callable[[Send], Awaitable[HttpReply | Exception]],
     sleep: Callable[[float], Awaitable[object]],
     acquire: Callable[[], Awaitable[Slot]],
+    cancelled: Callable[[], bool] = lambda: False,
 ) -> T:
     """Run a step generator on the event loop."""
     value: HttpReply | Slot | Exception | None = None
     try:
         while True:
             effect = step.send(value)
+            if cancelled():
+                raise _Cancelled
             if isinstance(effect, Sleep):
                 await sleep(effect.seconds)
                 value = None
@@ -114,7 +117,87 @@ async def _close_at_loop_shutdown(client: httpx.AsyncClient) -> AsyncGenerator[N
         await client.aclose()
 
 
+def keep_paid(job: Job, error: JinaError, parts: Sequence[Mapping[int, Vector]]) -> JinaError:
+    """Hand the vectors that came back (`parts`, and what `error` already holds) to the
+    caller on `error`: `embedded` by input position, `input_indices` every other input."""
+    embedded: dict[int, Vector] = {}
+    for part in parts:
+        embedded.update(part)
+    embedded.update(error.embedded)
+    error.embedded = embedded
+    error.input_indices = [i for i in range(len(job.items)) if i not in embedded]
+    return error
+
+
+def _got(outcome: object) -> Mapping[int, Vector]:
+    """The vectors one batch got: all of them, what it got before failing, or none."""
+    if isinstance(outcome, JinaError):
+        return cast(Mapping[int, Vector], outcome.embedded)
+    if isinstance(outcome, dict):
+        return cast(Mapping[int, Vector], outcome)
+    return {}
+
+
+def _first_failure(outcomes: Iterable[object], seen: BaseException) -> BaseException:
+    """The failure that stopped a call: the first step's own exception, not the `_Cancelled`
+    of a step that stopped because of it."""
+    return next(
+        (o for o in outcomes if isinstance(o, BaseException) and not isinstance(o, _Cancelled)),
+        seen,
+    )
+
+
+def _settled(done: Future[Any] | asyncio.Future[Any]) -> Any:
+    """A finished step's result or exception; None if it was cancelled or is not done."""
+    if not done.done() or done.cancelled():
+        return None
+    error = done.exception()
+    return done.result() if error is None else error
+
+
 # ---- the client -----------------------------------------------------------------------
+
+
+class _Owned:
+    """The httpx clients a `JinaClient` created itself (never one passed in), closable without
+    the client: by `close()`, and by a finalizer when it is collected or the interpreter exits."""
+
+    def __init__(self) -> None:
+        self.sync: httpx.Client | None = None
+        self.loops: weakref.WeakKeyDictionary[
+            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
+        ] = weakref.WeakKeyDictionary()
+        """One client per event loop (a client cannot move between loops)."""
+
+    def close(self) -> None:
+        """Close them all: the sync client now; an async one on its loop if that loop is not
+        closed (if it is, its connections were closed at its shutdown: `_close_at_loop_shutdown`)."""
+        if self.sync is not None:
+            self.sync.close()
+            self.sync = None
+        for loop, (client, _) in list(self.loops.items()):
+            with contextlib.suppress(RuntimeError):  # a loop closing meanwhile
+                if loop.is_closed():
+                    continue
+                if not loop.is_running():
+                    loop.run_until_complete(client.aclose())
+                elif _running_loop() is loop:
+                    task = loop.create_task(client.aclose())
+                    _CLOSING.add(task)  # the loop keeps only a weak reference
+                    task.add_done_callback(_CLOSING.discard)
+                else:
+                    asyncio.run_coroutine_threadsafe(client.aclose(), loop)
+        self.loops.clear()
+
+
+_CLOSING: set[asyncio.Task[None]] = set()
+
+
+def _running_loop() -> asyncio.AbstractEventLoop | None:
+    try:
+        return asyncio.get_running_loop()
+    except RuntimeError:
+        return None
 
 
 class _Secret:
@@ -162,18 +245,19 @@ class JinaClient:
         self.policy = RetryPolicy(max_retries)
         self.budget = budget_for(api_key, base_url)
         """Shared with every client of the same key and base URL in this process."""
-        if max_concurrency is not None:
-            self.budget.slots.configure(max_concurrency)
-        self.budget.pacer.set_budgets(requests_per_minute, tokens_per_minute)
+        self.share = self.budget.share(max_concurrency, requests_per_minute, tokens_per_minute)
+        """This client's use of the budget: its own caps inside the key's limits."""
         self.max_items = max_items
         self.max_tokens = max_tokens_per_request
         self.progress = progress
         self._sync_http = http_client
         self._owns_sync_http = http_client is None
         self._async_http = async_http_client
-        self._async_http_per_loop: weakref.WeakKeyDictionary[
-            asyncio.AbstractEventLoop, tuple[httpx.AsyncClient, AsyncGenerator[None, None]]
-        ] = weakref.WeakKeyDictionary()
+        self._owned = _Owned()
+        """The httpx clients this client created: closed by `close()`, at the latest when it
+        is collected or the interpreter exits; one the caller passed in is never closed."""
+        weakref.finalize(self, self._owned.close)
+        self._async_http_per_loop = self._owned.loops
         """Without an async_http_client: one client per event loop, so that a server's calls
         reuse its connections (a client cannot move between loops)."""
         self.sleep: Callable[[float], object] | None = None
@@ -189,7 +273,7 @@ class JinaClient:
     def context(self, meter: Meter) -> Context:
         """What the steps of one call share: the retry policy, the key's budget, `meter`."""
         return Context(
-            self.policy, self.budget.pacer, self.budget.slots, meter, self.wall, self._scrub
+            self.policy, self.share.pacer, self.share.slots, meter, self.wall, self._scrub
         )
 
     def _bar(self, job: Job, batches: list[list[int]]) -> Any:
@@ -211,8 +295,22 @@ class JinaClient:
 
     def _sync_http_client(self) -> httpx.Client:
         if self._sync_http is None:
-            self._sync_http = httpx.Client(timeout=self.timeout)
+            self._sync_http = self._owned.sync = httpx.Client(timeout=self.timeout)
         return self._sync_http
+
+    def close(self) -> None:
+        """Close the HTTP clients this client created (never those passed in); a later call
+        opens new ones."""
+        if self._owns_sync_http:
+            self._sync_http = None
+        self._owned.close()
+
+    async def aclose(self) -> None:
+        """`close`, awaiting the close of this event loop's client."""
+        kept = self._async_http_per_loop.pop(asyncio.get_running_loop(), None)
+        if kept is not None:
+            await kept[0].aclose()
+        self.close()
 
     def _send(self, effect: Send) -> HttpReply | Exception:
         try:
@@ -222,7 +320,7 @@ class JinaClient:
                 headers=self._secret.headers(),
                 timeout=self.timeout,
             )
-        except httpx.TransportError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # typed by the step
             return exc
         return HttpReply(r.status_code, r.headers, r.content)
 
@@ -231,39 +329,60 @@ class JinaClient:
         ctx: Context,
         steps: Sequence[Step[T]],
         on_done: Callable[[int], object] | None = None,
+        settled: dict[int, Any] | None = None,
     ) -> list[T]:
         """Carry out steps made with `ctx`, sync: on threads, each request in a slot of the
-        key. Returns their results in order, or raises the first failure (the other steps
-        then send nothing more). `on_done(i)` is called as step `i` finishes."""
+        key. Returns their results in order, or raises the first failure: the other steps
+        then send nothing more, and those with a request out wait for its answer (it is paid
+        for). `on_done(i)` is called as step `i` finishes; `settled`, if given, is filled with
+        each finished step's result or exception."""
         self._sync_http_client()  # create the shared httpx.Client before the threads need it
         stop = threading.Event()
         sleep = self.sleep or stop.wait
         caller = object()  # this call, for the slots' turns
+        outcomes: dict[int, Any] = {} if settled is None else settled
 
         def acquire() -> Slot:
             return ctx.slots.acquire(caller)
 
         if len(steps) == 1:
-            results = [drive(steps[0], self._send, sleep, acquire)]
+            try:
+                results = [drive(steps[0], self._send, sleep, acquire)]
+            except BaseException as exc:
+                outcomes[0] = exc
+                raise
+            outcomes[0] = results[0]
             if on_done is not None:
                 on_done(0)
             return results
         workers = min(ctx.slots.workers(), len(steps))
+        failure: BaseException | None = None
+
+        def carry_out(step: Step[T]) -> T:
+            try:
+                return drive(step, self._send, sleep, acquire, stop.is_set)
+            except BaseException:
+                stop.set()  # at once: this thread's next step must not start
+                raise
+
         with ThreadPoolExecutor(workers, thread_name_prefix="chroma-jina") as pool:
-            futures = {
-                pool.submit(drive, step, self._send, sleep, acquire, stop.is_set): i
-                for i, step in enumerate(steps)
-            }
+            futures = {pool.submit(carry_out, step): i for i, step in enumerate(steps)}
             try:
                 for future in as_completed(futures):
                     future.result()
                     if on_done is not None:
                         on_done(futures[future])
-            except BaseException:
+            except BaseException as exc:
+                failure = exc
                 stop.set()
                 for future in futures:
                     future.cancel()
-                raise
+        for future, i in futures.items():  # the pool has waited for the requests out
+            outcome = _settled(future)
+            if outcome is not None and not isinstance(outcome, _Cancelled):
+                outcomes[i] = outcome
+        if failure is not None:
+            raise _first_failure(outcomes.values(), failure)
         return [f.result() for f in futures]
 
     def run(self, job: Job, meter: Meter) -> list[Vector]:
@@ -271,6 +390,7 @@ class JinaClient:
         batches = plan_batches(job, self.max_items, self.max_tokens)
         ctx = self.context(meter)
         bar = self._bar(job, batches)
+        settled: dict[int, dict[int, Vector] | BaseException] = {}
         try:
             return assemble(
                 job,
@@ -278,8 +398,11 @@ class JinaClient:
                     ctx,
                     [embed_batch(job, b, ctx) for b in batches],
                     None if bar is None else lambda i: bar.update(len(batches[i])),
+                    settled,
                 ),
             )
+        except JinaError as error:  # what came back was paid for: hand it over
+            raise keep_paid(job, error, [_got(o) for o in settled.values()]) from error.__cause__
         finally:
             if bar is not None:
                 bar.close()
@@ -307,7 +430,7 @@ class JinaClient:
                 headers=self._secret.headers(),
                 timeout=self.timeout,
             )
-        except httpx.TransportError as exc:
+        except (httpx.HTTPError, httpx.InvalidURL) as exc:  # typed by the step
             return exc
         return HttpReply(r.status_code, r.headers, r.content)
 
@@ -326,34 +449,61 @@ class JinaClient:
         ctx: Context,
         steps: Sequence[Step[T]],
         on_done: Callable[[int], object] | None = None,
+        settled: dict[int, Any] | None = None,
     ) -> list[T]:
         """Carry out steps made with `ctx` on the event loop: as tasks, each request in a slot
-        of the key; results in order, or the first failure (the other tasks are cancelled).
+        of the key; results in order, or the first failure: the other tasks then send nothing
+        more, and those with a request out wait for its answer (it is paid for). `settled`, if
+        given, is filled with each finished step's result or exception.
 
         Without an `async_http_client` but with an `http_client`, runs `run_steps` in a
         thread; with neither, uses an `httpx.AsyncClient` of its own per event loop, kept for
         later calls on that loop so that they reuse its connections."""
         if self._async_http is None and not self._owns_sync_http:
-            return await asyncio.to_thread(self.run_steps, ctx, steps, on_done)
+            return await asyncio.to_thread(self.run_steps, ctx, steps, on_done, settled)
         client = self._async_http or await self._async_http_client_for_loop()
         started = asyncio.Semaphore(ctx.slots.workers())  # steps under way, as threads above
         caller = object()
+        stopped = asyncio.Event()
+
+        async def nap(seconds: float) -> None:  # a wait that ends when another step fails
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stopped.wait(), seconds)
+
+        sleep = nap if self.async_sleep is asyncio.sleep else self.async_sleep
 
         async def one(i: int, step: Step[T]) -> T:
             async with started:
-                got = await adrive(
-                    step,
-                    lambda e: self._asend(client, e),
-                    self.async_sleep,
-                    lambda: ctx.slots.acquire_async(caller),
-                )
+                try:
+                    got = await adrive(
+                        step,
+                        lambda e: self._asend(client, e),
+                        sleep,
+                        lambda: ctx.slots.acquire_async(caller),
+                        stopped.is_set,
+                    )
+                except BaseException:
+                    stopped.set()  # at once: no other step starts a request
+                    raise
             if on_done is not None:
                 on_done(i)
             return got
 
         tasks = [asyncio.ensure_future(one(i, s)) for i, s in enumerate(steps)]
         try:
-            return list(await asyncio.gather(*tasks))
+            await asyncio.wait(tasks, return_when=asyncio.FIRST_EXCEPTION)
+            failed = next((t for t in tasks if isinstance(_settled(t), BaseException)), None)
+            if failed is not None:
+                stopped.set()  # send nothing more; the requests out are answered
+                await asyncio.wait(tasks)
+            outcomes: dict[int, Any] = {} if settled is None else settled
+            for i, task in enumerate(tasks):
+                outcome = _settled(task)
+                if outcome is not None and not isinstance(outcome, _Cancelled):
+                    outcomes[i] = outcome
+            if failed is not None:
+                raise _first_failure(outcomes.values(), cast(BaseException, _settled(failed)))
+            return [task.result() for task in tasks]
         finally:
             for task in tasks:
                 task.cancel()
@@ -365,6 +515,7 @@ class JinaClient:
         batches = plan_batches(job, self.max_items, self.max_tokens)
         ctx = self.context(meter)
         bar = self._bar(job, batches)
+        settled: dict[int, dict[int, Vector] | BaseException] = {}
         try:
             return assemble(
                 job,
@@ -372,8 +523,11 @@ class JinaClient:
                     ctx,
                     [embed_batch(job, b, ctx) for b in batches],
                     None if bar is None else lambda i: bar.update(len(batches[i])),
+                    settled,
                 ),
             )
+        except JinaError as error:  # what came back was paid for: hand it over
+            raise keep_paid(job, error, [_got(o) for o in settled.values()]) from error.__cause__
         finally:
             if bar is not None:
                 bar.close()
@@ -392,16 +546,22 @@ class Pending:
 
     def result(self) -> list[Vector]:
         """Wait for every batch: one vector per input, in order, or the first failed batch's
-        error (its `input_indices` are positions in this call's inputs)."""
-        return assemble(self.job, [future.result() for future in self._futures])
+        error, holding the vectors that came back (`embedded`, by position in this call's
+        inputs) and the positions of the others (`input_indices`)."""
+        try:
+            return assemble(self.job, [future.result() for future in self._futures])
+        except JinaError as error:
+            raise keep_paid(self.job, error, [self.finished()]) from error.__cause__
 
     def finished(self) -> dict[int, Vector]:
-        """After a failure: the vectors of the batches that did succeed, by input position
-        (waits for the batches still out)."""
+        """After a failure: the vectors that came back, by input position (waits for the
+        batches still out): those of the batches that succeeded, and what a failed batch got
+        before it failed."""
         got: dict[int, Vector] = {}
         for future in self._futures:
-            with contextlib.suppress(Exception):  # a failed or cancelled batch adds nothing
-                got |= future.result()
+            with contextlib.suppress(Exception):
+                future.exception()  # waits for it; what it holds is read below
+            got |= _got(_settled(future))
         return got
 
 

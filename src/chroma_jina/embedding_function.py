@@ -5,7 +5,7 @@ from __future__ import annotations
 import os
 import re
 import warnings
-from typing import Any
+from typing import Any, Self
 
 import httpx
 from chromadb.api.types import Embeddable, EmbeddingFunction, Embeddings, Space
@@ -19,12 +19,14 @@ from chroma_jina.errors import (
     ModelLanguageWarning,
     warn_caller,
 )
+from chroma_jina.images import pixels
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
     PARAMETERS,
     check_inputs,
     check_params,
+    incomparable_query_options,
     is_image,
     language_warning,
     lookup,
@@ -33,6 +35,7 @@ from chroma_jina.models import (
 )
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
 from chroma_jina.steps import DEFAULT_BASE_URL
+from chroma_jina.tracking import record
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import require_pillow, wire_fields
 
@@ -40,7 +43,8 @@ CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
 """The nine keys of Chroma's "jina" config schema, the only ones ever persisted."""
 
 VECTOR_KEYS = ("model_name", "dimensions", "task", "embedding_type", "normalized", "late_chunking")
-"""Config keys whose change makes new vectors incomparable with stored ones."""
+"""Config keys whose change makes new vectors incomparable with stored ones (a `query_config`
+is checked against them: see `incomparable_query_options`)."""
 
 DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
 FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
@@ -88,6 +92,16 @@ def resolve_api_key(api_key: str | None, api_key_env_var: str) -> str:
     return key
 
 
+def _image(i: int, item: object, model_name: str) -> object:
+    """An input as it is sent: an image as 8-bit RGB(A) pixels a viewer would show."""
+    if not is_image(item):
+        return item
+    try:
+        return pixels(item)
+    except ValueError as exc:
+        raise ValueError(f"input {i}: {exc} (model {model_name!r})") from None
+
+
 def _positive_int(name: str, value: object) -> int:
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
@@ -102,12 +116,12 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     settings, never persisted: `base_url` (default env JINA_API_BASE_URL, else
     https://api.jina.ai/v1), `timeout` (seconds per request), `max_retries`, `http_client` /
     `async_http_client` (httpx clients, e.g. with an emulator's transport),
-    `max_concurrency` (requests in flight for the API key, shared by every function, thread
-    and task of the process that uses the key; default env JINA_MAX_CONCURRENCY, else learned:
-    from 5, lowered when the service refuses for concurrency and raised while answers succeed,
-    up to 50), `batch_size` (inputs per
-    request, default the model's cap), `max_tokens_per_request` (estimated),
-    `requests_per_minute` / `tokens_per_minute` (client-side budgets), `wire_base64` (fetch
+    `max_concurrency`, `requests_per_minute` / `tokens_per_minute` (this function's own caps,
+    inside the API key's limits, which every function, thread and task of the process using
+    the key shares: learned from the service, concurrency from 5 up to 50, or set for the
+    whole process with JINA_MAX_CONCURRENCY, JINA_REQUESTS_PER_MINUTE and
+    JINA_TOKENS_PER_MINUTE; one function's caps never change another's), `batch_size` (inputs
+    per request, default the model's cap), `max_tokens_per_request` (estimated), `wire_base64` (fetch
     float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
     None = for large calls in a terminal) and `strict` (False: options the model does not
     take are left out of requests with one `IgnoredOptionsWarning` instead of raising, as when
@@ -162,26 +176,44 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self.query_config = query_config
         query_params = {**self._params(), **(query_config or {})}
         if strict:
+            if "model_name" in query_params or "model" in query_params:
+                raise ValueError(
+                    "query_config cannot choose a model: queries must be embedded by the "
+                    f"documents' model ({model_name!r}) to be comparable with them; leave the "
+                    "model out of query_config"
+                )
             self._fields = check_params(model_name, self._params())
             try:
                 self._query_fields = check_params(model_name, query_params)
             except ValueError as exc:
                 raise ValueError(f"query_config: {exc}") from None
+            apart = incomparable_query_options(model_name, self._fields, self._query_fields)
+            if apart:
+                raise ValueError("; ".join(apart.values()))
         else:
             self._fields, left_out = usable_params(model_name, self._params())
             self._query_fields, left_out_of_queries = usable_params(model_name, query_params)
             left_out += [f"query_config: {m}" for m in left_out_of_queries if m not in left_out]
+            apart = incomparable_query_options(model_name, self._fields, self._query_fields)
+            for key, reason in apart.items():  # queries are embedded as the documents are
+                if key in self._fields:
+                    self._query_fields[key] = self._fields[key]
+                else:
+                    self._query_fields.pop(key, None)
+                left_out.append(f"{reason} (queries are embedded with the documents' value)")
             if left_out:
                 warnings.warn(
                     f"The saved config of this collection has options that {model_name!r} does "
-                    f"not take; they are left out of requests: {'; '.join(left_out)}",
+                    f"not take, or that would make queries incomparable with the documents; "
+                    f"they are left out of requests: {'; '.join(left_out)}",
                     IgnoredOptionsWarning,
                     stacklevel=2,
                 )
         self._wire_base64 = bool(wire_base64)
         self.last_usage: Usage | None = None
-        """Token usage of the last call (also set when it failed)."""
-        self._language_warned = False
+        """Token usage of the last call, whoever made it; set by every call, also one that
+        failed (to what it billed: nothing when its inputs were refused). Callers sharing the
+        function read their own with `chroma_jina.track_usage()`."""
 
         info = lookup(model_name)
         cap = info.max_items if info is not None else DEFAULT_MAX_ITEMS
@@ -189,14 +221,6 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             raise ValueError(
                 f"batch_size={batch_size} is over the {cap}-input cap of {model_name!r}"
             )
-        env_concurrency = os.environ.get("JINA_MAX_CONCURRENCY")
-        if max_concurrency is None and env_concurrency:
-            try:
-                max_concurrency = int(env_concurrency)
-            except ValueError:
-                raise ValueError(
-                    f"JINA_MAX_CONCURRENCY must be an integer, got {env_concurrency!r}"
-                ) from None
         if not isinstance(timeout, (int, float)) or timeout <= 0:
             raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
         if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
@@ -244,11 +268,13 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         fields = self._query_fields if query else self._fields
         late = bool(fields.get("late_chunking"))
         check_inputs(self.model_name, input, late_chunking=late)
-        if not self._language_warned and (advice := language_warning(self.model_name, input)):
-            self._language_warned = True  # once per function, or every add() would repeat it
+        if advice := language_warning(self.model_name, input):
+            # every call, through the filters: Python's default shows it once per line of code
             warn_caller(advice, ModelLanguageWarning)
-        if any(is_image(item) for item in input):
+        items = list(input)
+        if any(is_image(item) for item in items):
             require_pillow()
+            items = [_image(i, item, self.model_name) for i, item in enumerate(items)]
         sent, wire_type = wire_fields(fields, self._wire_base64)
         dimensions = fields.get("dimensions")  # an int or absent: checked by check_params
         dim = output_dimensions(
@@ -257,7 +283,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         info = lookup(self.model_name)
         return Job(
             self.model_name,
-            list(input),
+            items,
             sent,
             wire_type,
             dim,
@@ -267,20 +293,22 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         )
 
     def _run(self, input: Any, query: bool) -> Embeddings:
-        job = self._job(input, query)
         meter = Meter()
         try:
-            return list(self._jina_client.run(job, meter))
+            return list(self._jina_client.run(self._job(input, query), meter))
         finally:
-            self.last_usage = meter.usage()
+            self._account(meter)
 
     async def _arun(self, input: Any, query: bool) -> Embeddings:
-        job = self._job(input, query)
         meter = Meter()
         try:
-            return list(await self._jina_client.arun(job, meter))
+            return list(await self._jina_client.arun(self._job(input, query), meter))
         finally:
-            self.last_usage = meter.usage()
+            self._account(meter)
+
+    def _account(self, meter: Meter) -> None:
+        self.last_usage = usage = meter.usage()
+        record(usage)
 
     def __call__(self, input: Embeddable) -> Embeddings:
         """Embed documents (texts, or images on multimodal models): one float32 vector per
@@ -314,6 +342,30 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                 "collection.add(), one document per call"
             )
         return self._jina_client.stream(lambda documents: self._job(documents, query=False))
+
+    # -- connections
+
+    def close(self) -> None:
+        """Close the HTTP connections this function opened (never an `http_client` or
+        `async_http_client` you passed in). Also done when the function is collected or the
+        interpreter exits; a later call opens new ones."""
+        self._jina_client.close()
+
+    async def aclose(self) -> None:
+        """`close`, from async code."""
+        await self._jina_client.aclose()
+
+    def __enter__(self) -> Self:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    async def __aenter__(self) -> Self:
+        return self
+
+    async def __aexit__(self, *exc: object) -> None:
+        await self.aclose()
 
     # -- Chroma's contract
 
@@ -361,7 +413,8 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         self, old_config: dict[str, Any], new_config: dict[str, Any]
     ) -> None:
         """Refuse changes that would put new vectors in a different space than stored ones,
-        and a key variable not meant for a Jina key."""
+        and a `query_config` whose vectors could not be compared with the documents', and a
+        key variable not meant for a Jina key."""
         if new_config.get("api_key_env_var") is not None:
             check_api_key_env_var(new_config["api_key_env_var"])
         for key in VECTOR_KEYS:
@@ -370,6 +423,25 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
                     f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "
                     f"stored vectors would not be comparable; create a new collection instead."
                 )
+        config = {**old_config, **new_config}
+        query_config = config.get("query_config") or {}
+        if not isinstance(query_config, dict):
+            raise ValueError(f"query_config must be a dict or None, got {query_config!r}")
+        model = config.get("model_name") or DEFAULT_MODEL
+        if query_config.get("model_name", model) != model or "model" in query_config:
+            raise ValueError(
+                "query_config cannot choose a model: queries must be embedded by the "
+                f"documents' model ({model!r}) to be comparable with them"
+            )
+        documents = {key: config.get(key) for key in PARAMETERS}
+        queries = {**documents, **{k: v for k, v in query_config.items() if k in PARAMETERS}}
+        apart = incomparable_query_options(
+            model,
+            {k: v for k, v in documents.items() if v is not None},
+            {k: v for k, v in queries.items() if v is not None},
+        )
+        if apart:
+            raise ValueError("; ".join(apart.values()))
 
 
 register_embedding_function(JinaEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb's decorator is unannotated

@@ -1,10 +1,12 @@
 """Typed errors raised by chroma-jina.
 
-Every error from the Jina API becomes one of these classes, carrying the HTTP `status`,
+Every failure of a request becomes one of these classes, carrying the HTTP `status`,
 Jina's `code` and `request_id` when the service sent them, the service's `message`, a
-`hint` saying how to fix it, and `input_indices`: the positions (in the caller's input
-list) of the inputs whose request failed. The API key never appears in any of them: should the
-service echo it in any field, `mask` replaces it there (the client calls it on every error).
+`hint` saying how to fix it, `input_indices`: the positions (in the caller's input list) of
+every input that was not embedded, `embedded`: the vectors of the inputs that were (paid for:
+keep them), and `at_fault`: the inputs the error is about. An error of httpx is the
+`__cause__`. The API key never appears in any of them: should the service echo it in any
+field, `mask` replaces it there (the client calls it on every error).
 """
 
 from __future__ import annotations
@@ -35,6 +37,13 @@ class JinaError(Exception):
         self.request_id = request_id
         self.hint = self.default_hint if hint is None else hint
         self.input_indices = input_indices
+        """Positions of every input of the call that was not embedded."""
+        self.at_fault: list[int] | None = input_indices
+        """Positions of the inputs the error is about: the over-long ones, those a response
+        left out twice, or else those of the request that failed."""
+        self.embedded: dict[int, Any] = {}
+        """Vectors (float32 numpy arrays) of the inputs that were embedded before the call
+        failed, by position: they were paid for, so keep them and send only `input_indices`."""
         super().__init__(message)
 
     TEXT_FIELDS = ("message", "code", "request_id", "hint")
@@ -59,8 +68,14 @@ class JinaError(Exception):
         text = f"{head}: {self.message}" if head else self.message
         if self.request_id:
             text += f" (request_id {self.request_id})"
-        if self.input_indices is not None:
-            text += f" [{_describe_indices(self.input_indices)}]"
+        named = self.at_fault if self.at_fault else self.input_indices
+        if named:
+            text += f" [{_describe_indices(named)}]"
+        if self.embedded:
+            text += (
+                f" ({len(self.embedded)} inputs were embedded: their vectors are in .embedded;"
+                f" {len(self.input_indices or [])} were not: .input_indices)"
+            )
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
@@ -147,6 +162,15 @@ class JinaTimeoutError(NetworkError):
     default_hint = "Raise timeout=, or send smaller batches (batch_size=, max_tokens_per_request=)."
 
 
+class ConfigurationError(JinaError):
+    """The request could not be sent as configured: `base_url` is not an http(s) URL, or
+    redirects never end (never retried)."""
+
+    default_hint = (
+        "Check base_url (env JINA_API_BASE_URL), e.g. https://api.jina.ai/v1, and any proxy."
+    )
+
+
 class MalformedResponseError(JinaError):
     """A 200 response that cannot be used: not JSON, or indices missing, repeated or out of range."""
 
@@ -160,7 +184,9 @@ class IgnoredOptionsWarning(UserWarning):
 
 class ModelLanguageWarning(UserWarning):
     """The model was not trained on the language of the inputs (e.g. Chinese text given to the
-    English-only default model). Issued once per `JinaEmbeddingFunction`."""
+    English-only default model). Issued by every such call through Python's warning filters:
+    the default filter shows it once per line of code, "error" raises it every time before
+    anything is sent, "ignore" silences it."""
 
 
 def warn_caller(message: str, category: type[Warning]) -> None:
@@ -177,6 +203,7 @@ def warn_caller(message: str, category: type[Warning]) -> None:
 
 __all__ = [
     "AuthenticationError",
+    "ConfigurationError",
     "IgnoredOptionsWarning",
     "InsufficientBalanceError",
     "InvalidRequestError",

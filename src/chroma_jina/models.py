@@ -10,10 +10,10 @@ from __future__ import annotations
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass
-from typing import Any, TypeGuard
 
 import numpy as np
-from numpy.typing import NDArray
+
+from chroma_jina.images import is_pil_image
 
 EMBEDDING_TYPES: tuple[str, ...] = ("float", "base64", "binary", "ubinary")
 DEFAULT_MAX_ITEMS = 512
@@ -298,6 +298,49 @@ def usable_params(
     return fields, left_out
 
 
+COMPARABLE_KEYS: tuple[str, ...] = ("dimensions", "embedding_type", "normalized")
+"""Options a `query_config` must leave as the documents have them: they change the length or
+the kind of the vectors. `task` (and `late_chunking`, `truncate`) may differ."""
+
+_BITS = ("binary", "ubinary")
+
+
+def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
+    """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key."""
+    value = fields.get(key)
+    if key == "dimensions":
+        return output_dimensions(model_name, value if isinstance(value, int) else None)
+    if key == "embedding_type":  # float and base64 decode to the same floats; both bit kinds to +-1
+        return "bits" if value in _BITS else "float"
+    return _API_DEFAULTS["normalized"] if value is None else value
+
+
+def incomparable_query_options(
+    model_name: str, documents: dict[str, object], queries: dict[str, object]
+) -> dict[str, str]:
+    """The options of `queries` (the fields sent for queries) whose vectors could not be
+    compared with those of `documents` (the fields sent for documents), each with why and what
+    to do."""
+    reasons: dict[str, str] = {}
+    for key in COMPARABLE_KEYS:
+        doc, query = documents.get(key), queries.get(key)
+        if _effective(model_name, key, documents) == _effective(model_name, key, queries):
+            continue
+        if key == "dimensions" and output_dimensions(model_name, None) is None and doc is None:
+            shown = f"the model's own length (unknown for {model_name!r})"
+        elif key == "dimensions":
+            shown = f"{_effective(model_name, key, documents)} dimensions"
+        else:
+            shown = f"{key}={_effective(model_name, key, documents)!r}"
+        reasons[key] = (
+            f"query_config {key}={query!r} makes query vectors that cannot be compared with the "
+            f"documents' ({shown}); leave {key} out of query_config so that queries take the "
+            f"documents' value{'' if doc is None else f' ({key}={doc!r})'}. Only task should "
+            f"differ for queries"
+        )
+    return reasons
+
+
 def _check_generic(model_name: str, key: str, value: object) -> None:
     if key in _BOOLEANS and not isinstance(value, bool):
         raise ValueError(f"{key} must be True, False or None, got {value!r} (model {model_name!r})")
@@ -322,9 +365,10 @@ def output_dimensions(model_name: str, dimensions: int | None) -> int | None:
     return info.dimensions if info is not None else None
 
 
-def is_image(item: object) -> TypeGuard[NDArray[Any]]:
-    """True for an image as Chroma passes it: a numpy array of shape (h, w) or (h, w, channels)."""
-    return isinstance(item, np.ndarray) and item.ndim in (2, 3)
+def is_image(item: object) -> bool:
+    """True for an image: a numpy array of shape (h, w) or (h, w, channels), as Chroma passes
+    it, or a PIL image."""
+    return (isinstance(item, np.ndarray) and item.ndim in (2, 3)) or is_pil_image(item)
 
 
 def check_inputs(model_name: str, items: object, *, late_chunking: bool = False) -> None:
@@ -344,9 +388,11 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
                 _check_unicode(model_name, i, item)
             continue
         if not is_image(item):
+            shape = f" of shape {item.shape}" if isinstance(item, np.ndarray) else ""
             raise ValueError(
-                f"input {i} is a {type(item).__name__}; each input must be a str or an image "
-                f"(numpy array of shape (h, w) or (h, w, 3|4)) (model {model_name!r})"
+                f"input {i} is a {type(item).__name__}{shape}; each input must be a str or an "
+                f"image: a PIL image, or a numpy array of shape (h, w) or (h, w, 3|4) "
+                f"(model {model_name!r})"
             )
         if info is not None and not info.multimodal:
             raise ValueError(
@@ -357,7 +403,6 @@ def check_inputs(model_name: str, items: object, *, late_chunking: bool = False)
             raise ValueError(
                 f"input {i} is an image but late_chunking works on text only (model {model_name!r})"
             )
-        _check_pixels(i, item)
 
 
 def _check_unicode(model_name: str, i: int, text: str) -> None:
@@ -370,31 +415,6 @@ def _check_unicode(model_name: str, i: int, text: str) -> None:
             f".encode('utf-8', 'replace').decode() (model {model_name!r})"
         ) from None
 
-
-def _check_pixels(i: int, image: NDArray[Any]) -> None:
-    if image.ndim == 3 and image.shape[2] not in (1, 3, 4):
-        raise ValueError(f"input {i}: image shape {image.shape} must be (h, w) or (h, w, 1|3|4)")
-    if image.size == 0:
-        raise ValueError(f"input {i}: image is empty (shape {image.shape})")
-    if image.dtype == np.uint8:
-        return
-    if image.dtype.kind not in "iuf" or not (
-        np.all(image >= 0) and np.all(image <= 255) and np.all(np.mod(image, 1) == 0)
-    ):
-        raise ValueError(
-            f"input {i}: image pixels must be whole numbers 0..255 (uint8), got dtype {image.dtype}"
-        )
-
-
-# ---- rerankers --------------------------------------------------------------------------------
-#
-# Sources: Jina's model catalog of August 2026 (CAT-2026: context, modality, runtime, release)
-# and its OpenAPI document 2026.04.02 (OAS-2026: `POST /v1/rerank`, one request schema per model:
-# TextRerankerRequest for v2 and ColBERT, RerankerM0Request, RerankerV3Request). OAS-2026 predates
-# jina-reranker-v3.5 (released 2026-07-27); CAT-2026 runs it on the same runtime as v3
-# ("jina_ranking", a listwise model), so this catalog gives it v3's request schema.
-# OAS-2026 sets no maximum on the number of documents (only `minItems: 1`): `max_documents` is
-# this client's own cap per request, the same as for embeddings.
 
 _RERANK_FIELDS = frozenset({"top_n", "return_documents", "truncation"})
 _RERANK_V3_FIELDS = _RERANK_FIELDS | {"return_embeddings", "max_doc_length"}

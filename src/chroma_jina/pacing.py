@@ -8,7 +8,9 @@
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import hashlib
+import os
 import statistics
 import threading
 import time
@@ -73,31 +75,27 @@ class Pacer:
         self._estimated, self._billed = 0, 0
         """Sums over billed requests, to scale estimates to what the service counts."""
 
-    def set_budgets(self, requests_per_minute: int | None, tokens_per_minute: int | None) -> None:
-        """Set the client-side per-minute budgets (None leaves one as it is)."""
-        with self._lock:
-            for kind, value in (("requests", requests_per_minute), ("tokens", tokens_per_minute)):
-                if value is not None:
-                    self._budgets[kind] = value
-
     def reserve(self, tokens: int) -> tuple[float, int]:
         """Seconds to wait before sending a request of about `tokens` tokens, and the
         request's ticket (pass it to `observe` with the response)."""
-        with self._lock:
-            now = self.clock()
-            while self._sent and self._sent[0].at <= now - 2 * self.window:
-                self._sent.popleft()
-            start = max(now, self._not_before, self._sent[-1].at if self._sent else now)
-            for kind in ("requests", "tokens"):
-                for limit, margin in (
-                    (self._budgets[kind], 1.0),
-                    (self._limits.get(kind), LEARNED_MARGIN),
-                ):
-                    if limit:
-                        start = self._fit(kind, tokens, limit, start, self.window * margin)
-            self._tickets += 1
-            self._sent.append(_Sent(start, tokens, self._tickets))
-            return start - now, self._tickets
+        return reserve_together(self, None, tokens)
+
+    def _prune(self, now: float) -> None:
+        while self._sent and self._sent[0].at <= now - 2 * self.window:
+            self._sent.popleft()
+
+    def _earliest(self, tokens: int, start: float) -> float:
+        """The first time >= `start` at which a request of `tokens` fits this pacer's budgets
+        and learned limits (under the lock)."""
+        start = max(start, self._not_before, self._sent[-1].at if self._sent else start)
+        for kind in ("requests", "tokens"):
+            for limit, margin in (
+                (self._budgets[kind], 1.0),
+                (self._limits.get(kind), LEARNED_MARGIN),
+            ):
+                if limit:
+                    start = self._fit(kind, tokens, limit, start, self.window * margin)
+        return start
 
     def _fit(self, kind: str, tokens: int, limit: int, start: float, span: float) -> float:
         """The first time >= `start` at which one more request keeps the requests (or tokens)
@@ -159,6 +157,35 @@ class Pacer:
                     estimates = self._estimates.setdefault(kind, deque(maxlen=9))
                     estimates.append(remaining + used)
                     self._limits[kind] = int(statistics.median_low(estimates))
+
+
+MAX_FIT_PASSES = 8
+"""Rounds of `reserve_together` looking for a time both pacers accept (each round only moves
+the time later; in practice two rounds agree)."""
+
+
+def reserve_together(key: Pacer, own: Pacer | None, tokens: int) -> tuple[float, int]:
+    """Reserve a request of about `tokens` tokens in the key's pacer and, if given, in one
+    function's own pacer (its `requests_per_minute` / `tokens_per_minute`): the wait until
+    both accept it, and its ticket (the key's; the own pacer records it under the same one).
+
+    Locks are taken own first, then the key's, everywhere, so two functions never deadlock."""
+    with own._lock if own is not None else contextlib.nullcontext(), key._lock:
+        now = key.clock()
+        key._prune(now)
+        start = key._earliest(tokens, now)
+        if own is not None:
+            own._prune(now)
+            for _ in range(MAX_FIT_PASSES):
+                later = key._earliest(tokens, own._earliest(tokens, start))
+                if later == start:
+                    break
+                start = later
+        key._tickets += 1
+        for pacer in (key, own):
+            if pacer is not None:
+                pacer._sent.append(_Sent(start, tokens, key._tickets))
+        return start - now, key._tickets
 
 
 def _header_int(headers: Mapping[str, str], name: str) -> int | None:
@@ -248,13 +275,6 @@ class Slots:
         """Callers with waiting requests, in the order they get their next slot."""
         self._answered = 0
         self._raise_after = 0.0
-
-    def configure(self, limit: int) -> None:
-        """Set the limit and its ceiling (an explicit `max_concurrency`)."""
-        with self._lock:
-            self.limit = self.ceiling = limit
-            woken = self._grant()
-        self._wake(woken)
 
     def workers(self) -> int:
         """Batches worth having under way for one call: twice the limit (it may rise in the
@@ -357,15 +377,147 @@ class Slots:
             waiter.wake(self.release)
 
 
-# ---- one budget per key -----------------------------------------------------------------
+# ---- one budget per key, and each function's caps inside it -----------------------------
+
+
+class CappedSlots:
+    """The key's slots as one function uses them: at most its own `max_concurrency` of its
+    requests in flight (a fixed cap, never learned), inside the key's shared limit.
+
+    A request takes the function's slot first, then the key's (always in that order, so no
+    two functions wait on each other in a cycle); the key's slot is the one that learns."""
+
+    def __init__(self, key: Slots, cap: int | None) -> None:
+        self.key = key
+        self.own = None if cap is None else Slots(cap, cap, clock=key.clock)
+
+    @property
+    def in_use(self) -> int:
+        """Requests of the key in flight (all functions')."""
+        return self.key.in_use
+
+    @property
+    def limit(self) -> int:
+        """Requests this function may have in flight now."""
+        return self.key.limit if self.own is None else min(self.own.limit, self.key.limit)
+
+    def workers(self) -> int:
+        """Batches worth having under way for one call of this function."""
+        key = self.key.workers()
+        return key if self.own is None else min(key, self.own.limit)
+
+    def acquire(self, caller: object) -> Slot:
+        """Wait (blocking this thread) for a slot of the function and one of the key."""
+        if self.own is not None:
+            self.own.acquire(caller)
+        try:
+            return self.key.acquire(caller)
+        except BaseException:
+            self._release_own()
+            raise
+
+    async def acquire_async(self, caller: object) -> Slot:
+        """Wait (on the event loop) for a slot of the function and one of the key."""
+        if self.own is not None:
+            await self.own.acquire_async(caller)
+        try:
+            return await self.key.acquire_async(caller)
+        except BaseException:
+            self._release_own()
+            raise
+
+    def release(self, slot: Slot, outcome: Outcome = "failed") -> bool:
+        """Give back both slots; the key learns from `outcome` (see `Slots.release`)."""
+        explained = self.key.release(slot, outcome)
+        self._release_own()
+        return explained
+
+    def _release_own(self) -> None:
+        if self.own is not None:
+            self.own.release(Slot(0), "failed")  # a fixed cap learns nothing
+
+
+class CappedPacer:
+    """The key's pacer as one function uses it: its requests also wait for its own
+    `requests_per_minute` / `tokens_per_minute`, if set. Holds after a 429 and the limits
+    learned from the service's headers belong to the key."""
+
+    def __init__(self, key: Pacer, requests_per_minute: int | None, tokens_per_minute: int | None):
+        self.key = key
+        self.own = (
+            None
+            if requests_per_minute is None and tokens_per_minute is None
+            else Pacer(requests_per_minute, tokens_per_minute, clock=key.clock)
+        )
+
+    def reserve(self, tokens: int) -> tuple[float, int]:
+        """Seconds to wait before sending, and the request's ticket (see `Pacer.reserve`)."""
+        return reserve_together(self.key, self.own, tokens)
+
+    def observe(self, ticket: int, headers: Mapping[str, str], billed: int) -> None:
+        """Record the answer to request `ticket` (see `Pacer.observe`)."""
+        self.key.observe(ticket, headers, billed)
+        if self.own is not None:
+            self.own.observe(ticket, {}, billed)  # what was billed; the key's limits are the key's
+
+    def hold(self, seconds: float) -> None:
+        """Make every request of the key wait at least `seconds` from now (after a 429)."""
+        self.key.hold(seconds)
 
 
 @dataclass(frozen=True)
 class Budget:
-    """What every request made with one API key at one base URL shares, process-wide."""
+    """What every request made with one API key at one base URL shares, process-wide: the
+    service's limits as the client knows them (learned from its answers, or set for the whole
+    process with JINA_MAX_CONCURRENCY, JINA_REQUESTS_PER_MINUTE and JINA_TOKENS_PER_MINUTE)."""
 
     pacer: Pacer
     slots: Slots
+
+    def share(
+        self,
+        max_concurrency: int | None = None,
+        requests_per_minute: int | None = None,
+        tokens_per_minute: int | None = None,
+    ) -> Share:
+        """One function's use of this budget, bounded by its own caps (None: no cap of its
+        own). The budget itself is left as it is: no function changes another's limits."""
+        return Share(
+            CappedPacer(self.pacer, requests_per_minute, tokens_per_minute),
+            CappedSlots(self.slots, max_concurrency),
+        )
+
+
+@dataclass(frozen=True)
+class Share:
+    """One function's use of its key's `Budget`: the key's limits and its own caps."""
+
+    pacer: CappedPacer
+    slots: CappedSlots
+
+
+ENV_VARIABLES = {
+    "concurrency": "JINA_MAX_CONCURRENCY",
+    "requests": "JINA_REQUESTS_PER_MINUTE",
+    "tokens": "JINA_TOKENS_PER_MINUTE",
+}
+"""The environment variables that set the budget of every key in the process."""
+
+
+def env_limits() -> dict[str, int | None]:
+    """The process-wide limits set in the environment (None when unset); raises ValueError
+    naming a variable that does not hold a positive integer."""
+    limits: dict[str, int | None] = {}
+    for kind, name in ENV_VARIABLES.items():
+        raw = os.environ.get(name, "").strip()
+        try:
+            value = int(raw) if raw else None
+        except ValueError:
+            value = 0
+        if value is not None and value < 1:
+            raise ValueError(f"{name} must be a positive integer, got {raw!r}")
+        limits[kind] = value
+    return limits
 
 
 _BUDGETS: dict[tuple[str, str], Budget] = {}
@@ -373,10 +525,15 @@ _BUDGETS_LOCK = threading.Lock()
 
 
 def budget_for(api_key: str, base_url: str) -> Budget:
-    """The process-wide budget of `api_key` at `base_url` (created on first use)."""
+    """The process-wide budget of `api_key` at `base_url`, created on first use with the
+    limits of the environment (`env_limits`)."""
     ident = (hashlib.sha256(api_key.encode()).hexdigest(), base_url.rstrip("/"))
     with _BUDGETS_LOCK:
         budget = _BUDGETS.get(ident)
         if budget is None:
-            budget = _BUDGETS[ident] = Budget(Pacer(), Slots())
+            limits = env_limits()
+            concurrency = limits["concurrency"]
+            slots = Slots() if concurrency is None else Slots(concurrency, concurrency)
+            pacer = Pacer(limits["requests"], limits["tokens"])
+            budget = _BUDGETS[ident] = Budget(pacer, slots)
         return budget

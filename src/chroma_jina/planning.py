@@ -11,8 +11,9 @@ from chroma_jina.wire import Vector
 
 DEFAULT_MAX_TOKENS_PER_REQUEST = 128_000
 """Estimated tokens per request (512 passages of about 250 tokens)."""
-IMAGE_TOKENS = 1_000
-"""Token estimate for one image."""
+IMAGE_TILE, IMAGE_TILE_TOKENS = 224, 1_000
+"""Images are billed by size: 1,000 tokens per 224x224 tile begun (an 896x896 image cost 16,000
+tokens on jina-clip-v1, simonw/llm-jina-api#1; taken as the estimate for every model)."""
 
 
 def most_tokens(item: object) -> int:
@@ -21,11 +22,23 @@ def most_tokens(item: object) -> int:
     return len(item.encode()) + 64 if isinstance(item, str) else 0
 
 
+IMAGE_TOKENS = IMAGE_TILE_TOKENS
+"""Estimate for an image whose size is not known here (a URL or base64 string): one tile."""
+
+
+def image_tokens(height: int, width: int) -> int:
+    """Tokens an image of this size is billed: 1,000 per 224x224 tile begun."""
+    tiles = -(-max(1, height) // IMAGE_TILE) * -(-max(1, width) // IMAGE_TILE)
+    return IMAGE_TILE_TOKENS * tiles
+
+
 def estimate_tokens(item: object) -> int:
     """A cheap, slightly generous token estimate: ~4 characters per token for Latin text,
-    one token per wide (e.g. CJK) character, plus the 2 special tokens Jina counts."""
+    one token per wide (e.g. CJK) character, plus the 2 special tokens Jina counts; an image
+    (pixels, shape (h, w, ...)) by its size, as Jina bills it (`image_tokens`)."""
     if not isinstance(item, str):
-        return IMAGE_TOKENS
+        shape = getattr(item, "shape", (1, 1))
+        return image_tokens(int(shape[0]), int(shape[1]))
     wide = (len(item.encode()) - len(item)) // 2
     return (len(item) - wide) // 4 + wide + 2
 

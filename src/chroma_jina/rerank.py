@@ -27,6 +27,7 @@ from chroma_jina.embedding_function import (
     resolve_api_key,
 )
 from chroma_jina.errors import MalformedResponseError
+from chroma_jina.images import pixels
 from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_RERANKER,
@@ -337,7 +338,7 @@ class JinaReranker:
                     f"rerankers: {image_models}"
                 )
             require_pillow()
-            return {"image": encode_image(item)}
+            return {"image": encode_image(pixels(item))}  # as a viewer shows it
         raise ValueError(
             f"document {i} is a {type(item).__name__}; each document must be a str, "
             "{'text': str}, {'image': url-or-base64} or an image array (model "

@@ -22,6 +22,7 @@ import httpx
 
 from chroma_jina.errors import (
     MAINLAND_CHINA_HINT,
+    ConfigurationError,
     InvalidRequestError,
     JinaError,
     JinaTimeoutError,
@@ -30,7 +31,7 @@ from chroma_jina.errors import (
     RateLimitError,
     ServerError,
 )
-from chroma_jina.pacing import Pacer, Slot, Slots
+from chroma_jina.pacing import CappedPacer, CappedSlots, Slot
 from chroma_jina.planning import Job, estimate_tokens, most_tokens
 from chroma_jina.usage import Billed, Meter
 from chroma_jina.wire import (
@@ -172,8 +173,10 @@ class Context:
     """What the steps of one call share."""
 
     policy: RetryPolicy
-    pacer: Pacer
-    slots: Slots
+    pacer: CappedPacer
+    """The key's pacer, with the function's own per-minute caps."""
+    slots: CappedSlots
+    """The key's slots, with the function's own concurrency cap."""
     meter: Meter
     wall: Callable[[], float] = time.time
     """Wall clock, for Retry-After dates."""
@@ -193,10 +196,22 @@ def _unreachable_default_host(exc: Exception) -> bool:
 
 
 def _network_error(exc: Exception) -> JinaError:
+    """The typed error for an exception of httpx (its `__cause__`). Only network errors and
+    timeouts are retried: a bad URL or a redirect loop fails at once, a body that cannot be
+    decoded (e.g. corrupt gzip) is a malformed response."""
     hint = MAINLAND_CHINA_HINT if _unreachable_default_host(exc) else None
+    name = f"{type(exc).__name__}: {exc}"
+    error: JinaError
     if isinstance(exc, httpx.TimeoutException):
-        return JinaTimeoutError(f"request timed out ({type(exc).__name__})", hint=hint)
-    return NetworkError(f"no HTTP answer: {type(exc).__name__}: {exc}", hint=hint)
+        error = JinaTimeoutError(f"request timed out ({type(exc).__name__})", hint=hint)
+    elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects)):
+        error = ConfigurationError(f"the request could not be sent: {name}")
+    elif isinstance(exc, httpx.DecodingError):
+        error = MalformedResponseError(f"the response body could not be decoded: {name}")
+    else:
+        error = NetworkError(f"no HTTP answer: {name}", hint=hint)
+    error.__cause__ = exc
+    return error
 
 
 # ---- one request, any endpoint --------------------------------------------------------
@@ -237,7 +252,7 @@ def request(
                 ctx.meter.add(decoded)
                 ctx.pacer.observe(ticket, reply.headers, decoded.total_tokens or tokens)
             except JinaError as err:
-                err.input_indices = list(indices)
+                err.input_indices = err.at_fault = list(indices)
                 raise ctx.scrub(err) from err.__cause__
             finally:
                 ctx.slots.release(slot, "ok")
@@ -250,11 +265,11 @@ def request(
         error = ctx.scrub(error)
         crowded = is_concurrency_refusal(error)
         if ctx.slots.release(slot, "refused" if crowded else "failed"):
-            logger.info("refused for concurrency: the key's limit is now %d", ctx.slots.limit)
+            logger.info("refused for concurrency: the key's limit is now %d", ctx.slots.key.limit)
             continue
         delay = ctx.policy.delay(attempt, error)
         if delay is None:
-            error.input_indices = list(indices)
+            error.input_indices = error.at_fault = list(indices)
             raise error
         if isinstance(error, RateLimitError) and not crowded:
             ctx.pacer.hold(delay)
@@ -306,7 +321,11 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
         half = len(positions) // 2
         logger.info("request of %d inputs refused as too large: splitting in two", len(positions))
         first = yield from embed_batch(job, positions[:half], ctx)
-        second = yield from embed_batch(job, positions[half:], ctx)
+        try:
+            second = yield from embed_batch(job, positions[half:], ctx)
+        except JinaError as failed:  # the first half was paid for: hand it back
+            failed.embedded = {**first, **failed.embedded}
+            raise
         return first | second
     missing = [p for p in positions if p not in got]
     if missing:
@@ -316,11 +335,13 @@ def embed_batch(job: Job, positions: list[int], ctx: Context) -> Step[dict[int, 
         got = more if job.late_chunking else got | more
         still = [p for p in positions if p not in got]
         if still:
-            raise MalformedResponseError(
+            error = MalformedResponseError(
                 f"the response lacked {len(still)} of {len(positions)} vectors, twice",
                 status=200,
                 input_indices=still,
             )
+            error.embedded = got  # the ones that came were paid for
+            raise error
     return got
 
 
@@ -341,22 +362,24 @@ def find_too_long(
             p for p in longest_first if most_tokens(job.items[p]) > job.context
         ] or longest_first
     offenders: list[int] = []
-    passed = 0
+    passed: dict[int, Vector] = {}
     for p in longest_first:
-        if passed >= MAX_PASSES or len(offenders) >= MAX_NAMED:
+        if len(passed) >= MAX_PASSES or len(offenders) >= MAX_NAMED:
             break
         try:
-            yield from _embed_request(job, [p], ctx)
+            passed |= yield from _embed_request(job, [p], ctx)
         except JinaError as err:
             if not is_input_too_long(err):
+                err.embedded = {**passed, **err.embedded}
                 raise
             offenders.append(p)
             continue
-        passed += 1
         if offenders:
             break
     if len(offenders) >= MAX_NAMED:
         refused.message += f" (the {MAX_NAMED} longest are named; others may be too long too)"
-    refused.input_indices = sorted(offenders) or list(positions)
+    refused.input_indices = list(positions)
+    refused.at_fault = sorted(offenders) or list(positions)
+    refused.embedded = passed  # billed on the way: handed back
     refused.hint = TOO_LONG_HINT
     raise refused

@@ -30,9 +30,11 @@ def _pair(emu: JinaEmulator, *, asynchronous: bool = False) -> tuple:
         if asynchronous
         else {"http_client": httpx.Client(transport=emu.transport())}
     )
-    ef = JinaEmbeddingFunction(
-        key, "jina-embeddings-v3", batch_size=8, max_concurrency=LIMIT, **http
-    )
+    with pytest.MonkeyPatch.context() as env:  # the key's limit, read when the key is first used
+        env.setenv("JINA_MAX_CONCURRENCY", str(LIMIT))
+        ef = JinaEmbeddingFunction(
+            key, "jina-embeddings-v3", batch_size=8, max_concurrency=LIMIT, **http
+        )
     reranker = JinaReranker(
         key, "jina-reranker-v2-base-multilingual", max_documents=10, max_concurrency=LIMIT, **http
     )
