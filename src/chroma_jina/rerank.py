@@ -14,7 +14,7 @@ from __future__ import annotations
 import os
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from typing import Any, NamedTuple
+from typing import Any, NamedTuple, cast
 
 import httpx
 import numpy as np
@@ -55,7 +55,7 @@ class RankedDocument(NamedTuple):
     """One document's place in a ranking: its index in the list given, and its score."""
 
     # The API's name for the position; it hides tuple.index, which a ranking has no use for.
-    index: int  # type: ignore[assignment]
+    index: int  # type: ignore[assignment]  # shadows tuple.index on purpose (the API's field name)
     score: float
 
 
@@ -269,10 +269,10 @@ class JinaReranker:
     def _candidate(self, q: int, j: int, documents: Any, data: Any, uris: Any) -> Document:
         """What to rank for result `j` of query `q`: its document, else (m0) its image."""
         if documents is not None and documents[q][j] is not None:
-            return documents[q][j]  # type: ignore[no-any-return]
+            return cast(Document, documents[q][j])
         multimodal = self.info is None or self.info.multimodal
         if multimodal and data is not None and data[q][j] is not None:
-            return data[q][j]  # type: ignore[no-any-return]
+            return cast(Document, data[q][j])
         if multimodal and uris is not None and uris[q][j] is not None:
             return {"image": uris[q][j]}
         raise ValueError(
@@ -291,14 +291,14 @@ class JinaReranker:
         if isinstance(documents, (str, bytes)) or not isinstance(documents, Sequence):
             raise ValueError(f"documents must be a list, got {type(documents).__name__}")
         if all(type(d) is str for d in documents):
-            sent: list[str | dict[str, str]] = list(documents)  # type: ignore[arg-type]
+            sent: list[str | dict[str, str]] = [cast(str, d) for d in documents]
         else:
             sent = [self._document(i, d) for i, d in enumerate(documents)]
         query_cost = estimate_tokens(query)
         info = self.info
         costs = [_cost(d) for d in sent]
         if info is not None and info.max_doc_length is not None:
-            most = int(self._fields.get("max_doc_length", info.max_doc_length[2]))  # type: ignore[call-overload]
+            most = int(cast(int, self._fields.get("max_doc_length", info.max_doc_length[2])))
             costs = [min(c, most) for c in costs]
         if not sent:
             return _Query(query, [], [], [])
