@@ -598,7 +598,11 @@ def test_pages_include_the_snippets() -> None:
     options overview; the snippets of single options are on their option pages
     (test_snippet_structure checks that every snippet is shown)."""
     for lang, text in page_texts().items():
-        for snippet in ("snippets/ts/quickstart.ts", "snippets/ts/options.ts"):
+        for snippet in (
+            "snippets/ts/quickstart.ts",
+            "snippets/ts/options.ts",
+            "snippets/ts/emulator.ts",
+        ):
             shown_here = [snippet] + ([zh_variant(snippet)] if lang == "zh" else [])
             assert any(f'--8<-- "{s}"' in text for s in shown_here), (
                 f"docs/{lang}/typescript.md does not include {' or '.join(shown_here)}"
