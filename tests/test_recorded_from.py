@@ -156,8 +156,8 @@ def test_an_example_without_a_cassette_says_it_ran_with_no_api_call(
     lang: str, snippet: str, emulator: bool
 ) -> None:
     assert hook.cassette_for(snippet) is None
-    out = hook.annotate(
-        shown_block(snippet), f'--8<-- "{snippet}"\n', lang, "../testing/#vectors", recorded_from
+    out = hook.annotate_local(
+        shown_block(snippet), f'--8<-- "{snippet}"\n', lang, "../testing/#vectors"
     )
     (note,) = NOTE.finditer(out)
     assert note["kind"] == "local"
