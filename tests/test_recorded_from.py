@@ -166,6 +166,16 @@ def test_an_example_without_a_cassette_says_it_ran_with_no_api_call(
     assert ('href="../testing/#vectors"' in note["text"]) is emulator
 
 
+def test_a_local_note_goes_under_its_own_block_after_a_recorded_one() -> None:
+    """A block that got a recorded-from note first does not swallow the next block."""
+    page = shown_block("snippets/hello.py") + "<p>between</p>" + shown_block("snippets/models.py")
+    markdown = '--8<-- "snippets/hello.py"\n--8<-- "snippets/models.py"\n'
+    recorded = hook.annotate(page, markdown, "en", "testing/#vectors", recorded_from)
+    out = hook.annotate_local(recorded, markdown, "en", "testing/#vectors")
+    assert [n["kind"] for n in NOTE.finditer(out)] == ["emulator", "local"]
+    assert out.index("<p>between</p>") < out.index('data-recorded-from="local"')
+
+
 def test_a_recorded_snippet_that_no_block_shows_fails_the_build() -> None:
     with pytest.raises(PluginError, match=r"snippets/hello\.py"):
         hook.annotate(
