@@ -60,17 +60,17 @@ LABELS = {
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
-        "write": "只写入（向量已算好，`add()` 每次 1,024 条）",
-        "naive": "循环调用 `add()`，每次 1,000 篇文档",
+        "write": "只写入（向量已算好，`add()` 每次 1024 条）",
+        "naive": "循环调用 `add()`，每次 1000 篇文档",
         "ingest": "`ingest`",
         "head": "| {n:,} 段文本 | 耗时 | 文档数/秒 | 内存峰值 |",
-        "memory": "{small:,} 段和 {n:,} 段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
+        "memory": "{small:,}段和 {n:,}段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
         "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
-        "resume": "`python -m chroma_jina ingest` 存入 {stored:,} 段（共 {n:,} 段）后被 SIGKILL "
-        "杀掉，再运行一次：剩下的 {remaining:,} 段只发了 {requests} 个请求（最少需要 {fewest} 个），"
+        "resume": "`python -m chroma_jina ingest` 存入 {stored:,}段（共 {n:,}段）后被 SIGKILL "
+        "杀掉，再运行一次：剩下的 {remaining:,}段只发了 {requests} 个请求（最少需要 {fewest} 个），"
         "集合最终每段文本恰好一条，向量无误。",
-        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} ms "
-        "+ 每 token {per_token:g} µs，`jina-embeddings-v3`（1,024 维），PersistentClient；"
+        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} 毫秒，"
+        "外加每个 token {per_token:g} 微秒，`jina-embeddings-v3`（1024 维），PersistentClient；"
         "四种做法轮流各跑 {rounds} 次，取中位数。",
     },
 }
@@ -242,10 +242,24 @@ def table(results: dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
+class ZhCount(int):
+    """A count as the Chinese pages write it in prose (docs/glossary.yml): round figures from
+    10,000 up with 万 ("3 万"), others without a separator ("12288 "). Formatted with any spec,
+    e.g. the English templates' `{n:,}`; the trailing space of the plain form stands before the
+    measure word, which the zh templates write right after the field ("{n:,}段")."""
+
+    def __format__(self, spec: str) -> str:
+        n = int(self)
+        if n >= 10_000 and n % 1_000 == 0:
+            return f"{n / 10_000:g} 万"
+        return f"{n} "
+
+
 def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
     """The generated parts of the Large collections page, by marker name."""
     t, settings, res = LABELS[lang], results["settings"], results["resume"]
     small = results["runs"]["ingest_small"]
+    count = ZhCount if lang == "zh" else int
     return {
         "ingest-measured": t["when"].format(
             date=results["date"],
@@ -256,18 +270,18 @@ def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
         ),
         "ingest-table": table(results, lang),
         "ingest-memory": t["memory"].format(
-            small=small["n"],
+            small=count(small["n"]),
             small_mb=small["rss_peak_mb"],
             small_write_mb=results["runs"]["write_small"]["rss_peak_mb"],
-            n=settings["n"],
+            n=count(settings["n"]),
             big_mb=results["runs"]["ingest"]["rss_peak_mb"],
             big_write_mb=results["runs"]["write"]["rss_peak_mb"],
         ),
         "ingest-resume": t["resume"].format(
-            stored=res["stored_at_kill"],
-            n=res["n"],
+            stored=count(res["stored_at_kill"]),
+            n=count(res["n"]),
             requests=res["requests"],
-            remaining=res["remaining"],
+            remaining=count(res["remaining"]),
             fewest=res["fewest"],
         ),
     }

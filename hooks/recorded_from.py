@@ -48,6 +48,28 @@ TEXT = {
         "api": "以上输出录制自 Jina API（{day}）。",
     },
 }
+LOCAL_TEXT = {
+    "en": {
+        "plain": "Output from running this example; no API call.",
+        "emulator": (
+            'Output from running this example against the <a href="{link}">offline emulator</a>; '
+            "no API call."
+        ),
+    },
+    "zh": {
+        "plain": "以上输出来自在本地运行这个示例，没有调用 API。",
+        "emulator": '以上输出来自用<a href="{link}">离线模拟器</a>运行这个示例，没有调用 API。',
+    },
+}
+"""Under a snippet without a cassette; "emulator" when the program runs chroma-jina's emulator."""
+RUNS_EMULATOR = re.compile(r"chroma_jina\.testing")
+BARE_BLOCK = re.compile(
+    r'(?P<open><div class="language-[\w-]+ highlight">)'
+    r"(?P<pre><pre>(?:(?!</pre>).)*</pre>)(?P<close></div>)",
+    re.DOTALL,
+)
+"""A code block with no note yet: its `</pre>` is followed by the closing `</div>` at once (a
+block that got a note from `annotate` does not match, and no match spans two blocks)."""
 INCLUDE = re.compile(r'^[ \t]*--8<--[ \t]+"([^"]+)"[ \t]*$', re.MULTILINE)
 BLOCK = re.compile(
     r'(?P<open><div class="language-[\w-]+ highlight">)(?P<pre><pre>.*?</pre>)(?P<close></div>)',
@@ -136,6 +158,51 @@ def _source(cassette: Path) -> RecordedFrom | None:
         return None
 
 
+def local_note(target: str, lang: str, link: str) -> str | None:
+    """The element under an included snippet that has no cassette (its output was computed when it
+    ran, with no API call), or None for a target that is not such a snippet."""
+    path = ROOT / target.split(":", 1)[0]
+    if not path.is_relative_to(SNIPPETS) or path.suffix not in (".py", ".ts"):
+        return None
+    if cassette_for(target) is not None or not path.is_file():
+        return None
+    kind = "emulator" if RUNS_EMULATOR.search(path.read_text(encoding="utf-8")) else "plain"
+    text = LOCAL_TEXT[lang][kind].format(link=html.escape(link))
+    return f'<p class="recorded-from" data-recorded-from="local"><small>{text}</small></p>'
+
+
+def annotate_local(page_html: str, markdown: str, lang: str, link: str) -> str:
+    """Insert `local_note` into each block of `page_html` that shows an included snippet without
+    a cassette (blocks that already carry a note do not match `BARE_BLOCK`). Raises PluginError for
+    such a snippet that no block shows."""
+    notes = {
+        target: mark
+        for target in INCLUDE.findall(markdown)
+        if (mark := local_note(target, lang, link)) is not None
+    }
+    if not notes:
+        return page_html
+    texts = {
+        target: _normalized((ROOT / target.split(":", 1)[0]).read_text(encoding="utf-8"))
+        for target in notes
+    }
+    shown: set[str] = set()
+
+    def add_note(match: re.Match[str]) -> str:
+        code = _normalized(_code_text(match["pre"]))
+        for target, text in texts.items():
+            if code and code in text:
+                shown.add(target)
+                return match["open"] + match["pre"] + notes[target] + match["close"]
+        return match[0]
+
+    result = BARE_BLOCK.sub(add_note, page_html)
+    missing = sorted(set(notes) - shown)
+    if missing:
+        raise PluginError(f"recorded_from: no code block on the page shows {missing}")
+    return result
+
+
 def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
     lang = getattr(page.file, "locale", None) or "en"
     if lang not in TEXT:
@@ -144,4 +211,5 @@ def on_page_content(html_text: str, page: Any, config: Any, files: Any) -> str:
     here = page.url.rstrip("/") or "."
     target = posixpath.join(root, EXPLAINED_AT.split("#")[0]).rstrip("/")
     link = posixpath.relpath(target, here) + "/#" + EXPLAINED_AT.split("#")[1]
-    return annotate(html_text, page.markdown, lang, link, _source)
+    recorded = annotate(html_text, page.markdown, lang, link, _source)
+    return annotate_local(recorded, page.markdown, lang, link)

@@ -30,7 +30,7 @@ collection.add(
 
 async def search(question: str) -> str:  # (4)!
     [vector] = await jina.aembed_query([question])
-    found = collection.query(query_embeddings=[vector], n_results=1)
+    found = await asyncio.to_thread(collection.query, query_embeddings=[vector], n_results=1)
     return found["ids"][0][0]
 
 

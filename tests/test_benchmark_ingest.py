@@ -38,3 +38,23 @@ def test_the_command_killed_half_way_resumes_exactly(tmp_path: Path) -> None:
     assert resumed["added"] == resumed["remaining"] == N - resumed["stored_at_kill"]
     assert resumed["requests"] <= math.ceil(resumed["remaining"] / 512) + 3 == resumed["bound"]
     assert resumed["exact"]
+
+
+def test_chinese_counts_follow_the_glossary_conventions() -> None:
+    """The Chinese page's generated prose writes round counts with 万 and no thousands separator
+    (docs/glossary.yml), as the English templates' `{n:,}` would not."""
+    from benchmarks.ingest import LABELS, ZhCount
+
+    assert [f"{ZhCount(n):,}段" for n in (10_000, 30_000, 12_288, 999)] == [
+        "1 万段",
+        "3 万段",
+        "12288 段",
+        "999 段",
+    ]
+    line = LABELS["zh"]["resume"].format(
+        stored=ZhCount(12_288), n=ZhCount(30_000), requests=35, remaining=ZhCount(17_712), fewest=35
+    )
+    assert "存入 12288 段（共 3 万段）" in line
+    assert "剩下的 17712 段" in line
+    when = LABELS["zh"]["when"].format(date="d", cpus=2, latency=100, per_token=5, rounds=3)
+    assert "100 毫秒" in when and "5 微秒" in when and "1,024" not in when

@@ -28,6 +28,8 @@ NOTE = re.compile(
     r'<p class="recorded-from" data-recorded-from="(?P<kind>[a-z]+)"><small>(?P<text>.*?)</small></p>'
 )
 WORDS = {"en": "Output recorded from the", "zh": "以上输出录制自"}
+LOCAL_WORDS = {"en": "Output from running this example", "zh": "以上输出来自"}
+NO_API_CALL = {"en": "no API call.", "zh": "没有调用 API。"}
 
 
 def cassette(path: Path, headers: list[dict[str, list[str]]]) -> Path:
@@ -146,6 +148,34 @@ def test_an_api_recording_is_shown_with_its_date(tmp_path: Path, lang: str) -> N
     assert out.endswith("</small></p></div><ol><li>note</li></ol>")
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+@pytest.mark.parametrize(
+    ("snippet", "emulator"), [("snippets/models.py", False), ("snippets/testing_emulator.py", True)]
+)
+def test_an_example_without_a_cassette_says_it_ran_with_no_api_call(
+    lang: str, snippet: str, emulator: bool
+) -> None:
+    assert hook.cassette_for(snippet) is None
+    out = hook.annotate_local(
+        shown_block(snippet), f'--8<-- "{snippet}"\n', lang, "../testing/#vectors"
+    )
+    (note,) = NOTE.finditer(out)
+    assert note["kind"] == "local"
+    assert note["text"].startswith(LOCAL_WORDS[lang]), note["text"]
+    assert note["text"].endswith(NO_API_CALL[lang]), note["text"]
+    assert ('href="../testing/#vectors"' in note["text"]) is emulator
+
+
+def test_a_local_note_goes_under_its_own_block_after_a_recorded_one() -> None:
+    """A block that got a recorded-from note first does not swallow the next block."""
+    page = shown_block("snippets/hello.py") + "<p>between</p>" + shown_block("snippets/models.py")
+    markdown = '--8<-- "snippets/hello.py"\n--8<-- "snippets/models.py"\n'
+    recorded = hook.annotate(page, markdown, "en", "testing/#vectors", recorded_from)
+    out = hook.annotate_local(recorded, markdown, "en", "testing/#vectors")
+    assert [n["kind"] for n in NOTE.finditer(out)] == ["emulator", "local"]
+    assert out.index("<p>between</p>") < out.index('data-recorded-from="local"')
+
+
 def test_a_recorded_snippet_that_no_block_shows_fails_the_build() -> None:
     with pytest.raises(PluginError, match=r"snippets/hello\.py"):
         hook.annotate(
@@ -167,10 +197,20 @@ def built_page(site: Path, lang: str, page: Path) -> Path:
 def test_every_recorded_example_on_the_site_says_where_from(built_site: Path, lang: str) -> None:
     checked = 0
     for page in pages(lang):
-        cassettes = [c for inc in page_includes(page) if (c := hook.cassette_for(inc.target))]
-        notes = list(NOTE.finditer(built_page(built_site, lang, page).read_text(encoding="utf-8")))
+        includes = [inc for inc in page_includes(page) if inc.target.startswith("snippets/")]
+        cassettes = [c for inc in includes if (c := hook.cassette_for(inc.target))]
+        found = list(NOTE.finditer(built_page(built_site, lang, page).read_text(encoding="utf-8")))
         where = page.relative_to(ROOT).as_posix()
-        assert [n["kind"] for n in notes] == [recorded_from(c).kind for c in cassettes], where
+        kinds = [
+            recorded_from(c).kind if (c := hook.cassette_for(inc.target)) else "local"
+            for inc in includes
+        ]
+        assert [n["kind"] for n in found] == kinds, where
+        for note in found:
+            if note["kind"] == "local":
+                assert note["text"].startswith(LOCAL_WORDS[lang]), (where, note["text"])
+                assert note["text"].endswith(NO_API_CALL[lang]), (where, note["text"])
+        notes = [n for n in found if n["kind"] != "local"]
         for note, source in zip(notes, map(recorded_from, cassettes), strict=True):
             assert note["text"].startswith(WORDS[lang]), (where, note["text"])
             if source.kind == "emulator":

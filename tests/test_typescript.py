@@ -55,6 +55,10 @@ TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts")) + sorted(
 )
 """snippets/ts/*.ts, then their Chinese variants (snippets/zh/ts/*.ts, shown on the zh site only)."""
 TS_IDS = [p.relative_to(ROOT / "snippets").as_posix() for p in TS_SNIPPETS]
+LIVE_EMULATOR = {"emulator.ts"}
+"""Snippets that show a reader how to reach the emulator: they run against a live one through
+JINA_API_BASE_URL, as a reader runs them, with no cassette (a request to api.jina.ai fails them)."""
+RECORDED = [p for p in TS_SNIPPETS if p.name not in LIVE_EMULATOR]
 PAGES = {lang: ROOT / "docs" / lang / "typescript.md" for lang in ("en", "zh")}
 RECORD = os.environ.get("CHROMA_JINA_TS_RECORD") == "1"
 FAKE_KEY = "jina_offline_emulator_key"
@@ -100,6 +104,7 @@ def run_snippet(
     upstream: str | None = None,
     key: str = FAKE_KEY,
     cassette: Path | None = None,
+    **extra_env: str,
 ) -> NodeRun:
     """Run one snippet in node with the replay (or, given `upstream`, record) preload, on its own
     cassette or on `cassette`."""
@@ -111,6 +116,7 @@ def run_snippet(
         CHROMA_JINA_TS_MODE="record" if upstream else "replay",
         CHROMA_JINA_TS_CHROMA=chroma_url,
         CHROMA_JINA_TS_OUTPUT=str(output_file),
+        **extra_env,
     )
     if upstream:
         env["CHROMA_JINA_TS_UPSTREAM"] = upstream
@@ -238,6 +244,9 @@ def test_typecheck(node_modules: Path) -> None:
 def test_snippet_runs_and_prints(
     snippet: Path, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:
+    if snippet.name in LIVE_EMULATOR:
+        check_live_emulator_snippet(snippet, chroma_url, tmp_path)
+        return
     if RECORD:
         snippet.write_text(record_snippet(snippet, chroma_url, tmp_path))
     assert cassette_for(snippet).exists(), (
@@ -266,7 +275,29 @@ def test_snippet_runs_and_prints(
         )
 
 
-@pytest.mark.parametrize("snippet", TS_SNIPPETS, ids=TS_IDS)
+def check_live_emulator_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
+    """Run it against `JinaEmulator().serve()` with JINA_API_BASE_URL set, its Jina cassette empty:
+    every request must reach the emulator, and what it prints must be its `//>` lines (refreshed
+    when recording)."""
+    assert not cassette_for(snippet).exists(), f"{shown(snippet)} runs live and keeps no cassette"
+    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
+    empty.write_text("interactions: []\nversion: 1\n")
+    emulator = JinaEmulator()
+    with emulator.serve() as base_url:
+        run = run_snippet(snippet, chroma_url, tmp_path, cassette=empty, JINA_API_BASE_URL=base_url)
+    assert run.returncode == 0, f"{shown(snippet)} failed (exit {run.returncode}):\n{run.stderr}"
+    assert not run.stderr.strip(), f"{shown(snippet)} wrote to stderr:\n{run.stderr[-4000:]}"
+    assert emulator.stats.requests > 0, f"{shown(snippet)} sent nothing to the emulator"
+    source = snippet.read_text()
+    expected = render_outputs(source, run.outputs)
+    if RECORD:
+        snippet.write_text(expected)
+    assert expected == source, f"{shown(snippet)} printed something other than its //> lines"
+
+
+@pytest.mark.parametrize(
+    "snippet", RECORDED, ids=[p.relative_to(ROOT / "snippets").as_posix() for p in RECORDED]
+)
 def test_cassette_is_clean(snippet: Path) -> None:
     cassette = cassette_for(snippet)
     if not cassette.exists():
@@ -569,7 +600,11 @@ def test_pages_include_the_snippets() -> None:
     options overview; the snippets of single options are on their option pages
     (test_snippet_structure checks that every snippet is shown)."""
     for lang, text in page_texts().items():
-        for snippet in ("snippets/ts/quickstart.ts", "snippets/ts/options.ts"):
+        for snippet in (
+            "snippets/ts/quickstart.ts",
+            "snippets/ts/options.ts",
+            "snippets/ts/emulator.ts",
+        ):
             shown_here = [snippet] + ([zh_variant(snippet)] if lang == "zh" else [])
             assert any(f'--8<-- "{s}"' in text for s in shown_here), (
                 f"docs/{lang}/typescript.md does not include {' or '.join(shown_here)}"

@@ -1,0 +1,26 @@
+import { JinaEmbeddingFunction } from "@chroma-core/jina";
+
+// @chroma-core/jina always posts to https://api.jina.ai/v1/embeddings and ignores
+// JINA_API_BASE_URL. Send its requests to that base URL instead: the offline emulator
+// (python -m chroma_jina.testing --port 8080, then JINA_API_BASE_URL=http://127.0.0.1:8080/v1),
+// a gateway or a proxy. Run this before the first request.
+const JINA_BASE = "https://api.jina.ai/v1";
+const baseUrl = process.env.JINA_API_BASE_URL?.replace(/\/+$/, "");
+if (baseUrl) {
+  const send = globalThis.fetch;
+  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!url.startsWith(JINA_BASE + "/")) return send(input, init);
+    const moved = baseUrl + url.slice(JINA_BASE.length);
+    return input instanceof Request ? send(new Request(moved, input), init) : send(moved, init);
+  };
+}
+
+// Your code, unchanged: the key is any value starting with jina_ for the emulator.
+const passages = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.passage",
+});
+const vectors = await passages.generate(["Chroma stores vectors.", "Jina computes vectors."]);
+console.log(vectors.length, "vectors of", vectors[0].length, "dimensions");
+//> 2 vectors of 1024 dimensions

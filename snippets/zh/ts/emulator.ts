@@ -1,0 +1,26 @@
+import { JinaEmbeddingFunction } from "@chroma-core/jina";
+
+// @chroma-core/jina 总是把请求发到 https://api.jina.ai/v1/embeddings，
+// 不读 JINA_API_BASE_URL。下面把它的请求改发到这个 base URL：可以是离线模拟器
+// （先运行 python -m chroma_jina.testing --port 8080，再设 JINA_API_BASE_URL=http://127.0.0.1:8080/v1），
+// 也可以是网关或代理。这段代码要在第一个请求之前运行。
+const JINA_BASE = "https://api.jina.ai/v1";
+const baseUrl = process.env.JINA_API_BASE_URL?.replace(/\/+$/, "");
+if (baseUrl) {
+  const send = globalThis.fetch;
+  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+    const url = input instanceof Request ? input.url : String(input);
+    if (!url.startsWith(JINA_BASE + "/")) return send(input, init);
+    const moved = baseUrl + url.slice(JINA_BASE.length);
+    return input instanceof Request ? send(new Request(moved, input), init) : send(moved, init);
+  };
+}
+
+// 你自己的代码不用改。对模拟器来说，任何以 jina_ 开头的值都能当密钥。
+const passages = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.passage",
+});
+const vectors = await passages.generate(["Chroma 负责存储向量。", "Jina 负责计算向量。"]);
+console.log(`${vectors.length} 个向量，每个 ${vectors[0].length} 维`);
+//> 2 个向量，每个 1024 维
