@@ -26,7 +26,17 @@ CANARY = "aws-secret-canary-0123456789"
 
 
 @pytest.mark.parametrize(
-    "name", ["CHROMA_JINA_API_KEY", "JINA_API_KEY", "MY_JINA_KEY", "JINA_PROD_API_KEY", "JINA_KEY"]
+    "name",
+    [
+        "CHROMA_JINA_API_KEY",
+        "JINA_API_KEY",
+        "MY_JINA_KEY",
+        "JINA_PROD_API_KEY",
+        "JINA_KEY",
+        # names other tools save for a Jina key (LlamaIndex's JINAAI_API_KEY, *_TOKEN)
+        "JINAAI_API_KEY",
+        "JINA_API_TOKEN",
+    ],
 )
 def test_names_meant_for_a_jina_key_are_accepted(
     monkeypatch: pytest.MonkeyPatch, name: str
@@ -57,7 +67,7 @@ def test_other_names_are_refused_with_the_rule(monkeypatch: pytest.MonkeyPatch, 
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
     with pytest.raises(ValueError, match="does not name a variable meant for a Jina key") as info:
         JinaEmbeddingFunction(api_key_env_var=name)
-    assert "one of them JINA and the last KEY" in str(info.value)
+    assert "one of them JINA or JINAAI and the last KEY or TOKEN" in str(info.value)
     assert len(str(info.value)) < 1000
     with pytest.raises(ValueError, match="meant for a Jina key"):
         JinaEmbeddingFunction.build_from_config({"api_key_env_var": name})

@@ -48,9 +48,10 @@ is checked against them: see `incomparable_query_options`)."""
 
 DEFAULT_API_KEY_ENV_VAR = "CHROMA_JINA_API_KEY"
 FALLBACK_API_KEY_ENV_VAR = "JINA_API_KEY"
-API_KEY_ENV_VAR = re.compile(r"(?:[A-Z0-9]+_)*JINA(?:_[A-Z0-9]+)*_KEY")
-"""The names `api_key_env_var` may take: upper-case words joined by `_`, one of them `JINA`, the
-last `KEY` (CHROMA_JINA_API_KEY, JINA_API_KEY, MY_JINA_KEY). The name is saved with the
+API_KEY_ENV_VAR = re.compile(r"(?:[A-Z0-9]+_)*JINA(?:AI)?(?:_[A-Z0-9]+)*_(?:KEY|TOKEN)")
+"""The names `api_key_env_var` may take: upper-case words joined by `_`, one of them `JINA` or
+`JINAAI`, the last `KEY` or `TOKEN` (CHROMA_JINA_API_KEY, JINA_API_KEY, MY_JINA_KEY, JINAAI_API_KEY,
+JINA_API_TOKEN: the names people use for a Jina key). The name is saved with the
 collection, so a shared or untrusted database could otherwise make the function send any
 secret of the environment (AWS_SECRET_ACCESS_KEY) as its Bearer token."""
 
@@ -64,8 +65,9 @@ def check_api_key_env_var(name: object) -> str:
         shown = name if len(name) <= 100 else f"{name[:100]}…({len(name)} chars)"
         raise ValueError(
             f"api_key_env_var {shown!r} does not name a variable meant for a Jina key: the "
-            "name must be upper-case words joined by '_', one of them JINA and the last KEY "
-            "(e.g. CHROMA_JINA_API_KEY, JINA_API_KEY, MY_JINA_KEY). Refused before anything "
+            "name must be upper-case words joined by '_', one of them JINA or JINAAI and the "
+            "last KEY or TOKEN (e.g. CHROMA_JINA_API_KEY, JINA_API_KEY, JINAAI_API_KEY, "
+            "JINA_API_TOKEN). Refused before anything "
             "was read: a collection's saved config names this variable, and a config from a "
             "shared or untrusted database could name any secret."
         )
