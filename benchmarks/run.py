@@ -28,6 +28,8 @@ from benchmarks.corpus import passages
 from chroma_jina.testing import JinaEmulator, Latency, RandomFaults, RateLimits
 
 ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORKS = ("langchain", "llama_index")
+"""Contenders that are chroma-jina inside a framework's embedding call (the `frameworks` group)."""
 CONCURRENCY = 5
 """The free tier's concurrent requests, which the emulator enforces: the bound's C."""
 
@@ -190,6 +192,12 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=0.15,
         help="share of faulty responses in the fault runs (0: skip them)",
     )
+    parser.add_argument(
+        "--frameworks",
+        action=argparse.BooleanOptionalAction,
+        default=True,
+        help="also LangChain's and LlamaIndex's pipelines through chroma-jina's adapters",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the emulator's random faults")
     parser.add_argument(
         "--fault-seeds", type=int, default=5, help="fault seeds tried on the built-in"
@@ -218,6 +226,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with emu.serve() as base_url:
         for name in ("builtin", "ours"):
             print(f"[bench] {name}: embedding {args.n:,} passages ...", flush=True)
+            runs[name] = _contender(name, name, base_url, args.n, out, emu)
+        for name in FRAMEWORKS if args.frameworks else ():
+            print(f"[bench] {name} through chroma-jina's adapter ...", flush=True)
             runs[name] = _contender(name, name, base_url, args.n, out, emu)
         if args.fault_rate:
             print(f"[bench] ours with {args.fault_rate:.0%} faults ...", flush=True)

@@ -61,7 +61,7 @@ def _expected() -> np.ndarray:
 def test_every_contender_gets_the_emulators_vectors_in_order(bench: tuple[dict, Path]) -> None:
     results, out = bench
     expected = _expected()
-    for label in ("builtin", "ours", "ours_faults"):
+    for label in ("builtin", "ours", "ours_faults", "langchain", "llama_index"):
         got = np.load(out / f"{label}.npy")
         assert got.shape == (N, 1024), label
         assert np.array_equal(got, expected), label
@@ -76,7 +76,7 @@ def test_every_contender_gets_the_emulators_vectors_in_order(bench: tuple[dict, 
 
 def test_every_figure_is_measured(bench: tuple[dict, Path]) -> None:
     results, _ = bench
-    for label in ("builtin", "ours"):
+    for label in ("builtin", "ours", "langchain", "llama_index"):
         run = results["runs"][label]
         assert run["embedded"] == N and run["error"] is None, label
         assert run["wall_s"] > 0 and run["cpu_s"] > 0, label
