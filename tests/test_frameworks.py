@@ -18,14 +18,16 @@ import httpx
 import numpy as np
 import pytest
 from langchain_chroma import Chroma
+from langchain_core.documents import Document
 from llama_index.core import StorageContext, VectorStoreIndex
 from llama_index.core.schema import TextNode
 from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from chroma_jina import InsufficientBalanceError, JinaEmbeddingFunction
-from chroma_jina.langchain import JinaEmbeddings
+from chroma_jina import InsufficientBalanceError, JinaEmbeddingFunction, JinaReranker
+from chroma_jina.langchain import JinaEmbeddings, JinaRerank
 from chroma_jina.llama_index import JinaEmbedding
+from chroma_jina.llama_index import JinaRerank as JinaRerank_li
 from chroma_jina.testing import ErrorReply, JinaEmulator
 
 KEY = "jina_offline_emulator_key"
@@ -302,3 +304,65 @@ def test_llama_index_hands_chroma_jina_whole_batches(
     vectors = JinaEmbedding(jina).get_text_embedding_batch(texts)
     assert len(vectors) == 300
     assert tasks(emulator) == [(PASSAGE, 300)]
+
+
+# -- Rerankers ------------------------------------------------------------------------------
+
+CANDIDATES = {
+    "faq": "Eiffel Tower FAQ: when was the Eiffel Tower built, and who built the Eiffel Tower?",
+    "height": "The Eiffel Tower is 330 metres tall.",
+    "built": "Construction finished on 31 March 1889.",
+    "paint": "The tower is repainted every seven years.",
+}
+QUESTION = "When was the Eiffel Tower built?"
+
+
+@pytest.fixture
+def reranker(emulator: JinaEmulator) -> JinaReranker:
+    return JinaReranker(
+        api_key=KEY,
+        http_client=httpx.Client(transport=emulator.transport()),
+        async_http_client=httpx.AsyncClient(transport=emulator.transport()),
+    )
+
+
+def test_langchain_compressor_reorders_as_the_reranker_does(
+    emulator: JinaEmulator, reranker: JinaReranker
+) -> None:
+    documents = [
+        Document(id=key, page_content=text, metadata={"n": i})
+        for i, (key, text) in enumerate(CANDIDATES.items())
+    ]
+    expected = reranker.rerank(QUESTION, list(CANDIDATES.values()), top_n=2)
+    compressor = JinaRerank(reranker=reranker, top_n=2)
+    got = compressor.compress_documents(documents, QUESTION)
+    assert [d.id for d in got] == [list(CANDIDATES)[r.index] for r in expected]
+    assert [d.metadata for d in got] == [
+        {"n": r.index, "relevance_score": r.score} for r in expected
+    ]
+    again = asyncio.run(compressor.acompress_documents(documents, QUESTION))
+    assert again == got
+    assert compressor.compress_documents([], QUESTION) == []
+    assert [r.path for r in emulator.requests] == ["/v1/rerank"] * 3
+
+
+def test_llama_index_postprocessor_reorders_as_the_reranker_does(
+    emulator: JinaEmulator,
+    client: chromadb.ClientAPI,
+    jina: JinaEmbeddingFunction,
+    reranker: JinaReranker,
+) -> None:
+    collection = client.create_collection("li-rerank", embedding_function=jina)
+    index = llama_index_over(collection, jina)
+    index.insert_nodes([TextNode(text=text, id_=key) for key, text in CANDIDATES.items()])
+    hits = index.as_retriever(similarity_top_k=4).retrieve(QUESTION)
+    texts = [hit.node.get_content() for hit in hits]
+    expected = reranker.rerank(QUESTION, texts, top_n=2)
+    postprocessor = JinaRerank_li(reranker, top_n=2)
+    got = postprocessor.postprocess_nodes(hits, query_str=QUESTION)
+    assert [n.node.node_id for n in got] == [hits[r.index].node.node_id for r in expected]
+    assert [n.score for n in got] == [r.score for r in expected]
+    again = asyncio.run(postprocessor.apostprocess_nodes(hits, query_str=QUESTION))
+    assert [n.node.node_id for n in again] == [n.node.node_id for n in got]
+    with pytest.raises(ValueError, match="needs the query"):
+        postprocessor.postprocess_nodes(hits)

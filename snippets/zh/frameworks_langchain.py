@@ -3,8 +3,8 @@ import tempfile
 import chromadb
 from langchain_chroma import Chroma
 
-from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.langchain import JinaEmbeddings
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+from chroma_jina.langchain import JinaEmbeddings, JinaRerank
 
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3",
@@ -34,7 +34,12 @@ with tempfile.TemporaryDirectory() as folder:
     print([doc.id for doc in mmr.invoke("发票什么时候发？")])
     #> ['invoice', 'password']
 
-    reopened = chromadb.PersistentClient(path=folder).get_collection("help-center")  # (4)!
+    candidates = store.similarity_search("发票什么时候发？", k=3)
+    rerank = JinaRerank(reranker=JinaReranker(), top_n=1)  # (4)!
+    print([doc.id for doc in rerank.compress_documents(candidates, "发票什么时候发？")])
+    #> ['invoice']
+
+    reopened = chromadb.PersistentClient(path=folder).get_collection("help-center")  # (5)!
     print(reopened.configuration_json["embedding_function"]["name"])
     #> jina
     print(reopened.query(query_texts=["我忘记密码了"], n_results=1)["ids"][0])

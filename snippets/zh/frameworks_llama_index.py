@@ -5,8 +5,8 @@ from llama_index.core import StorageContext, VectorStoreIndex
 from llama_index.core.schema import TextNode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
-from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.llama_index import JinaEmbedding
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+from chroma_jina.llama_index import JinaEmbedding, JinaRerank
 
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3",
@@ -42,7 +42,13 @@ with tempfile.TemporaryDirectory() as folder:
     print([hit.node.node_id for hit in retriever.retrieve("我忘记密码了")])
     #> ['password']
 
-    reopened = chromadb.PersistentClient(path=folder).get_collection("help-center")  # (4)!
+    question = "发票什么时候发？"
+    hits = index.as_retriever(similarity_top_k=3).retrieve(question)
+    best = JinaRerank(JinaReranker(), top_n=1).postprocess_nodes(hits, query_str=question)  # (4)!
+    print([hit.node.node_id for hit in best])
+    #> ['invoice']
+
+    reopened = chromadb.PersistentClient(path=folder).get_collection("help-center")  # (5)!
     print(reopened.configuration_json["embedding_function"]["name"])
     #> jina
     result = reopened.query(query_texts=["我忘记密码了"], n_results=1)

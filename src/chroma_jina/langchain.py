@@ -11,13 +11,18 @@ retries and typed errors.
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 import numpy as np
+from langchain_core.callbacks import Callbacks
+from langchain_core.documents import BaseDocumentCompressor, Document
 from langchain_core.embeddings import Embeddings
+from pydantic import ConfigDict
 
 from chroma_jina.embedding_function import JinaEmbeddingFunction
+from chroma_jina.rerank import JinaReranker, RankedDocument
 
-__all__ = ["JinaEmbeddings"]
+__all__ = ["JinaEmbeddings", "JinaRerank"]
 
 
 def as_lists(vectors: Sequence[object]) -> list[list[float]]:
@@ -59,3 +64,40 @@ class JinaEmbeddings(Embeddings):
     async def aembed_query(self, text: str) -> list[float]:
         """Async `embed_query`."""
         return as_lists(await self.function.aembed_query([text]))[0]
+
+
+class JinaRerank(BaseDocumentCompressor):
+    """A LangChain document compressor that reorders retrieved documents with a `JinaReranker`,
+    best first, keeping `top_n` (all when None); each keeps its id and metadata and gains
+    `relevance_score`."""
+
+    model_config = ConfigDict(arbitrary_types_allowed=True)
+
+    reranker: JinaReranker
+    top_n: int | None = 3
+
+    def compress_documents(
+        self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
+    ) -> Sequence[Document]:
+        """Rerank `documents` against `query`."""
+        if not documents:
+            return []
+        texts = [document.page_content for document in documents]
+        return _ranked(documents, self.reranker.rerank(query, texts, top_n=self.top_n))
+
+    async def acompress_documents(
+        self, documents: Sequence[Document], query: str, callbacks: Callbacks | None = None
+    ) -> Sequence[Document]:
+        """Async `compress_documents`, on the reranker's async client."""
+        if not documents:
+            return []
+        texts = [document.page_content for document in documents]
+        return _ranked(documents, await self.reranker.arerank(query, texts, top_n=self.top_n))
+
+
+def _ranked(documents: Sequence[Document], ranking: list[RankedDocument]) -> list[Document]:
+    def scored(document: Document, score: float) -> Document:
+        metadata: dict[str, Any] = {**document.metadata, "relevance_score": score}
+        return document.model_copy(update={"metadata": metadata})
+
+    return [scored(documents[r.index], r.score) for r in ranking]

@@ -14,11 +14,14 @@ from typing import Any
 
 import numpy as np
 from llama_index.core.base.embeddings.base import BaseEmbedding, Embedding
+from llama_index.core.postprocessor.types import BaseNodePostprocessor
+from llama_index.core.schema import MetadataMode, NodeWithScore, QueryBundle
 from pydantic import PrivateAttr
 
 from chroma_jina.embedding_function import JinaEmbeddingFunction
+from chroma_jina.rerank import JinaReranker, RankedDocument
 
-__all__ = ["JinaEmbedding"]
+__all__ = ["JinaEmbedding", "JinaRerank"]
 
 
 def as_lists(vectors: Sequence[object]) -> list[Embedding]:
@@ -76,3 +79,54 @@ class JinaEmbedding(BaseEmbedding):
 
     async def _aget_text_embeddings(self, texts: list[str]) -> list[Embedding]:
         return as_lists(await self._function.aembed(list(texts))) if texts else []
+
+
+class JinaRerank(BaseNodePostprocessor):
+    """A LlamaIndex node postprocessor that reorders retrieved nodes with a `JinaReranker`,
+    best first, keeping `top_n` (all when None), each scored by relevance. A node is ranked on
+    its text alone, as it is stored in Chroma."""
+
+    top_n: int | None = 3
+    _reranker: JinaReranker = PrivateAttr()
+
+    def __init__(self, reranker: JinaReranker, top_n: int | None = 3, **kwargs: Any) -> None:
+        if not isinstance(reranker, JinaReranker):
+            raise TypeError(
+                f"JinaRerank wraps a chroma_jina.JinaReranker, got {type(reranker).__name__}"
+            )
+        super().__init__(**kwargs)
+        self.top_n = top_n
+        self._reranker = reranker
+
+    @classmethod
+    def class_name(cls) -> str:
+        """The name LlamaIndex serializes the postprocessor under."""
+        return "ChromaJinaRerank"
+
+    def _postprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        if not nodes:
+            return []
+        query, texts = _inputs(nodes, query_bundle)
+        return _ranked(nodes, self._reranker.rerank(query, texts, top_n=self.top_n))
+
+    async def _apostprocess_nodes(
+        self, nodes: list[NodeWithScore], query_bundle: QueryBundle | None = None
+    ) -> list[NodeWithScore]:
+        if not nodes:
+            return []
+        query, texts = _inputs(nodes, query_bundle)
+        return _ranked(nodes, await self._reranker.arerank(query, texts, top_n=self.top_n))
+
+
+def _inputs(nodes: list[NodeWithScore], query_bundle: QueryBundle | None) -> tuple[str, list[str]]:
+    if query_bundle is None:
+        raise ValueError("JinaRerank needs the query: pass query_str= (or query_bundle=)")
+    return query_bundle.query_str, [
+        n.node.get_content(metadata_mode=MetadataMode.NONE) for n in nodes
+    ]
+
+
+def _ranked(nodes: list[NodeWithScore], ranking: list[RankedDocument]) -> list[NodeWithScore]:
+    return [NodeWithScore(node=nodes[r.index].node, score=r.score) for r in ranking]
