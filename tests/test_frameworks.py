@@ -25,9 +25,10 @@ from llama_index.core.vector_stores.types import VectorStoreQueryMode
 from llama_index.vector_stores.chroma import ChromaVectorStore
 
 from chroma_jina import InsufficientBalanceError, JinaEmbeddingFunction, JinaReranker
-from chroma_jina.langchain import JinaEmbeddings, JinaRerank
+from chroma_jina.langchain import JinaEmbeddings
+from chroma_jina.langchain import JinaRerank as LangChainRerank
 from chroma_jina.llama_index import JinaEmbedding
-from chroma_jina.llama_index import JinaRerank as JinaRerank_li
+from chroma_jina.llama_index import JinaRerank as LlamaIndexRerank
 from chroma_jina.testing import ErrorReply, JinaEmulator
 
 KEY = "jina_offline_emulator_key"
@@ -202,6 +203,10 @@ def test_adapters_wrap_only_a_chroma_jina_function() -> None:
         JinaEmbeddings(builtin)  # type: ignore[arg-type]
     with pytest.raises(TypeError, match="JinaEmbeddingFunction"):
         JinaEmbedding(builtin)  # type: ignore[arg-type]
+    with pytest.raises(TypeError, match="JinaReranker"):
+        LlamaIndexRerank(builtin)  # type: ignore[arg-type]
+    with pytest.raises(ValueError, match="JinaReranker"):  # pydantic's ValidationError
+        LangChainRerank(reranker=builtin)  # type: ignore[arg-type]
 
 
 # -- LlamaIndex -----------------------------------------------------------------------------
@@ -334,7 +339,7 @@ def test_langchain_compressor_reorders_as_the_reranker_does(
         for i, (key, text) in enumerate(CANDIDATES.items())
     ]
     expected = reranker.rerank(QUESTION, list(CANDIDATES.values()), top_n=2)
-    compressor = JinaRerank(reranker=reranker, top_n=2)
+    compressor = LangChainRerank(reranker=reranker, top_n=2)
     got = compressor.compress_documents(documents, QUESTION)
     assert [d.id for d in got] == [list(CANDIDATES)[r.index] for r in expected]
     assert [d.metadata for d in got] == [
@@ -358,7 +363,7 @@ def test_llama_index_postprocessor_reorders_as_the_reranker_does(
     hits = index.as_retriever(similarity_top_k=4).retrieve(QUESTION)
     texts = [hit.node.get_content() for hit in hits]
     expected = reranker.rerank(QUESTION, texts, top_n=2)
-    postprocessor = JinaRerank_li(reranker, top_n=2)
+    postprocessor = LlamaIndexRerank(reranker, top_n=2)
     got = postprocessor.postprocess_nodes(hits, query_str=QUESTION)
     assert [n.node.node_id for n in got] == [hits[r.index].node.node_id for r in expected]
     assert [n.score for n in got] == [r.score for r in expected]
