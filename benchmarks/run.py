@@ -10,6 +10,7 @@ refreshes the figures in docs/{en,zh}/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -30,6 +31,13 @@ from chroma_jina.testing import JinaEmulator, Latency, RandomFaults, RateLimits
 ROOT = Path(__file__).resolve().parent.parent
 FRAMEWORKS = ("langchain", "llama_index")
 """Contenders that are chroma-jina inside a framework's embedding call (the `frameworks` group)."""
+
+
+def frameworks_installed() -> bool:
+    """Whether LangChain's and LlamaIndex's cores are installed (not in `make lowest`'s venv)."""
+    return all(importlib.util.find_spec(name) for name in ("langchain_core", "llama_index"))
+
+
 CONCURRENCY = 5
 """The free tier's concurrent requests, which the emulator enforces: the bound's C."""
 
@@ -195,8 +203,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument(
         "--frameworks",
         action=argparse.BooleanOptionalAction,
-        default=True,
-        help="also LangChain's and LlamaIndex's pipelines through chroma-jina's adapters",
+        default=frameworks_installed(),
+        help="also LangChain's and LlamaIndex's pipelines through chroma-jina's adapters "
+        "(default: when both are installed)",
     )
     parser.add_argument("--seed", type=int, default=1, help="seed of the emulator's random faults")
     parser.add_argument(
