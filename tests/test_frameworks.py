@@ -165,6 +165,27 @@ def test_langchain_adapter_keeps_tasks_apart_and_stores_the_collections_vectors(
     ]
 
 
+def test_vectors_of_another_task_are_caught(
+    emulator: JinaEmulator, client: chromadb.ClientAPI, jina: JinaEmbeddingFunction
+) -> None:
+    """The check above fails when a framework stores vectors made with another task."""
+    other = JinaEmbeddingFunction(
+        api_key=KEY,
+        model_name=MODEL,
+        task=QUERY,
+        http_client=httpx.Client(transport=emulator.transport()),
+    )
+    store = Chroma(
+        "lc-other-task",
+        client=client,
+        embedding_function=JinaEmbeddings(other),
+        collection_configuration={"embedding_function": jina},
+    )
+    store.add_texts(list(DOCS.values()), ids=list(DOCS))
+    with pytest.raises(AssertionError, match="stored vector of"):
+        assert_stored_as_the_function_embeds(client.get_collection("lc-other-task"), jina)
+
+
 def test_langchain_adapter_async_keeps_tasks_apart(
     emulator: JinaEmulator, jina: JinaEmbeddingFunction
 ) -> None:
