@@ -45,12 +45,15 @@ LIBRARY_TESTS := tests --ignore=tests/browser --ignore=tests/test_typescript.py 
 	--ignore=tests/test_site_build.py --ignore=tests/test_lint.py --ignore=tests/test_workflows.py \
 	--ignore=tests/test_wheel.py
 
+# The LangChain and LlamaIndex tests and examples (the frameworks group, not in `make lowest`).
+WITHOUT_FRAMEWORKS := --ignore=tests/test_frameworks.py -k "not frameworks"
+
 ## lowest: LIBRARY_TESTS with the oldest dependency versions pyproject.toml allows, which must be
 ##   its bounds (uv's lowest-direct resolution into build/lowest-<python>/; uv.lock untouched).
 ##   PYTHON=/path/to/python3.13 for another Python
 .PHONY: lowest pythons dist test-wheel
 lowest: | $(UV)
-	.ci/lowest $(PYTHON) $(LIBRARY_TESTS)
+	.ci/lowest $(PYTHON) $(LIBRARY_TESTS) $(WITHOUT_FRAMEWORKS)
 
 ## pythons: LIBRARY_TESTS on every supported Python found here (venvs synced from uv.lock)
 pythons: | $(UV)

@@ -1,6 +1,6 @@
 """Run one contender in its own process, so wall time, CPU time and peak memory do not mix.
 
-    python -m benchmarks.contender {builtin,ours} --base-url URL --n N --out DIR
+    python -m benchmarks.contender {builtin,ours,langchain,llama_index} --base-url URL --n N --out DIR
 
 Writes `DIR/<label>.json` (figures) and, when every passage got a vector, `DIR/<label>.npy`
 (the vectors, float32, in input order).
@@ -96,7 +96,45 @@ def _call(ef: Any, texts: list[str]) -> tuple[list[np.ndarray], dict[str, Any]]:
     return vectors, info
 
 
-CONTENDERS: dict[str, Callable[[str], Embed]] = {"builtin": _builtin, "ours": _ours}
+def _langchain(base_url: str) -> Embed:
+    """What LangChain's `Chroma.add_texts` calls: `embed_documents` of chroma-jina's adapter,
+    once with every text; lists of Python floats come back."""
+    from chroma_jina import JinaEmbeddingFunction
+    from chroma_jina.langchain import JinaEmbeddings
+
+    embeddings = JinaEmbeddings(JinaEmbeddingFunction(model_name=MODEL, base_url=base_url))
+    return lambda texts: _framework(embeddings.embed_documents, texts)
+
+
+def _llama_index(base_url: str) -> Embed:
+    """What LlamaIndex's `VectorStoreIndex` calls: `get_text_embedding_batch` of chroma-jina's
+    adapter, which hands chroma-jina `embed_batch_size` (2048) texts at a time, one after another."""
+    from chroma_jina import JinaEmbeddingFunction
+    from chroma_jina.llama_index import JinaEmbedding
+
+    model = JinaEmbedding(JinaEmbeddingFunction(model_name=MODEL, base_url=base_url))
+    return lambda texts: _framework(model.get_text_embedding_batch, texts)
+
+
+def _framework(
+    embed: Callable[[list[str]], list[list[float]]], texts: list[str]
+) -> tuple[list[np.ndarray], dict[str, Any]]:
+    """A framework's call; its lists of floats are turned into arrays after the clock stops."""
+    info: dict[str, Any] = {"wrong_count_batches": 0, "error": None}
+    try:
+        vectors: Any = embed(texts)
+    except Exception as exc:
+        info["error"] = _error(exc)
+        return [], info
+    return vectors, info
+
+
+CONTENDERS: dict[str, Callable[[str], Embed]] = {
+    "builtin": _builtin,
+    "ours": _ours,
+    "langchain": _langchain,
+    "llama_index": _llama_index,
+}
 
 
 def run(contender: str, base_url: str, n: int, out: Path, label: str) -> dict[str, Any]:
@@ -122,7 +160,7 @@ def run(contender: str, base_url: str, n: int, out: Path, label: str) -> dict[st
     }
     out.mkdir(parents=True, exist_ok=True)
     if len(vectors) == n and info["wrong_count_batches"] == 0:
-        np.save(out / f"{label}.npy", np.stack(vectors).astype(np.float32, copy=False))
+        np.save(out / f"{label}.npy", np.asarray(vectors, dtype=np.float32))
     (out / f"{label}.json").write_text(json.dumps(figures, indent=2), encoding="utf-8")
     return figures
 

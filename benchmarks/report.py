@@ -51,6 +51,12 @@ LABELS = {
         "mbs": "MB/s",
         "vps": "vectors/s",
         "vs_bound": "ours / bound {x:.2f}x",
+        "pipeline": "pipeline ({n:,} passages)",
+        "vs_ours": "wall time / chroma-jina alone",
+        "fw_ours": "chroma-jina alone: `function(texts)`",
+        "fw_langchain": "LangChain: `JinaEmbeddings.embed_documents` (what `Chroma.add_texts` calls)",
+        "fw_llama_index": "LlamaIndex: `JinaEmbedding.get_text_embedding_batch` (what "
+        "`VectorStoreIndex` calls)",
         "when": "Measured on {date} on a {cpus}-core machine ({platform}, Python {python}; load "
         "average {load:.1f} at the start) with `{command}`.",
     },
@@ -89,6 +95,12 @@ LABELS = {
         "mbs": "MB/s",
         "vps": "向量/秒",
         "vs_bound": "本库 / 下限 {x:.2f}x",
+        "pipeline": "流程（{n:,} 段）",
+        "vs_ours": "总耗时 / 单用 chroma-jina",
+        "fw_ours": "单用 chroma-jina：`function(texts)`",
+        "fw_langchain": "LangChain：`JinaEmbeddings.embed_documents`（`Chroma.add_texts` 调用的就是它）",
+        "fw_llama_index": "LlamaIndex：`JinaEmbedding.get_text_embedding_batch`"
+        "（`VectorStoreIndex` 调用的就是它）",
         "when": "{date} 在一台 {cpus} 核机器上测得（{platform}，Python {python}；开始时系统负载 "
         "{load:.1f}），命令：`{command}`。",
     },
@@ -253,6 +265,51 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
     return "\n".join(lines)
 
 
+FRAMEWORKS = ("langchain", "llama_index")
+
+
+def frameworks(results: dict[str, Any], lang: str = "en") -> str:
+    """chroma-jina alone against the same function inside each framework's embedding call."""
+    t, runs, n = LABELS[lang], results["runs"], results["settings"]["n"]
+    ours = runs["ours"]
+    when = LABELS[lang]["when"].format(
+        date=results["date"],
+        cpus=results["machine"]["cpus"],
+        platform=results["machine"]["platform"],
+        python=results["machine"]["python"],
+        load=ours["load_before"],
+        command=results["command"],
+    )
+    lines = [
+        when,
+        "",
+        _row(
+            t["pipeline"].format(n=n),
+            t["returned"],
+            t["wall"],
+            t["cpu"],
+            t["mem"],
+            t["requests"],
+            t["vs_ours"],
+        ),
+        _row("---", "---:", "---:", "---:", "---:", "---:", "---:"),
+    ]
+    for name in ("ours", *FRAMEWORKS):
+        run = runs[name]
+        lines.append(
+            _row(
+                t[f"fw_{name}"],
+                _returned(run, n),
+                f"{run['wall_s']:.2f} s",
+                f"{run['cpu_s']:.2f} s",
+                f"{run['rss_peak_mb']:.0f} / +{run['rss_peak_mb'] - run['rss_before_mb']:.0f} MB",
+                f"{run['requests']:,}",
+                f"{run['wall_s'] / ours['wall_s']:.2f}x",
+            )
+        )
+    return "\n".join(lines)
+
+
 def targets(results: dict[str, Any], lang: str = "en") -> str:
     """The issue's targets with the measured value and whether each is met."""
     t, names = LABELS[lang], TARGET_NAMES[lang]
@@ -295,11 +352,11 @@ def measured(results: dict[str, Any], lang: str = "en") -> str:
 
 def blocks(results: dict[str, Any], lang: str = "en") -> dict[str, str]:
     """The generated parts of the Benchmarks page, by marker name: when it was measured and the
-    one table (targets and decoding are printed by the run, and kept in results.json)."""
-    return {
-        "measured": measured(results, lang),
-        "comparison": comparison(results, lang),
-    }
+    tables (targets and decoding are printed by the run, and kept in results.json)."""
+    parts = {"measured": measured(results, lang), "comparison": comparison(results, lang)}
+    if all(name in results["runs"] for name in FRAMEWORKS):
+        parts["frameworks"] = frameworks(results, lang)
+    return parts
 
 
 def render(results: dict[str, Any], lang: str = "en") -> str:

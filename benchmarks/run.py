@@ -10,6 +10,7 @@ refreshes the figures in docs/{en,zh}/benchmarks.md.
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import json
 import math
 import os
@@ -28,6 +29,15 @@ from benchmarks.corpus import passages
 from chroma_jina.testing import JinaEmulator, Latency, RandomFaults, RateLimits
 
 ROOT = Path(__file__).resolve().parent.parent
+FRAMEWORKS = ("langchain", "llama_index")
+"""Contenders that are chroma-jina inside a framework's embedding call (the `frameworks` group)."""
+
+
+def frameworks_installed() -> bool:
+    """Whether LangChain's and LlamaIndex's cores are installed (not in `make lowest`'s venv)."""
+    return all(importlib.util.find_spec(name) for name in ("langchain_core", "llama_index"))
+
+
 CONCURRENCY = 5
 """The free tier's concurrent requests, which the emulator enforces: the bound's C."""
 
@@ -190,6 +200,13 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         default=0.15,
         help="share of faulty responses in the fault runs (0: skip them)",
     )
+    parser.add_argument(
+        "--frameworks",
+        action=argparse.BooleanOptionalAction,
+        default=frameworks_installed(),
+        help="also LangChain's and LlamaIndex's pipelines through chroma-jina's adapters "
+        "(default: when both are installed)",
+    )
     parser.add_argument("--seed", type=int, default=1, help="seed of the emulator's random faults")
     parser.add_argument(
         "--fault-seeds", type=int, default=5, help="fault seeds tried on the built-in"
@@ -218,6 +235,9 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     with emu.serve() as base_url:
         for name in ("builtin", "ours"):
             print(f"[bench] {name}: embedding {args.n:,} passages ...", flush=True)
+            runs[name] = _contender(name, name, base_url, args.n, out, emu)
+        for name in FRAMEWORKS if args.frameworks else ():
+            print(f"[bench] {name} through chroma-jina's adapter ...", flush=True)
             runs[name] = _contender(name, name, base_url, args.n, out, emu)
         if args.fault_rate:
             print(f"[bench] ours with {args.fault_rate:.0%} faults ...", flush=True)

@@ -53,6 +53,13 @@ def bench(tmp_path_factory: pytest.TempPathFactory) -> tuple[dict, Path]:
     return results, out
 
 
+def frameworks() -> tuple[str, ...]:
+    """The framework contenders the run includes: both whenever the frameworks group is installed
+    (`make test`); `make lowest` leaves the group out."""
+    run = importlib.import_module("benchmarks.run")
+    return run.FRAMEWORKS if run.frameworks_installed() else ()
+
+
 def _expected() -> np.ndarray:
     corpus = importlib.import_module("benchmarks.corpus")
     return JinaEmulator().embed(corpus.passages(N), "jina-embeddings-v3")
@@ -61,7 +68,7 @@ def _expected() -> np.ndarray:
 def test_every_contender_gets_the_emulators_vectors_in_order(bench: tuple[dict, Path]) -> None:
     results, out = bench
     expected = _expected()
-    for label in ("builtin", "ours", "ours_faults"):
+    for label in ("builtin", "ours", "ours_faults", *frameworks()):
         got = np.load(out / f"{label}.npy")
         assert got.shape == (N, 1024), label
         assert np.array_equal(got, expected), label
@@ -76,7 +83,7 @@ def test_every_contender_gets_the_emulators_vectors_in_order(bench: tuple[dict, 
 
 def test_every_figure_is_measured(bench: tuple[dict, Path]) -> None:
     results, _ = bench
-    for label in ("builtin", "ours"):
+    for label in ("builtin", "ours", *frameworks()):
         run = results["runs"][label]
         assert run["embedded"] == N and run["error"] is None, label
         assert run["wall_s"] > 0 and run["cpu_s"] > 0, label
