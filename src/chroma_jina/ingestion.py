@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
@@ -160,7 +161,8 @@ class DocumentsTooLargeError(InvalidRecordError):
         more = f" and {len(ids) - SHOWN_IDS:,} more" if len(ids) > SHOWN_IDS else ""
         super().__init__(
             position,
-            f"{len(ids):,} documents are larger than the {limit:,} bytes Chroma takes: "
+            f"{len(ids):,} {'document is' if len(ids) == 1 else 'documents are'} larger than "
+            f"the {limit:,} bytes Chroma takes: "
             f"{shown}{more}; split them or leave them out",
         )
         self.ids = ids
@@ -448,6 +450,32 @@ def _bar(progress: bool | None, total: int | None) -> Any:
     return tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
 
 
+class _Gate:
+    """At most `allowed` writes at once; Chroma saying it is busy lowers `allowed` by one (to
+    no fewer than one), so a collection shared with other writers, or a lower quota than
+    Cloud's, settles at what it takes instead of being refused again."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+        self._in_use = 0
+        self._free = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._free:
+            while self._in_use >= self.allowed:
+                self._free.wait()
+            self._in_use += 1
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        with self._free:
+            if error is not None and refused_as_busy(error):
+                self.allowed = max(1, min(self.allowed, self._in_use) - 1)
+            self._in_use -= 1
+            self._free.notify_all()
+
+
 @dataclass
 class _Writing:
     """A chunk whose slices are being added, by one writer or several."""
@@ -480,6 +508,7 @@ class _Run:
         self.limits = limits
         self.added = self.skipped = 0
         self.writing: deque[_Writing] = deque()
+        self.gate = _Gate(limits.writers)
         self._pool = (
             ThreadPoolExecutor(limits.writers, thread_name_prefix="chroma-jina-write")
             if limits.writers > 1
@@ -588,15 +617,16 @@ class _Run:
             if not todo:
                 return
             metadatas = [chunk.metadatas[i] for i in todo]
-            self.collection.add(
-                ids=[chunk.ids[i] for i in todo],
-                embeddings=[vectors[i] for i in todo],
-                documents=[chunk.documents[i] for i in todo],
-                # each one passed chromadb's validate_metadata when it was read
-                metadatas=cast("list[ChromaMetadata]", metadatas)
-                if any(m is not None for m in metadatas)
-                else None,
-            )
+            with self.gate:
+                self.collection.add(
+                    ids=[chunk.ids[i] for i in todo],
+                    embeddings=[vectors[i] for i in todo],
+                    documents=[chunk.documents[i] for i in todo],
+                    # each one passed chromadb's validate_metadata when it was read
+                    metadatas=cast("list[ChromaMetadata]", metadatas)
+                    if any(m is not None for m in metadatas)
+                    else None,
+                )
 
         try:
             self._retrying("add", add)
