@@ -58,6 +58,7 @@ class Quotas:
     refused by the quota)."""
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     concurrent_writes: int = CONCURRENT_WRITES
+    requests: int = 0
     writes: int = 0
     most_at_once: int = 0
     largest_write: int = 0
@@ -112,6 +113,8 @@ class _Handler(BaseHTTPRequestHandler):
             self.close_connection = True
             return
         body = self.rfile.read(length) if length else b""
+        with quotas._lock:
+            quotas.requests += 1
         if self.headers.get("X-Chroma-Token") != quotas.api_key:
             self._json(401, {"error": "AuthError", "message": "Unauthorized"})
             return

@@ -5,6 +5,7 @@ process killed with SIGKILL)."""
 
 from __future__ import annotations
 
+import json
 import os
 import signal
 import subprocess
@@ -19,9 +20,9 @@ import pytest
 from cloud_standin import Quotas, cloud_standin
 from conftest import chroma_server
 from lib_support import KEY
-from test_ingest import assert_exact, corpus, function, sent_texts
+from test_ingest import MODEL, assert_exact, corpus, function, sent_texts
 
-from chroma_jina import ingest
+from chroma_jina import cli, estimate_tokens, ingest
 from chroma_jina.ingestion import DocumentsTooLargeError
 from chroma_jina.limits import write_limits
 from chroma_jina.testing import JinaEmulator
@@ -176,3 +177,83 @@ def test_killed_half_way_then_resumed_ends_exact(chroma: str) -> None:
     assert sorted(sent_texts(emu)) == sorted(
         t for i, t in zip(ids, texts, strict=True) if i not in held
     )
+
+
+# ---- the command line ------------------------------------------------------------------
+
+
+def corpus_file(path: Path, n: int, big: int | None = None) -> Path:
+    ids, texts = corpus(n)
+    if big is not None:
+        texts[big] = "x" * 20_000
+    with path.open("w", encoding="utf-8") as out:
+        for id_, text_ in zip(ids, texts, strict=True):
+            out.write(json.dumps({"id": id_, "text": text_}) + "\n")
+    return path
+
+
+def test_the_command_reaches_cloud_with_the_key_from_the_environment(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n, emu, quotas = 1500, JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", n)
+    monkeypatch.delenv("CHROMA_API_KEY", raising=False)
+    monkeypatch.setenv("CHROMA_TENANT", "default_tenant")
+    monkeypatch.setenv("CHROMA_DATABASE", "default_database")
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        command = ["ingest", str(file), "--cloud", f"http://127.0.0.1:{port}"]
+        command += ["--collection", "from-the-command", "--model", MODEL, "--no-progress"]
+        assert cli.main(command) == 1
+        assert "Chroma Cloud needs a key: set CHROMA_API_KEY" in capsys.readouterr().err
+        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        assert cli.main(command) == 0
+        assert cli.main(command) == 0
+        first, second = capsys.readouterr().out.splitlines()
+        assert first.startswith("from-the-command: 1,500 added, 0 already stored, ")
+        assert second.startswith("from-the-command: 0 added, 1,500 already stored, 0 requests")
+        assert cloud(port).get_collection("from-the-command").count() == n
+    assert not quotas.refused and quotas.largest_write == 300
+    assert CHROMA_KEY not in capsys.readouterr().err
+
+
+def test_the_command_sends_headers_to_a_server(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--host` with `--header-env`: the stand-in wants its key in X-Chroma-Token."""
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", 700)
+    monkeypatch.setenv("MY_CHROMA_TOKEN", CHROMA_KEY)
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        command = ["ingest", str(file), "--host", f"127.0.0.1:{port}", "--no-progress"]
+        command += ["--collection", "with-headers", "--model", MODEL]
+        assert cli.main(command) == 1  # no token: the stand-in answers 401
+        assert emu.stats.requests == 0
+        assert cli.main([*command, "--header-env", "X-Chroma-Token=MY_CHROMA_TOKEN"]) == 0
+    assert "with-headers: 700 added" in capsys.readouterr().out
+
+
+def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", 3000)
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        command = ["ingest", str(file), "--cloud", f"http://127.0.0.1:{port}", "--dry-run"]
+        command += ["--collection", "dry", "--model", MODEL, "--price-per-million", "0.05"]
+        assert cli.main(command) == 0
+        tokens = sum(estimate_tokens(t) for t in corpus(3000)[1])
+        assert capsys.readouterr().out == (
+            f"{file}: 3,000 documents, about {tokens:,} tokens, 6 embedding requests "
+            f"({MODEL}), 12 Chroma writes, about ${tokens * 0.05 / 1e6:,.4f}; nothing was "
+            f"sent (ids already stored would be skipped)\n"
+        )
+        corpus_file(file, 3000, big=2999)
+        assert cli.main(command) == 1
+        err = capsys.readouterr().err
+        assert f"{file}, line 3000: 1 document is larger than the 16,384 bytes" in err
+        assert "'doc-2999' (20,000 bytes)" in err
+    assert emu.stats.requests == 0 and quotas.requests == 0
