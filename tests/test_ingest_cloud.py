@@ -5,6 +5,7 @@ process killed with SIGKILL)."""
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import signal
@@ -14,6 +15,7 @@ import textwrap
 import time
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import chromadb
 import pytest
@@ -22,7 +24,7 @@ from conftest import chroma_server
 from lib_support import KEY
 from test_ingest import MODEL, assert_exact, corpus, function, sent_texts
 
-from chroma_jina import cli, estimate_tokens, ingest
+from chroma_jina import IngestError, IngestReport, aingest, cli, estimate_tokens, ingest
 from chroma_jina.ingestion import DocumentsTooLargeError
 from chroma_jina.limits import write_limits
 from chroma_jina.testing import JinaEmulator
@@ -257,3 +259,70 @@ def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
         assert f"{file}, line 3000: 1 document is larger than the 16,384 bytes" in err
         assert "'doc-2999' (20,000 bytes)" in err
     assert emu.stats.requests == 0 and quotas.requests == 0
+
+
+# ---- aingest: AsyncHttpClient ----------------------------------------------------------
+
+
+async def async_collection(port: int, name: str, emu: JinaEmulator) -> Any:
+    client = await chromadb.AsyncHttpClient(
+        host="127.0.0.1", port=port, headers={"X-Chroma-Token": CHROMA_KEY}
+    )
+    return await client.get_or_create_collection(name, embedding_function=function(emu))
+
+
+def test_aingest_writes_within_the_limits_and_runs_again_skipping_all(chroma: str) -> None:
+    n, emu, quotas = 5000, JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(n)
+
+    async def main() -> tuple[IngestReport, IngestReport]:
+        collection = await async_collection(port, "async", emu)
+        first = await aingest(collection, ids=ids, documents=texts, progress=False)
+        again = await aingest(collection, ids=iter(ids), documents=iter(texts), progress=False)
+        return first, again
+
+    with cloud_standin(chroma, quotas) as port:
+        first, again = asyncio.run(main())
+        assert (first.added, again.added, again.skipped, again.requests) == (n, 0, n, 0)
+        assert_exact(cloud(port).get_collection("async"), n)
+    assert not quotas.refused and quotas.largest_write == 300 and quotas.most_at_once <= 10
+
+
+def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) -> None:
+    n, emu, quotas = 3000, JinaEmulator(), Quotas(CHROMA_KEY, concurrent_writes=2)
+    ids, texts = corpus(n)
+
+    async def main() -> IngestReport:
+        collection = await async_collection(port, "async-busy", emu)
+        big = [*texts[:-1], "x" * 16_385]
+        with pytest.raises(DocumentsTooLargeError, match="'doc-2999' \\(16,385 bytes\\)"):
+            await aingest(collection, ids=ids, documents=big, max_document_bytes=16_384)
+        assert emu.stats.requests == 0
+        return await aingest(collection, ids=ids, documents=texts, writers=10, progress=False)
+
+    with cloud_standin(chroma, quotas) as port:
+        assert asyncio.run(main()).added == n
+        assert_exact(cloud(port).get_collection("async-busy"), n)
+    assert quotas.most_at_once <= 2
+
+
+def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: str) -> None:
+    ids, texts = corpus(2500)
+    whole = JinaEmulator()
+    function(whole)(texts)
+    emu, quotas = JinaEmulator(token_balance=whole.stats.tokens // 2), Quotas(CHROMA_KEY)
+
+    async def main() -> tuple[IngestError, IngestReport]:
+        collection = await async_collection(port, "async-credit", emu)
+        with pytest.raises(IngestError, match="when embedding failed") as info:
+            await aingest(collection, ids=ids, documents=texts, chunk_size=512, progress=False)
+        emu.token_balance = None
+        return info.value, await aingest(collection, ids=ids, documents=texts, progress=False)
+
+    with cloud_standin(chroma, quotas) as port:
+        error, again = asyncio.run(main())
+        stored_before = error.report.added
+        assert stored_before and again.skipped == stored_before
+        assert again.added == 2500 - stored_before == len(error.not_written)
+        assert_exact(cloud(port).get_collection("async-credit"), 2500)
+    assert emu.stats.tokens == whole.stats.tokens  # every document billed once

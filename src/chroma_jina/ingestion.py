@@ -416,7 +416,7 @@ class _CalledPerChunk:
         self._pool.shutdown(wait=True)
 
 
-def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]:
+def collection_function(collection: Any) -> EmbeddingFunction[Embeddable]:
     """The embedding function Chroma would use for `collection.add()`: the one the collection
     was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
     it cannot be). Never Chroma's stand-in default for a collection that names none."""
@@ -425,7 +425,9 @@ def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]
     )
     if function is not None and not isinstance(function, DefaultEmbeddingFunction):
         return function
-    configured = collection.configuration.get("embedding_function")
+    configured: EmbeddingFunction[Embeddable] | None = collection.configuration.get(
+        "embedding_function"
+    )
     if configured is None:
         raise ValueError(
             f"collection {collection.name!r} names no embedding function: pass "
@@ -658,6 +660,43 @@ class _Run:
         return [id_ for id_ in ids if id_ not in stored]
 
 
+def prepare(
+    collection: Any,
+    ids: Iterable[str],
+    documents: Iterable[str],
+    metadatas: Iterable[Metadata | None] | None,
+    embedding_function: EmbeddingFunction[Embeddable] | None,
+    chunk_size: int | None,
+    chunks_in_flight: int,
+    limits: WriteLimits,
+    total: int | None,
+) -> tuple[Embedder, int, int | None]:
+    """Check the arguments (and, for lists, every record) before anything is sent; return the
+    embedder, the chunk size and the number of records (when known)."""
+    if chunks_in_flight < 1:
+        raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
+    for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
+        if isinstance(column, (str, bytes, Mapping)):
+            raise ValueError(
+                f"{name} must be a list or an iterable of one entry per record, got one "
+                f"{type(column).__name__}"
+            )
+    function = collection_function(collection) if embedding_function is None else embedding_function
+    embedder, default_size = _embedder(function)
+    try:
+        size = default_size if chunk_size is None else chunk_size
+        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
+            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
+        columns = [ids, documents] + ([] if metadatas is None else [metadatas])
+        if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
+            # bad input raises before anything is sent; one chunk: repeated ids found exactly
+            total = check(ids, documents, metadatas, max(1, len(ids)), limits.max_document_bytes)
+    except BaseException:
+        embedder.close()
+        raise
+    return embedder, size, total
+
+
 def ingest(
     collection: Collection,
     *,
@@ -701,30 +740,20 @@ def ingest(
     written. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
     gives it an ETA for an iterable without a length.
     """
-    if chunks_in_flight < 1:
-        raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
-    for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
-        if isinstance(column, (str, bytes, Mapping)):
-            raise ValueError(
-                f"{name} must be a list or an iterable of one entry per record, got one "
-                f"{type(column).__name__}"
-            )
     limits = write_limits(
         collection._client, max_document_bytes=max_document_bytes, writers=writers
     )
-    function = collection_function(collection) if embedding_function is None else embedding_function
-    embedder, default_size = _embedder(function)
-    try:
-        size = default_size if chunk_size is None else chunk_size
-        if isinstance(size, bool) or not isinstance(size, int) or size < 1:
-            raise ValueError(f"chunk_size must be a positive integer, got {chunk_size!r}")
-        columns = [ids, documents] + ([] if metadatas is None else [metadatas])
-        if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
-            # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, max(1, len(ids)), limits.max_document_bytes)
-    except BaseException:
-        embedder.close()
-        raise
+    embedder, size, total = prepare(
+        collection,
+        ids,
+        documents,
+        metadatas,
+        embedding_function,
+        chunk_size,
+        chunks_in_flight,
+        limits,
+        total,
+    )
     run = _Run(collection, embedder, _bar(progress, total), limits)
     try:
         chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)

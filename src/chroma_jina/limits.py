@@ -67,9 +67,24 @@ def write_limits(
     client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
 ) -> WriteLimits:
     """The limits of `client` (a collection's `_client`), with the caller's overrides."""
-    settings = _settings(client)
+    return limits_from(_settings(client), client.get_max_batch_size(), max_document_bytes, writers)
+
+
+async def awrite_limits(
+    client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
+) -> WriteLimits:
+    """`write_limits` for an async client (an AsyncHttpClient collection's `_client`)."""
+    return limits_from(
+        _settings(client), await client.get_max_batch_size(), max_document_bytes, writers
+    )
+
+
+def limits_from(
+    settings: Any, max_batch_size: Any, max_document_bytes: int | None, writers: int | None
+) -> WriteLimits:
+    """The limits a client with `settings` and `max_batch_size` sets, with the overrides."""
     cloud = is_cloud(settings)
-    batch = int(client.get_max_batch_size())
+    batch = int(max_batch_size)
     if batch < 1:  # an older server that does not say
         batch = 1024
     if max_document_bytes is None and cloud:
