@@ -154,9 +154,12 @@ def write_options(args: argparse.Namespace) -> dict[str, Any]:
 
 def document_limit(args: argparse.Namespace) -> int | None:
     """The most bytes a document may hold: `--max-document-bytes`, else Cloud's quota."""
-    if args.max_document_bytes is None and args.cloud is not None:
+    given = args.max_document_bytes
+    if given is not None and given < 1:
+        raise ValueError(f"--max-document-bytes must be at least 1, got {given}")
+    if given is None and args.cloud is not None:
         return CLOUD_MAX_DOCUMENT_BYTES
-    return int(args.max_document_bytes) if args.max_document_bytes is not None else None
+    return int(given) if given is not None else None
 
 
 def dry_run(
