@@ -227,11 +227,11 @@ SERVER_LABELS = {
         "head": "| {n:,} passages into `chroma run` | time | documents/s |",
         "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator at "
         "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3`, a `chroma run` "
-        "server on the same machine, reached with `HttpClient`; each way run {rounds} times in "
+        "server on the same machine, reached with `HttpClient`; each way run {rounds_en} in "
         "turn, the median shown. `ingest` with 10 writers took {ratio:.2f}x the slower of "
-        "embedding alone and the best writing alone. On one machine the server shares the CPU "
-        "with the client, so more writers gain little; Chroma Cloud takes 10 writes at once per "
-        "collection, each on its own servers.",
+        "embedding alone and the best writing alone. On one machine the server, the client and "
+        "the emulator share the CPU: the writes slow down while embedding runs, and more writers "
+        "gain little. Chroma Cloud takes up to 10 writes at once per collection (its quota).",
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
@@ -242,8 +242,8 @@ SERVER_LABELS = {
         "+ 每 token {per_token:g} µs，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
         "通过 `HttpClient` 连接；各种做法轮流各跑 {rounds} 次，取中位数。`ingest` 用 10 个写入线程时，"
         "耗时是“只做向量化”和“最快的只写入”两者中较慢者的 {ratio:.2f} 倍。"
-        "同一台机器上服务器和客户端争用 CPU，写入线程多了收益不大；Chroma Cloud 每个集合允许同时写入 10 次，"
-        "由各自的服务器处理。",
+        "服务器、客户端和模拟器在同一台机器上争用 CPU：向量化进行时写入会变慢，写入线程多了收益也不大。"
+        "Chroma Cloud 每个集合最多允许同时写入 10 次（配额）。",
     },
 }
 
@@ -347,6 +347,7 @@ def server_blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
             latency=settings["latency_ms"],
             per_token=settings["per_token_us"],
             rounds=settings["rounds"],
+            rounds_en="once" if settings["rounds"] == 1 else f"{settings['rounds']} times",
             ratio=server_ratio(results["server"])[0],
         ),
         "server-table": server_table(results, lang),
