@@ -69,6 +69,15 @@ def test_a_cloud_client_is_recognised_whatever_its_host(chroma: str) -> None:
     assert not server.cloud and server.max_document_bytes is None and server.writers == 10
 
 
+def test_a_persistent_client_keeps_one_writer_and_its_own_batch_size(tmp_path: Path) -> None:
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    limits = write_limits(client.create_collection("local")._client, max_document_bytes=100)
+    assert limits.max_batch_size == client.get_max_batch_size() > 1024
+    assert (limits.writers, limits.max_document_bytes, limits.cloud) == (1, 100, False)
+    with pytest.raises(ValueError, match="writers must be a positive integer, got 0"):
+        write_limits(client.get_collection("local")._client, writers=0)
+
+
 def test_ten_thousand_documents_land_within_the_quotas(chroma: str) -> None:
     """Default settings: chunks of 1,024 are written 300 records at a time, by up to 10 writers;
     the stand-in refuses nothing and every record lands once, with its vector."""
