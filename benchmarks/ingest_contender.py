@@ -1,9 +1,12 @@
 """One measure of `benchmarks.ingest`, in its own process (wall time and peak memory do not mix).
 
     python -m benchmarks.ingest_contender {embed,write,naive,ingest} --base-url URL \\
-        --corpus FILE.jsonl --n N --db DIR --out FIGURES.json [--vectors FILE.npy]
+        --corpus FILE.jsonl --n N --db DIR --out FIGURES.json [--vectors FILE.npy] \\
+        [--server URL --writers N]
 
-The corpus is read lazily from the JSONL file, as a user with a large corpus would.
+The corpus is read lazily from the JSONL file, as a user with a large corpus would. With
+`--server`, the collection (named after --db) lives on that `chroma run` server, and `write` and
+`ingest` use `--writers` writers.
 """
 
 from __future__ import annotations
@@ -48,9 +51,15 @@ def _function(base_url: str) -> Any:
     return JinaEmbeddingFunction(model_name=MODEL, base_url=base_url)
 
 
-def _collection(db: Path, function: Any) -> Any:
+def _collection(db: Path, function: Any, server: str | None = None) -> Any:
     import chromadb
 
+    if server is not None:
+        host, port = server.removeprefix("http://").rsplit(":", 1)
+        client = chromadb.HttpClient(host=host, port=int(port))
+        return client.get_or_create_collection(
+            f"{COLLECTION}-{db.name}", embedding_function=function
+        )
     return chromadb.PersistentClient(path=str(db)).get_or_create_collection(
         COLLECTION, embedding_function=function
     )
@@ -75,15 +84,33 @@ def vector_rows(path: Path, start: int, count: int) -> np.ndarray:
 
 def write(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
     """Chroma alone: the passages with their vectors already computed, 1,024 per add(), into
-    the same kind of collection as the others (the function is set, and never called)."""
-    collection = _collection(args.db, _function(args.base_url))
+    the same kind of collection as the others (the function is set, and never called); with
+    `--writers` above 1, that many add() calls at once."""
+    from concurrent.futures import ThreadPoolExecutor
+
+    collection = _collection(args.db, _function(args.base_url), args.server)
+
+    def one(start: int, ids: list[str], texts: list[str]) -> None:
+        collection.add(
+            ids=ids, embeddings=vector_rows(args.vectors, start, len(ids)), documents=texts
+        )
 
     def run() -> dict[str, Any]:
         start = 0
-        for ids, texts in chunks(args.corpus, args.n, WRITE_CHUNK):
-            rows = vector_rows(args.vectors, start, len(ids))
-            collection.add(ids=ids, embeddings=rows, documents=texts)
-            start += len(ids)
+        if args.writers == 1:
+            for ids, texts in chunks(args.corpus, args.n, WRITE_CHUNK):
+                one(start, ids, texts)
+                start += len(ids)
+            return {"stored": collection.count()}
+        with ThreadPoolExecutor(args.writers) as pool:
+            pending = []
+            for ids, texts in chunks(args.corpus, args.n, WRITE_CHUNK):
+                pending.append(pool.submit(one, start, ids, texts))
+                start += len(ids)
+                if len(pending) >= 2 * args.writers:  # bounded, as ingest is
+                    pending.pop(0).result()
+            for future in pending:
+                future.result()
         return {"stored": collection.count()}
 
     return run
@@ -105,7 +132,7 @@ def ingest(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
     """chroma_jina.ingest over generators reading the file."""
     from chroma_jina import ingest as ingest_corpus
 
-    collection = _collection(args.db, _function(args.base_url))
+    collection = _collection(args.db, _function(args.base_url), args.server)
     writing = [0.0]
     add = collection.add
 
@@ -121,7 +148,14 @@ def ingest(args: argparse.Namespace) -> Callable[[], dict[str, Any]]:
     def run() -> dict[str, Any]:
         ids = (id_ for id_, _ in records(args.corpus, args.n))
         texts = (text for _, text in records(args.corpus, args.n))
-        report = ingest_corpus(collection, ids=ids, documents=texts, total=args.n, progress=False)
+        report = ingest_corpus(
+            collection,
+            ids=ids,
+            documents=texts,
+            total=args.n,
+            progress=False,
+            writers=args.writers if args.server else None,
+        )
         return {
             "stored": collection.count(),
             "added": report.added,
@@ -153,6 +187,8 @@ def main() -> None:
     parser.add_argument("--db", type=Path, required=True)
     parser.add_argument("--out", type=Path, required=True)
     parser.add_argument("--vectors", type=Path, help="the corpus's vectors (for 'write')")
+    parser.add_argument("--server", help="a `chroma run` server's URL instead of a directory")
+    parser.add_argument("--writers", type=int, default=1, help="writes at once (server)")
     args = parser.parse_args()
     os.environ["CHROMA_JINA_API_KEY"] = API_KEY
     os.environ.pop("JINA_API_KEY", None)

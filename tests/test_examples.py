@@ -15,7 +15,7 @@ from __future__ import annotations
 import ctypes
 import re
 import traceback
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager
 from pathlib import Path
 from types import FrameType
@@ -25,6 +25,7 @@ import pytest
 import pytest_examples.traceback
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
+from cloud_examples import Standin, point_cloud_client, running_standin, uses_cloud
 from docs_examples import (
     ROOT,
     inline_block_id,
@@ -99,12 +100,26 @@ def session_for(
     tmp_path: Path,
 ) -> AbstractContextManager[Callable[[str], str] | None]:
     """Replay (default), record (`--record-mode` other than none), or offline for inline blocks.
-    Recording yields the filter the printed output goes through before it reaches `#>` lines."""
+    Recording yields the filter the printed output goes through before it reaches `#>` lines.
+    A snippet for Chroma Cloud replays against the local stand-in (tests/cloud_examples.py)."""
     if isinstance(case, CodeExample):
         return offline(inline_block_id(case), monkeypatch, tmp_path)
-    if (request.config.getoption("--record-mode") or "none") == "none":
-        return replaying(case, monkeypatch)
+    replay = (request.config.getoption("--record-mode") or "none") == "none"
+    cloud = uses_cloud(case)
+    if cloud:
+        point_cloud_client(
+            request.getfixturevalue("cloud_standin") if replay else None, monkeypatch
+        )
+    if replay:
+        return replaying(case, monkeypatch, allow_localhost=cloud)
     return recording(case, monkeypatch, tmp_path)
+
+
+@pytest.fixture(scope="module")
+def cloud_standin(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Standin]:
+    """Started for the first Chroma Cloud snippet only."""
+    with running_standin(tmp_path_factory.mktemp("cloud") / "data") as standin:
+        yield standin
 
 
 WALL_TIME = re.compile(r"(?P<label>wall time: |耗时：)(?P<seconds>\d+(?:\.\d+)?) (?:s|秒)")

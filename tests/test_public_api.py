@@ -19,6 +19,7 @@ PUBLIC = {
     "chroma_jina": [
         "AuthenticationError",
         "ConfigurationError",
+        "DocumentsTooLargeError",
         "IgnoredOptionsWarning",
         "ImageLoader",
         "IngestError",
@@ -43,6 +44,7 @@ PUBLIC = {
         "UsageTracker",
         "ValidationError",
         "__version__",
+        "aingest",
         "errors",
         "estimate_tokens",
         "ingest",

@@ -7,6 +7,7 @@ The names below are the public surface; the modules behind them (`client`, `step
 """
 
 from chroma_jina import errors
+from chroma_jina.aingestion import aingest
 from chroma_jina.client import Pending, Stream
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
@@ -26,7 +27,13 @@ from chroma_jina.errors import (
     ValidationError,
 )
 from chroma_jina.images import ImageLoader
-from chroma_jina.ingestion import IngestError, IngestReport, InvalidRecordError, ingest
+from chroma_jina.ingestion import (
+    DocumentsTooLargeError,
+    IngestError,
+    IngestReport,
+    InvalidRecordError,
+    ingest,
+)
 from chroma_jina.planning import estimate_tokens
 from chroma_jina.rerank import JinaReranker, RankedDocument
 from chroma_jina.tracking import UsageTracker, track_usage
@@ -37,6 +44,7 @@ __version__ = "0.1.0"
 __all__ = [
     "AuthenticationError",
     "ConfigurationError",
+    "DocumentsTooLargeError",
     "IgnoredOptionsWarning",
     "ImageLoader",
     "IngestError",
@@ -61,6 +69,7 @@ __all__ = [
     "UsageTracker",
     "ValidationError",
     "__version__",
+    "aingest",
     "errors",
     "estimate_tokens",
     "ingest",

@@ -3,7 +3,9 @@
 The file holds one JSON object per line: an id, a text, and any other fields, which become the
 record's metadata (fields whose value is null are left out). The whole file is checked before
 anything is sent; then `chroma_jina.ingest` streams it, so running the same command again after
-a crash adds only what is missing.
+a crash adds only what is missing. The collection lives in a directory (--path), on a Chroma
+server (--host) or on Chroma Cloud (--cloud, key in CHROMA_API_KEY); --dry-run checks the file
+and prints what it would cost, sending nothing.
 """
 
 from __future__ import annotations
@@ -15,11 +17,17 @@ from collections.abc import Iterator
 from itertools import tee
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 import orjson
 from chromadb.errors import ChromaError
 
+from chroma_jina.cli_chroma import (
+    add_chroma_arguments,
+    chroma_client,
+    document_limit,
+    dry_run,
+    write_options,
+)
 from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import JinaError, ModelLanguageWarning
@@ -72,18 +80,6 @@ def columns(records: Iterator[Record]) -> tuple[Iterator[Any], Iterator[Any], It
     between them holds one record)."""
     a, b, c = tee(records, 3)
     return (r[0] for r in a), (r[1] for r in b), (r[2] for r in c)
-
-
-def _chroma_client(args: argparse.Namespace) -> Any:
-    import chromadb
-
-    if args.path is not None:
-        return chromadb.PersistentClient(path=str(args.path))
-    url = urlsplit(args.host if "://" in args.host else f"http://{args.host}")
-    https = url.scheme == "https"
-    return chromadb.HttpClient(
-        host=url.hostname or "localhost", port=url.port or (443 if https else 8000), ssl=https
-    )
 
 
 def query_task(model: str, task: str | None, asked: str | None) -> str | None:
@@ -148,13 +144,22 @@ def check_language(model: str | None, sample: list[str], confirmed: bool) -> Non
 
 def run(args: argparse.Namespace) -> int:
     path: Path = args.file
+    if args.price_per_million is not None and not args.dry_run:
+        raise ValueError("--price-per-million goes with --dry-run")
     try:
-        total = check(*columns(read_jsonl(path, args.id_field, args.text_field)))
+        if args.dry_run:
+            records = columns(read_jsonl(path, args.id_field, args.text_field))
+            print(dry_run(args, *records, model=args.model or DEFAULT_MODEL))
+            return 0
+        total = check(
+            *columns(read_jsonl(path, args.id_field, args.text_field)),
+            max_document_bytes=document_limit(args),
+        )
     except InvalidRecordError as exc:
         raise ValueError(f"{path}, line {exc.position + 1}: {exc.reason}") from None
     _, texts, _ = columns(read_jsonl(path, args.id_field, args.text_field))
     sample = [text for _, text in zip(range(LANGUAGE_SAMPLE), texts, strict=False)]
-    collection = _collection(_chroma_client(args), args, sample)
+    collection = _collection(chroma_client(args), args, sample)
     ids, texts, metadatas = columns(read_jsonl(path, args.id_field, args.text_field))
     with warnings.catch_warnings():
         if args.model_is_right:
@@ -186,6 +191,7 @@ def _ingest(
         chunk_size=args.chunk_size,
         total=total,
         progress=False if args.no_progress else None,
+        **write_options(args),
     )
 
 
@@ -199,9 +205,7 @@ def parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     sub.add_argument("file", type=Path, metavar="FILE.jsonl")
-    where = sub.add_mutually_exclusive_group(required=True)
-    where.add_argument("--path", type=Path, metavar="DIR", help="a PersistentClient's directory")
-    where.add_argument("--host", metavar="URL", help="a Chroma server, e.g. http://localhost:8000")
+    add_chroma_arguments(sub)
     sub.add_argument("--collection", required=True, metavar="NAME")
     sub.add_argument("--model", help=f"for a new collection (default {DEFAULT_MODEL})")
     sub.add_argument(

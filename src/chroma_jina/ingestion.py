@@ -14,10 +14,11 @@ from __future__ import annotations
 
 import logging
 import sys
+import threading
 import time
 from collections import deque
 from collections.abc import Callable, Generator, Iterable, Iterator, Mapping, Sequence
-from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass
 from itertools import islice, zip_longest
 from typing import Any, Protocol, cast
@@ -37,6 +38,7 @@ from numpy.typing import NDArray
 from chroma_jina.client import Stream
 from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
+from chroma_jina.limits import WriteLimits, refused_as_busy, refused_for_size, write_limits
 
 logger = logging.getLogger("chroma_jina")
 
@@ -147,16 +149,58 @@ def _check(position: int, id_: object, document: object, metadata: object) -> No
             )
 
 
+class DocumentsTooLargeError(InvalidRecordError):
+    """Documents larger than Chroma takes (e.g. Chroma Cloud's 16,384 bytes), found before any
+    of them is embedded; `ids` names every one found in the records read so far."""
+
+    def __init__(self, position: int, ids: list[str], sizes: list[int], limit: int) -> None:
+        shown = ", ".join(
+            f"{id_!r} ({size:,} bytes)"
+            for id_, size in list(zip(ids, sizes, strict=True))[:SHOWN_IDS]
+        )
+        more = f" and {len(ids) - SHOWN_IDS:,} more" if len(ids) > SHOWN_IDS else ""
+        super().__init__(
+            position,
+            f"{len(ids):,} {'document is' if len(ids) == 1 else 'documents are'} larger than "
+            f"the {limit:,} bytes Chroma takes: "
+            f"{shown}{more}; split them or leave them out",
+        )
+        self.ids = ids
+        self.sizes = sizes
+        self.limit = limit
+
+
+def _too_large(
+    position: int, ids: Sequence[str], documents: Sequence[str], limit: int | None
+) -> None:
+    """Raise `DocumentsTooLargeError` naming every document over `limit` UTF-8 bytes."""
+    if limit is None:
+        return
+    found: list[int] = []
+    sizes: list[int] = []
+    for i, document in enumerate(documents):
+        # a character is at most 4 bytes: most documents need no encoding to pass
+        if len(document) * 4 > limit:
+            size = len(document.encode())
+            if size > limit:
+                found.append(i)
+                sizes.append(size)
+    if found:
+        raise DocumentsTooLargeError(position + found[0], [ids[i] for i in found], sizes, limit)
+
+
 def read_chunks(
     ids: Iterable[str],
     documents: Iterable[str],
     metadatas: Iterable[Metadata | None] | None,
     size: int,
+    max_document_bytes: int | None = None,
 ) -> Iterator[Chunk]:
     """Group the records in chunks of `size`, in input order. Each chunk is checked before it is
     yielded: every id a non-empty string seen nowhere earlier in the input, every document a
-    string, every metadata one Chroma takes, and ids, documents and metadatas of one length;
-    otherwise `InvalidRecordError` names the record."""
+    string of at most `max_document_bytes` UTF-8 bytes, every metadata one Chroma takes, and
+    ids, documents and metadatas of one length; otherwise `InvalidRecordError` names the record
+    (`DocumentsTooLargeError` every document too large in the chunk)."""
     columns: list[Iterable[Any]] = [ids, documents] + ([] if metadatas is None else [metadatas])
     names = ["ids", "documents", "metadatas"][: len(columns)]
     records = zip_longest(*columns, fillvalue=_MISSING)
@@ -184,6 +228,7 @@ def read_chunks(
                 position + repeat,
                 f"id {shown(chunk.ids[repeat])} is already in the input: ids must be unique",
             )
+        _too_large(position, chunk.ids, chunk.documents, max_document_bytes)
         position += len(batch)
         yield chunk
 
@@ -193,10 +238,12 @@ def check(
     documents: Iterable[str],
     metadatas: Iterable[Metadata | None] | None = None,
     chunk_size: int = 4096,
+    max_document_bytes: int | None = None,
 ) -> int:
     """Check every record as `ingest` does, sending nothing; return how many there are.
     Repeated ids are found exactly within a chunk, by hash across chunks (see `SeenIds`)."""
-    return sum(len(chunk.ids) for chunk in read_chunks(ids, documents, metadatas, chunk_size))
+    chunks = read_chunks(ids, documents, metadatas, chunk_size, max_document_bytes)
+    return sum(len(chunk.ids) for chunk in chunks)
 
 
 # ---- the plan, as effects -------------------------------------------------------------
@@ -260,6 +307,8 @@ def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES
     retried with exponential backoff; a refusal of the data itself never is."""
     if attempt >= retries or isinstance(error, (ValueError, TypeError)):
         return None
+    if refused_as_busy(error):
+        return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)
     if isinstance(error, ChromaError):
         code = error.code()
         if 400 <= code < 500 and code != 429:
@@ -367,7 +416,7 @@ class _CalledPerChunk:
         self._pool.shutdown(wait=True)
 
 
-def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]:
+def collection_function(collection: Any) -> EmbeddingFunction[Embeddable]:
     """The embedding function Chroma would use for `collection.add()`: the one the collection
     was opened with, else the one its configuration names (rebuilt by Chroma, which raises if
     it cannot be). Never Chroma's stand-in default for a collection that names none."""
@@ -376,7 +425,9 @@ def collection_function(collection: Collection) -> EmbeddingFunction[Embeddable]
     )
     if function is not None and not isinstance(function, DefaultEmbeddingFunction):
         return function
-    configured = collection.configuration.get("embedding_function")
+    configured: EmbeddingFunction[Embeddable] | None = collection.configuration.get(
+        "embedding_function"
+    )
     if configured is None:
         raise ValueError(
             f"collection {collection.name!r} names no embedding function: pass "
@@ -401,14 +452,70 @@ def _bar(progress: bool | None, total: int | None) -> Any:
     return tqdm(total=total, unit="doc", desc="ingest", dynamic_ncols=True)
 
 
+class _Gate:
+    """At most `allowed` writes at once; Chroma saying it is busy lowers `allowed` by one (to
+    no fewer than one), so a collection shared with other writers, or a lower quota than
+    Cloud's, settles at what it takes instead of being refused again."""
+
+    def __init__(self, allowed: int) -> None:
+        self.allowed = allowed
+        self._in_use = 0
+        self._free = threading.Condition()
+
+    def __enter__(self) -> None:
+        with self._free:
+            while self._in_use >= self.allowed:
+                self._free.wait()
+            self._in_use += 1
+
+    def __exit__(
+        self, kind: type[BaseException] | None, error: BaseException | None, _: Any
+    ) -> None:
+        with self._free:
+            if error is not None and refused_as_busy(error):
+                self.allowed = max(1, min(self.allowed, self._in_use) - 1)
+            self._in_use -= 1
+            self._free.notify_all()
+
+
+@dataclass
+class _Writing:
+    """A chunk whose slices are being added, by one writer or several."""
+
+    chunk: Chunk
+    futures: list[Future[None]]
+
+
+def _done(call: Callable[[], None]) -> Future[None]:
+    """`call()` carried out now, as a finished future."""
+    future: Future[None] = Future()
+    try:
+        call()
+    except BaseException as exc:  # handed to whoever acknowledges the write
+        future.set_exception(exc)
+    else:
+        future.set_result(None)
+    return future
+
+
 class _Run:
     """One `ingest` call's counters, bar and Chroma calls."""
 
-    def __init__(self, collection: Collection, embedder: Embedder, bar: Any) -> None:
+    def __init__(
+        self, collection: Collection, embedder: Embedder, bar: Any, limits: WriteLimits
+    ) -> None:
         self.collection = collection
         self.embedder = embedder
         self.bar = bar
+        self.limits = limits
         self.added = self.skipped = 0
+        self.writing: deque[_Writing] = deque()
+        self.gate = _Gate(limits.writers)
+        self._pool = (
+            ThreadPoolExecutor(limits.writers, thread_name_prefix="chroma-jina-write")
+            if limits.writers > 1
+            else None
+        )
         self.started = time.perf_counter()
         if bar is not None:
             self._postfix()
@@ -446,10 +553,63 @@ class _Run:
                 self._postfix()
         return stored
 
-    def write(self, chunk: Chunk, vectors: Sequence[Any]) -> None:
-        """Add the chunk, retrying; before a retry, look up what the failed try stored (all,
-        part or none of it) and add only the rest."""
-        todo = list(range(len(chunk.ids)))
+    def start_write(self, chunk: Chunk, vectors: Sequence[Any]) -> None:
+        """Add the chunk in slices of the client's batch size: one after the other here with
+        one writer, else spread over the writers. `acknowledge` counts it once all landed."""
+        step = self.limits.max_batch_size
+        slices = [
+            list(range(i, min(i + step, len(chunk.ids)))) for i in range(0, len(chunk.ids), step)
+        ]
+        if self._pool is None:
+
+            def one_after_the_other() -> None:
+                for part in slices:
+                    self._add(chunk, vectors, part)
+
+            futures = [_done(one_after_the_other)]
+        else:
+            futures = [self._pool.submit(self._add, chunk, vectors, part) for part in slices]
+        self.writing.append(_Writing(chunk, futures))
+
+    def acknowledge(self, keep: int) -> None:
+        """Count the written chunks in input order, waiting for the oldest while more than
+        `keep` are being written; raise the first write's error."""
+        while self.writing and (
+            len(self.writing) > keep or all(f.done() for f in self.writing[0].futures)
+        ):
+            oldest = self.writing[0]
+            for future in oldest.futures:
+                future.result()
+            self.writing.popleft()
+            self.added += len(oldest.chunk.ids)
+            if self.bar is not None:
+                self._postfix()
+                self.bar.update(len(oldest.chunk.ids))
+
+    def settle(self) -> list[str]:
+        """After a failure: wait for every write under way, count what landed, and return the
+        ids of the chunks being written that the collection does not hold."""
+        not_written: list[str] = []
+        while self.writing:
+            item = self.writing.popleft()
+            wait(item.futures)
+            if all(f.exception() is None for f in item.futures):
+                self.added += len(item.chunk.ids)
+            else:
+                unstored = self.unstored(item.chunk.ids)
+                self.added += len(item.chunk.ids) - len(unstored)
+                not_written += unstored
+        return not_written
+
+    def close(self) -> None:
+        if self._pool is not None:
+            self._pool.shutdown(wait=True)
+
+    def _add(self, chunk: Chunk, vectors: Sequence[Any], positions: list[int]) -> None:
+        """Add the records at `positions`, retrying; before a retry, look up what the failed
+        try stored (all, part or none of it) and add only the rest. A write Chroma refuses
+        for its size is split in two, never sent again as is."""
+        todo = positions
 
         def add(attempt: int) -> None:
             nonlocal todo
@@ -459,21 +619,26 @@ class _Run:
             if not todo:
                 return
             metadatas = [chunk.metadatas[i] for i in todo]
-            self.collection.add(
-                ids=[chunk.ids[i] for i in todo],
-                embeddings=[vectors[i] for i in todo],
-                documents=[chunk.documents[i] for i in todo],
-                # each one passed chromadb's validate_metadata when it was read
-                metadatas=cast("list[ChromaMetadata]", metadatas)
-                if any(m is not None for m in metadatas)
-                else None,
-            )
+            with self.gate:
+                self.collection.add(
+                    ids=[chunk.ids[i] for i in todo],
+                    embeddings=[vectors[i] for i in todo],
+                    documents=[chunk.documents[i] for i in todo],
+                    # each one passed chromadb's validate_metadata when it was read
+                    metadatas=cast("list[ChromaMetadata]", metadatas)
+                    if any(m is not None for m in metadatas)
+                    else None,
+                )
 
-        self._retrying("add", add)
-        self.added += len(chunk.ids)
-        if self.bar is not None:
-            self._postfix()
-            self.bar.update(len(chunk.ids))
+        try:
+            self._retrying("add", add)
+        except Exception as exc:
+            if not refused_for_size(exc) or len(todo) < 2:
+                raise
+            logger.info("Chroma refused %d records in one write (%s): split in two", len(todo), exc)
+            half = len(todo) // 2
+            self._add(chunk, vectors, todo[:half])
+            self._add(chunk, vectors, todo[half:])
 
     def stored(self, ids: list[str]) -> set[str]:
         """Those of `ids` the collection holds."""
@@ -495,39 +660,19 @@ class _Run:
         return [id_ for id_ in ids if id_ not in stored]
 
 
-def ingest(
-    collection: Collection,
-    *,
+def prepare(
+    collection: Any,
     ids: Iterable[str],
     documents: Iterable[str],
-    metadatas: Iterable[Metadata | None] | None = None,
-    embedding_function: EmbeddingFunction[Embeddable] | None = None,
-    chunk_size: int | None = None,
-    chunks_in_flight: int = DEFAULT_CHUNKS_IN_FLIGHT,
-    total: int | None = None,
-    progress: bool | None = None,
-) -> IngestReport:
-    """Embed documents and add them to `collection`, streaming: resumable, in bounded memory,
-    embedding the next chunks while the current one is written.
-
-    `ids`, `documents` and `metadatas` are lists or any iterables read once, in step (a
-    generator over a file works). Ids the collection already holds are skipped, checked per
-    chunk with `get(ids=..., include=[])`: run the same call again after a crash and it adds
-    only what is missing, embedding nothing twice. Records go to Chroma in input order, in
-    chunks of `chunk_size` (one `collection.add()` each; default 1,024, rounded up to a multiple
-    of chroma-jina's batch size), and at most `chunks_in_flight` chunks are held at once.
-
-    The embedding function is the collection's unless `embedding_function` is given. With
-    chroma-jina's, the requests of every chunk share the key's concurrency, so requests keep
-    going while chunks are written; any other function is called once per chunk.
-
-    Bad records raise `InvalidRecordError` naming the record: with lists, before anything is
-    sent; with other iterables, before the chunk that holds it is embedded (the chunks before
-    it are stored). A failed Chroma write is retried, adding only the ids that did not land;
-    when the embedding function or Chroma gives up, `IngestError` says which ids were not
-    written. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
-    gives it an ETA for an iterable without a length.
-    """
+    metadatas: Iterable[Metadata | None] | None,
+    embedding_function: EmbeddingFunction[Embeddable] | None,
+    chunk_size: int | None,
+    chunks_in_flight: int,
+    limits: WriteLimits,
+    total: int | None,
+) -> tuple[Embedder, int, int | None]:
+    """Check the arguments (and, for lists, every record) before anything is sent; return the
+    embedder, the chunk size and the number of records (when known)."""
     if chunks_in_flight < 1:
         raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
     for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
@@ -545,21 +690,83 @@ def ingest(
         columns = [ids, documents] + ([] if metadatas is None else [metadatas])
         if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
             # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, chunk_size=max(1, len(ids)))
+            total = check(ids, documents, metadatas, max(1, len(ids)), limits.max_document_bytes)
     except BaseException:
         embedder.close()
         raise
-    run = _Run(collection, embedder, _bar(progress, total))
+    return embedder, size, total
+
+
+def ingest(
+    collection: Collection,
+    *,
+    ids: Iterable[str],
+    documents: Iterable[str],
+    metadatas: Iterable[Metadata | None] | None = None,
+    embedding_function: EmbeddingFunction[Embeddable] | None = None,
+    chunk_size: int | None = None,
+    chunks_in_flight: int = DEFAULT_CHUNKS_IN_FLIGHT,
+    total: int | None = None,
+    progress: bool | None = None,
+    max_document_bytes: int | None = None,
+    writers: int | None = None,
+) -> IngestReport:
+    """Embed documents and add them to `collection`, streaming: resumable, in bounded memory,
+    embedding the next chunks while the current one is written.
+
+    `ids`, `documents` and `metadatas` are lists or any iterables read once, in step (a
+    generator over a file works). Ids the collection already holds are skipped, checked per
+    chunk with `get(ids=..., include=[])`: run the same call again after a crash and it adds
+    only what is missing, embedding nothing twice. Records are read and embedded in chunks of
+    `chunk_size` (default 1,024, rounded up to a multiple of chroma-jina's batch size), and at
+    most `chunks_in_flight` chunks are held at once.
+
+    Writes follow the client's limits whatever `chunk_size` says: each `collection.add()` holds
+    at most `get_max_batch_size()` records (300 on Chroma Cloud), and a write Chroma refuses
+    for its size is split, never sent again as is. Documents over `max_document_bytes` (default:
+    16,384 on a Chroma Cloud client, recognised by its settings; no limit elsewhere) raise
+    `DocumentsTooLargeError` naming them before anything is embedded. With a remote client
+    (HttpClient, CloudClient), up to `writers` writes run at once (default 10, Cloud's limit
+    per collection); with a local one, one writer.
+
+    The embedding function is the collection's unless `embedding_function` is given. With
+    chroma-jina's, the requests of every chunk share the key's concurrency, so requests keep
+    going while chunks are written; any other function is called once per chunk.
+
+    Bad records raise `InvalidRecordError` naming the record: with lists, before anything is
+    sent; with other iterables, before the chunk that holds it is embedded (the chunks before
+    it are stored). A failed Chroma write is retried, adding only the ids that did not land;
+    when the embedding function or Chroma gives up, `IngestError` says which ids were not
+    written. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
+    gives it an ETA for an iterable without a length.
+    """
+    limits = write_limits(
+        collection._client, max_document_bytes=max_document_bytes, writers=writers
+    )
+    embedder, size, total = prepare(
+        collection,
+        ids,
+        documents,
+        metadatas,
+        embedding_function,
+        chunk_size,
+        chunks_in_flight,
+        limits,
+        total,
+    )
+    run = _Run(collection, embedder, _bar(progress, total), limits)
     try:
-        _carry_out(run, plan_chunks(read_chunks(ids, documents, metadatas, size), chunks_in_flight))
+        chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
+        _carry_out(run, plan_chunks(chunks, chunks_in_flight), chunks_in_flight)
         embedder.close()
         return run.report()
     finally:
+        run.close()
         if run.bar is not None:
             run.bar.close()
 
 
-def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
+def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None], in_flight: int) -> None:
     """Answer the plan's effects until it ends. On a failure, write what can still be written
     and raise `IngestError` naming the ids read and not stored."""
     waiting: deque[Write] = deque()
@@ -572,6 +779,8 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
             try:
                 effect = steps.send(value)
             except StopIteration:
+                stage = "chroma"
+                run.acknowledge(keep=0)
                 return
             if isinstance(effect, Lookup):
                 stage = "chroma"
@@ -585,13 +794,17 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
                 stage = "embedding"
                 vectors = effect.handle.result()
                 stage = "chroma"
-                run.write(effect.chunk, vectors)
+                run.start_write(effect.chunk, vectors)
+                effect = None
+                run.acknowledge(keep=in_flight)
                 value = None
     except BaseException as exc:
         run.embedder.cancel()
         steps.close()
         if stage == "reading" or not isinstance(exc, Exception):
-            raise  # the input's own error (the chunks before it are written) or an interrupt
+            if stage == "reading" and isinstance(exc, Exception):
+                run.acknowledge(keep=0)  # the chunks before the bad record are written
+            raise  # the input's own error or an interrupt
         not_written = _leftovers(run, effect, stage, waiting)
         report = run.report()
         listed = ", ".join(shown(i) for i in not_written[:SHOWN_IDS])
@@ -610,17 +823,17 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None]) -> None:
 def _leftovers(
     run: _Run, effect: IngestEffect | None, stage: str, waiting: deque[Write]
 ) -> list[str]:
-    """The ids read and not stored after a failure at `effect`. When embedding failed, what was
-    embedded of the failed chunk and the chunks behind it is written first (it is paid for);
-    when Chroma failed, nothing more is tried."""
+    """The ids read and not stored after a failure at `effect`. The writes under way finish
+    first. When embedding failed, what was embedded of the failed chunk and the chunks behind
+    it is written next (it is paid for); when Chroma failed, nothing more is tried."""
+    not_written = run.settle()
     behind = [id_ for item in waiting for id_ in item.chunk.ids]
-    if effect is None:  # nothing was asked of Chroma or the function yet
-        return behind
     if isinstance(effect, Lookup):  # Chroma could not say what it holds
-        return [*effect.ids, *behind]
-    if stage == "chroma":
-        return [*run.unstored(effect.chunk.ids), *behind]
-    not_written = list(effect.chunk.ids) if isinstance(effect, Embed) else []
+        return [*not_written, *effect.ids, *behind]
+    if stage == "chroma" or effect is None:
+        return [*not_written, *behind]
+    if isinstance(effect, Embed):
+        not_written += effect.chunk.ids
     if isinstance(effect, Write):
         waiting.appendleft(effect)
     for item in waiting:
@@ -643,8 +856,5 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
     if not came:
         return missing
     part = item.chunk.take(came)
-    try:
-        run.write(part, vectors)
-    except Exception:
-        return missing + run.unstored(part.ids)
-    return missing
+    run.start_write(part, vectors)
+    return missing + run.settle()

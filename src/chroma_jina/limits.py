@@ -1,0 +1,121 @@
+"""What a Chroma client lets `ingest` write: records per write, bytes per document, writers.
+
+The records per write come from the client (`get_max_batch_size()`: a server or Chroma Cloud
+answers it in its pre-flight checks; a PersistentClient from SQLite's limits). No endpoint
+reports the bytes a document may hold: Chroma Cloud's quota is 16,384 (Chroma's "Quotas &
+Limits" page, docs/mintlify/cloud/quotas-limits.mdx in chroma-core/chroma), and a Cloud client
+is recognised by the settings chromadb's `CloudClient` gives it, whatever its host.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from chromadb.errors import BatchSizeExceededError, ChromaError
+
+CLOUD_MAX_DOCUMENT_BYTES = 16_384
+"""Chroma Cloud's "Maximum document bytes" quota."""
+CLOUD_CONCURRENT_WRITES = 10
+"""Chroma Cloud's "Maximum number of concurrent writes per collection" quota."""
+REMOTE_WRITERS = CLOUD_CONCURRENT_WRITES
+"""Writers for any remote client (a Chroma server or Cloud) unless told otherwise."""
+
+_FASTAPI = "chromadb.api.fastapi.FastAPI"
+_CLOUD_AUTH_PROVIDER = "chromadb.auth.token_authn.TokenAuthClientProvider"
+
+
+@dataclass(frozen=True)
+class WriteLimits:
+    """How `ingest` sizes and spreads its writes."""
+
+    max_batch_size: int
+    """Records per `collection.add()`."""
+    max_document_bytes: int | None
+    """UTF-8 bytes a document may hold (None: no limit known)."""
+    writers: int
+    """`collection.add()` calls at once (1: one after the other, on the calling thread)."""
+    cloud: bool
+    """The client is configured as chromadb's `CloudClient` configures one."""
+
+
+def _settings(client: Any) -> Any:
+    get = getattr(client, "get_settings", None)
+    return get() if callable(get) else getattr(client, "_settings", None)
+
+
+def is_remote(settings: Any) -> bool:
+    """The client talks HTTP to a server (HttpClient, CloudClient)."""
+    return getattr(settings, "chroma_api_impl", None) == _FASTAPI
+
+
+def is_cloud(settings: Any) -> bool:
+    """The client is set up as `chromadb.CloudClient` sets one up: HTTP, a token sent in the
+    X-Chroma-Token header, tenant and database taken from the key."""
+    header = getattr(settings, "chroma_auth_token_transport_header", None)
+    return (
+        is_remote(settings)
+        and getattr(settings, "chroma_client_auth_provider", None) == _CLOUD_AUTH_PROVIDER
+        and str(getattr(header, "value", header)).lower() == "x-chroma-token"
+        and bool(
+            getattr(settings, "chroma_overwrite_singleton_tenant_database_access_from_auth", False)
+        )
+    )
+
+
+def write_limits(
+    client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
+) -> WriteLimits:
+    """The limits of `client` (a collection's `_client`), with the caller's overrides."""
+    return limits_from(_settings(client), client.get_max_batch_size(), max_document_bytes, writers)
+
+
+async def awrite_limits(
+    client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
+) -> WriteLimits:
+    """`write_limits` for an async client (an AsyncHttpClient collection's `_client`)."""
+    return limits_from(
+        _settings(client), await client.get_max_batch_size(), max_document_bytes, writers
+    )
+
+
+def limits_from(
+    settings: Any, max_batch_size: Any, max_document_bytes: int | None, writers: int | None
+) -> WriteLimits:
+    """The limits a client with `settings` and `max_batch_size` sets, with the overrides."""
+    cloud = is_cloud(settings)
+    batch = int(max_batch_size)
+    if batch < 1:  # an older server that does not say
+        batch = 1024
+    if max_document_bytes is None and cloud:
+        max_document_bytes = CLOUD_MAX_DOCUMENT_BYTES
+    if writers is None:
+        writers = REMOTE_WRITERS if is_remote(settings) else 1
+    for name, value in (("max_document_bytes", max_document_bytes), ("writers", writers)):
+        if value is not None and (
+            isinstance(value, bool) or not isinstance(value, int) or value < 1
+        ):
+            raise ValueError(f"{name} must be a positive integer, got {value!r}")
+    return WriteLimits(batch, max_document_bytes, writers, cloud)
+
+
+def refused_for_size(error: BaseException) -> bool:
+    """Chroma refused a write for its number of records (the client's own check, a server's
+    413, or Cloud's "Number of records" quota): split it, never send it again as is."""
+    if isinstance(error, BatchSizeExceededError):
+        return True
+    text = str(error)
+    if isinstance(error, ValueError) and "exceeds maximum batch size" in text:
+        return True
+    if isinstance(error, ChromaError) or type(error) is Exception:
+        return "Quota exceeded" in text and "Number of records" in text
+    return False
+
+
+def refused_as_busy(error: BaseException) -> bool:
+    """Chroma Cloud's answer to too many concurrent writes (HTTP 429, ResourceExhausted, which
+    chromadb raises as a plain `ChromaError` whose code says 400): worth another try."""
+    text = str(error)
+    return isinstance(error, ChromaError) and (
+        "concurrent" in text.lower() or "rate limit" in text.lower()
+    )
