@@ -15,7 +15,7 @@ collection.add(
     documents=[
         "绿茶的冲泡水温在 80 摄氏度左右。",
         "Green tea is brewed at about 80 degrees Celsius.",
-        "酸面包靠野生酵母发酵。",
+        "酸种面包靠野生酵母发酵。",
         "Sourdough bread rises with wild yeast.",
     ],
 )

@@ -37,7 +37,7 @@ jina = JinaEmbeddingFunction(
 manual = (
     "先确认本机装有 Python 3.11 或更高版本。为项目创建一个虚拟环境，并激活它。"
     "克隆 chroma-jina 的仓库，用 pip 把它装进虚拟环境。"
-    "到 jina.ai 申请一个 API 密钥。新密钥附带一定量的免费 token。"
+    "到 jina.ai 申请一个 API 密钥。确认账户里有余额。"
     "把密钥写进环境变量 CHROMA_JINA_API_KEY。千万不要把密钥写进代码！"
     "创建嵌入函数时一定要写 model_name，因为默认模型只懂英文。"
     "中文文档建议用 jina-embeddings-v3。文档用段落任务，查询用查询任务。"

@@ -6,8 +6,8 @@ from chroma_jina import JinaEmbeddingFunction
 
 documents = {
     "tea": "绿茶的冲泡水温在 80 摄氏度左右。",
-    "coffee": "意式浓缩咖啡是用高压热水穿过咖啡粉萃取的。",
-    "bread": "酸面包靠野生酵母发酵。",
+    "coffee": "意式浓缩咖啡是用高压热水冲过咖啡粉萃取而成的。",
+    "bread": "酸种面包靠野生酵母发酵。",
 }
 
 with tempfile.TemporaryDirectory() as folder:  # (1)!

@@ -14,10 +14,10 @@ collection.add(
     ids=["faq", "built", "height", "louvre", "visits"],
     documents=[
         "游客常问埃菲尔铁塔是什么时候建成的，又为什么要建。",
-        "古斯塔夫·埃菲尔的公司在1889年3月完成了这座铁塔，赶上了世界博览会。",
-        "埃菲尔铁塔高330米。",
+        "古斯塔夫·埃菲尔的公司在 1889 年 3 月完成了这座铁塔，赶上了世界博览会。",
+        "埃菲尔铁塔高 330 米。",
         "卢浮宫是世界上参观人数最多的博物馆。",
-        "每年约有七百万人参观埃菲尔铁塔。",
+        "每年约有 700 万人参观埃菲尔铁塔。",
     ],
 )
 
@@ -28,6 +28,6 @@ for n in (2, 3, 4, 5):  # (1)!
     best = reranker.rerank_results(question, found, top_n=1)["ids"][0]
     print(f"N={n}：排第一的是 {best}，计费 {reranker.last_usage.total_tokens} 个 token")  # (2)!
     #> N=2：排第一的是 ['faq']，计费 54 个 token
-    #> N=3：排第一的是 ['faq']，计费 72 个 token
-    #> N=4：排第一的是 ['built']，计费 108 个 token
-    #> N=5：排第一的是 ['built']，计费 128 个 token
+    #> N=3：排第一的是 ['faq']，计费 71 个 token
+    #> N=4：排第一的是 ['built']，计费 107 个 token
+    #> N=5：排第一的是 ['built']，计费 127 个 token

@@ -12,7 +12,7 @@ the whole list at once, so a list over their caps is refused before anything is 
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from typing import Any, NamedTuple, cast
 
@@ -153,7 +153,8 @@ class JinaReranker:
             tokens_per_minute=tokens_per_minute,
         )
         self.last_usage: Usage | None = None
-        """Token usage of the last call (also set when it failed)."""
+        """Token usage of the last call, whoever made it; set by every call, also one that
+        failed (to what it billed: nothing when its input was refused before sending)."""
 
     def __repr__(self) -> str:
         return f"JinaReranker(model_name={self.model_name!r}, base_url={self._client.base_url!r})"
@@ -190,15 +191,15 @@ class JinaReranker:
     ) -> list[RankedDocument]:
         """Rank `documents` by relevance to `query`, best first: `(index, score)` pairs, the
         index being the document's position in `documents`; at most `top_n` of them."""
-        planned = [self._plan(query, documents)]
-        return self._execute(planned, self._check_top_n(top_n))[0]
+        planned, top = self._prepare(lambda: [(query, documents)], top_n)
+        return self._execute(planned, top)[0]
 
     async def arerank(
         self, query: str, documents: Sequence[Document], *, top_n: int | None = None
     ) -> list[RankedDocument]:
         """`rerank` on the event loop."""
-        planned = [self._plan(query, documents)]
-        return (await self._aexecute(planned, self._check_top_n(top_n)))[0]
+        planned, top = self._prepare(lambda: [(query, documents)], top_n)
+        return (await self._aexecute(planned, top))[0]
 
     # -- Chroma query results
 
@@ -216,12 +217,10 @@ class JinaReranker:
         metadatas, distances (and embeddings, uris, data if included) in the same new order,
         best first, cut to `top_n`, with the relevance scores under "scores".
         """
-        queries, candidates = self._candidates(query_texts, results)
-        top = self._check_top_n(top_n)
-        rankings = self._execute(
-            [self._plan(q, c) for q, c in zip(queries, candidates, strict=True)], top
+        planned, top = self._prepare(
+            lambda: zip(*self._candidates(query_texts, results), strict=True), top_n
         )
-        return _reordered(results, rankings)
+        return _reordered(results, self._execute(planned, top))
 
     async def arerank_results(
         self,
@@ -231,12 +230,25 @@ class JinaReranker:
         top_n: int | None = None,
     ) -> dict[str, Any]:
         """`rerank_results` on the event loop."""
-        queries, candidates = self._candidates(query_texts, results)
-        top = self._check_top_n(top_n)
-        planned = [self._plan(q, c) for q, c in zip(queries, candidates, strict=True)]
+        planned, top = self._prepare(
+            lambda: zip(*self._candidates(query_texts, results), strict=True), top_n
+        )
         return _reordered(results, await self._aexecute(planned, top))
 
     # -- validation and planning (nothing is sent before these pass)
+
+    def _prepare(
+        self,
+        pairs: Callable[[], Iterable[tuple[object, Sequence[Document]]]],
+        top_n: int | None,
+    ) -> tuple[list[_Query], int | None]:
+        """Plan each (query, documents) pair and check `top_n`; a refusal sets `last_usage`
+        to nothing billed, as a call that was sent sets it to what it billed."""
+        try:
+            return [self._plan(q, c) for q, c in pairs()], self._check_top_n(top_n)
+        except BaseException:
+            self.last_usage = Meter().usage()
+            raise
 
     @staticmethod
     def _check_top_n(top_n: object) -> int | None:

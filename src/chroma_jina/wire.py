@@ -50,7 +50,8 @@ def wire_fields(fields: Mapping[str, object], wire_base64: bool) -> tuple[dict[s
     """Return the fields to send and the embedding type the response will be in.
 
     When the caller wants float vectors (no `embedding_type`, or "float") and `wire_base64`
-    is on, ask for base64: the same float32 values, about a third of the bytes.
+    is on, ask for base64: the same float32 values, less than half the bytes uncompressed
+    (0.42 in the guide's example), about four fifths gzipped.
     """
     sent = dict(fields)
     wanted = str(sent.get("embedding_type") or "float")

@@ -443,3 +443,17 @@ def test_images_come_from_uris_when_a_result_has_no_document(emu: JinaEmulator) 
     got = reranker(emu, model_name="jina-reranker-m0").rerank_results("eiffel tower", images)
     assert got["ids"] == [["tower", "louvre"]]
     assert emu.requests[0].json["documents"] == [{"image": u} for u in images["uris"][0]]
+
+
+def test_a_refused_call_leaves_last_usage_at_nothing_billed(emu: JinaEmulator) -> None:
+    r = reranker(emu)
+    r.rerank(QUESTION, DOCUMENTS)
+    assert r.last_usage is not None and r.last_usage.total_tokens > 0
+    with pytest.raises(ValueError, match="non-empty string"):
+        r.rerank("", DOCUMENTS)
+    assert r.last_usage is not None
+    assert (r.last_usage.total_tokens, r.last_usage.requests) == (0, 0)
+    r.rerank(QUESTION, DOCUMENTS)
+    with pytest.raises(ValueError, match="top_n"):
+        asyncio.run(r.arerank_results(QUESTION, {"ids": [["a"]], "documents": [["a"]]}, top_n=0))
+    assert (r.last_usage.total_tokens, r.last_usage.requests) == (0, 0)

@@ -19,10 +19,10 @@ await collection.upsert({
   ids: ["faq", "built", "height", "louvre", "visits"],
   documents: [
     "游客常问埃菲尔铁塔是什么时候建成的，又为什么要建。",
-    "古斯塔夫·埃菲尔的公司在1889年3月完成了这座铁塔，赶上了世界博览会。",
-    "埃菲尔铁塔高330米。",
+    "古斯塔夫·埃菲尔的公司在 1889 年 3 月完成了这座铁塔，赶上了世界博览会。",
+    "埃菲尔铁塔高 330 米。",
     "卢浮宫是世界上参观人数最多的博物馆。",
-    "每年约有七百万人参观埃菲尔铁塔。",
+    "每年约有 700 万人参观埃菲尔铁塔。",
   ],
 });
 
@@ -62,4 +62,4 @@ const { results, usage } = (await response.json()) as Reranked;
 console.log("重排后：", results.map((result) => ids[result.index]));
 //> 重排后： [ 'built', 'faq' ]
 console.log("计费 token 数：", usage.total_tokens);
-//> 计费 token 数： 108
+//> 计费 token 数： 107
