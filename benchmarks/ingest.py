@@ -38,7 +38,7 @@ import numpy as np
 from benchmarks.contender import API_KEY, MODEL
 from benchmarks.corpus import passages
 from benchmarks.ingest_contender import COLLECTION
-from benchmarks.report import write_blocks
+from benchmarks.report import rounded, write_blocks
 from benchmarks.run import warm_up
 from chroma_jina.testing import JinaEmulator, Latency
 
@@ -69,7 +69,7 @@ LABELS = {
         "write": "只写入（向量已算好，`add()` 每次 1024 条）",
         "naive": "循环调用 `add()`，每次 1000 篇文档",
         "ingest": "`ingest`",
-        "head": "| {n:,} 段文本 | 耗时 | 文档数/秒 | 内存峰值 |",
+        "head": "| {n:,}段文本 | 耗时 | 文档数/秒 | 内存峰值 |",
         "memory": "{small:,}段和 {n:,}段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
         "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
         "resume": "`python -m chroma_jina ingest` 存入 {stored:,}段（共 {n:,}段）后被 SIGKILL "
@@ -237,9 +237,9 @@ SERVER_LABELS = {
         "embed": "只做向量化（嵌入函数，一次调用）",
         "write": "只写入，{w} 个写入线程",
         "ingest": "`ingest`，{w} 个写入线程",
-        "head": "| {n:,} 段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
-        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} ms "
-        "+ 每 token {per_token:g} µs，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
+        "head": "| {n:,}段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
+        "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} 毫秒 "
+        "+ 每 token {per_token:g} 微秒，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
         "通过 `HttpClient` 连接；各种做法轮流各跑 {rounds} 次，取中位数。`ingest` 用 10 个写入线程时，"
         "耗时是“只做向量化”和“最快的只写入”两者中较慢者的 {ratio:.2f} 倍。"
         "服务器、客户端和模拟器在同一台机器上争用 CPU：向量化进行时写入会变慢，写入线程多了收益也不大。"
@@ -330,11 +330,13 @@ def server_ratio(server: dict[str, Any]) -> tuple[float, str]:
 def server_table(results: dict[str, Any], lang: str) -> str:
     """The Chroma Cloud page's table: a `chroma run` server, one writer against several."""
     t, server = SERVER_LABELS[lang], results["server"]
-    lines = [t["head"].format(n=results["settings"]["n"]), "| --- | ---: | ---: |"]
+    s, count = ("秒", ZhCount) if lang == "zh" else ("s", int)
+    lines = [t["head"].format(n=count(results["settings"]["n"])), "| --- | ---: | ---: |"]
     for key, run in server.items():
         measure, _, w = key.partition("_w")
         label = t[measure].format(w=w, s="" if w == "1" else "s")
-        lines.append(f"| {label} | {run['wall_s']:.1f} s | {run['n'] / run['wall_s']:,.0f} |")
+        rate = rounded(run["n"] / run["wall_s"], lang)
+        lines.append(f"| {label} | {run['wall_s']:.1f} {s} | {rate} |")
     return "\n".join(lines)
 
 
@@ -416,13 +418,14 @@ def targets(runs: dict[str, Any], small: dict[str, Any], res: dict[str, Any]) ->
 
 def table(results: dict[str, Any], lang: str) -> str:
     """The page's table of the four ways."""
-    t = LABELS[lang]
-    lines = [t["head"].format(n=results["settings"]["n"]), "| --- | ---: | ---: | ---: |"]
+    t, s = LABELS[lang], "秒" if lang == "zh" else "s"
+    count = ZhCount if lang == "zh" else int
+    lines = [t["head"].format(n=count(results["settings"]["n"])), "| --- | ---: | ---: | ---: |"]
     for measure in ("embed", "write", "naive", "ingest"):
         run = results["runs"][measure]
         lines.append(
-            f"| {t[measure]} | {run['wall_s']:.1f} s | {run['n'] / run['wall_s']:,.0f} "
-            f"| {run['rss_peak_mb']:,.0f} MB |"
+            f"| {t[measure]} | {run['wall_s']:.1f} {s} | {rounded(run['n'] / run['wall_s'], lang)} "
+            f"| {run['rss_peak_mb']:.0f} MB |"
         )
     return "\n".join(lines)
 

@@ -28,19 +28,20 @@ LABELS = {
         "mem": "peak memory (RSS) / growth",
         "requests": "requests",
         "tokens": "tokens",
-        "wire": "bytes on the wire (sent + received)",
+        "wire": "bytes of the bodies, uncompressed (sent + received)",
         "wire_gzip": "the same, answers gzipped when the client accepts it (the built-in does not)",
-        "bound": "bound: {formula}",
+        "bound": "bound: `{formula}`",
         "faults": "{rate:.0%} random faults",
-        "died": "died in {dead} of {runs} runs, after {median:,} passages (median; each: {each}); "
-        "exceptions: {errors}",
+        "died_all": "died in all {runs} runs",
+        "died_some": "died in {dead} of {runs} runs",
+        "died": "{died}, after {median} passages (median; each: {each}); exceptions: {errors}",
         "intact": "no exception in {runs} runs",
         "sep": "; ",
         "list": ", ",
         "short": "{k} response(s) silently short of vectors",
-        "survived": "{ok:,} / {n:,} vectors correct and in order, {wall:.1f} s, {requests} requests "
+        "survived": "{ok} / {n} vectors correct and in order, {wall:.1f} s, {requests} requests "
         "({faults} faulty)",
-        "wrong": "{ok:,} / {n:,} vectors correct and in order ({error})",
+        "wrong": "{ok} / {n} vectors correct and in order ({error})",
         "target": "target",
         "measured": "measured",
         "met": "met",
@@ -51,7 +52,7 @@ LABELS = {
         "mbs": "MB/s",
         "vps": "vectors/s",
         "vs_bound": "ours / bound {x:.2f}x",
-        "pipeline": "pipeline ({n:,} passages)",
+        "pipeline": "pipeline ({n} passages)",
         "vs_ours": "wall time / chroma-jina alone",
         "fw_ours": "chroma-jina alone: `function(texts)`",
         "fw_langchain": "LangChain: `JinaEmbeddings.embed_documents` (what `Chroma.add_texts` calls)",
@@ -72,19 +73,20 @@ LABELS = {
         "mem": "内存峰值（RSS）/ 增量",
         "requests": "请求数",
         "tokens": "token 数",
-        "wire": "网络传输量（发送 + 接收）",
+        "wire": "请求体和响应体的字节数，不压缩（发送 + 接收）",
         "wire_gzip": "同上，客户端接受 gzip 时压缩响应（内置实现不接受）",
-        "bound": "理论下限：{formula}",
+        "bound": "理论下限：`{formula}`",
         "faults": "{rate:.0%} 随机故障",
-        "died": "{runs} 次运行中 {dead} 次中途失败，失败前处理了 {median:,} 段（中位数；各次：{each}）；"
-        "异常：{errors}",
+        "died_all": "{runs} 次运行全部中途失败",
+        "died_some": "{runs} 次运行中 {dead} 次中途失败",
+        "died": "{died}，失败前处理了 {median} 段（中位数；各次：{each}）；异常：{errors}",
         "intact": "{runs} 次运行均未抛出异常",
         "sep": "；",
         "list": "、",
         "short": "{k} 个响应悄悄少了向量",
-        "survived": "{ok:,} / {n:,} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
+        "survived": "{ok} / {n} 个向量全部正确且顺序一致，{wall:.1f} 秒，{requests} 个请求"
         "（其中 {faults} 个遇到故障）",
-        "wrong": "{ok:,} / {n:,} 个向量正确且顺序一致（{error}）",
+        "wrong": "{ok} / {n} 个向量正确且顺序一致（{error}）",
         "target": "目标",
         "measured": "实测",
         "met": "达成",
@@ -94,8 +96,8 @@ LABELS = {
         "body": "响应体",
         "mbs": "MB/s",
         "vps": "向量/秒",
-        "vs_bound": "本库 / 下限 {x:.2f}x",
-        "pipeline": "流程（{n:,} 段）",
+        "vs_bound": "本库 / 下限 {x:.2f} 倍",
+        "pipeline": "流程（{n} 段）",
         "vs_ours": "总耗时 / 单用 chroma-jina",
         "fw_ours": "单用 chroma-jina：`function(texts)`",
         "fw_langchain": "LangChain：`JinaEmbeddings.embed_documents`（`Chroma.add_texts` 调用的就是它）",
@@ -134,32 +136,62 @@ DECODERS = {
 }
 
 
+def count(n: int, lang: str) -> str:
+    """A whole number as the page's language writes it: `20,000` in English; in Chinese digits
+    below 10,000, 万 for round figures from 10,000 up (2 万) and digits for exact ones (3082123)."""
+    if lang != "zh":
+        return f"{n:,}"
+    if n >= 10_000 and n % 1000 == 0:
+        return f"{n / 10_000:g} 万"
+    return str(n)
+
+
+def rounded(x: float, lang: str) -> str:
+    """A measured rate rounded to a whole number: in Chinese, 万 from 10,000 up (15.3 万)."""
+    if lang != "zh":
+        return f"{x:,.0f}"
+    return f"{x / 10_000:.1f} 万" if x >= 10_000 else f"{x:.0f}"
+
+
+def seconds(x: float, lang: str) -> str:
+    """Seconds with two decimals: `4.35 s`, in Chinese `4.35 秒`."""
+    return f"{x:.2f} 秒" if lang == "zh" else f"{x:.2f} s"
+
+
+def times(x: float, digits: int, lang: str) -> str:
+    """A ratio: `5.8x`, in Chinese `5.8 倍`."""
+    return f"{x:.{digits}f} 倍" if lang == "zh" else f"{x:.{digits}f}x"
+
+
 def _row(*cells: str) -> str:
     return "| " + " | ".join(cells) + " |"
 
 
-def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
+def _fault_cell(run: dict[str, Any], n: int, lang: str) -> str:
+    t = LABELS[lang]
     if run.get("correct") is not None and run["embedded"] == n and run["correct"] == n:
         return t["survived"].format(
-            ok=run["correct"],
-            n=n,
+            ok=count(run["correct"], lang),
+            n=count(n, lang),
             wall=run["wall_s"],
             requests=run["requests"],
             faults=sum(run["faults_injected"].values()),
         )
     if run["contender"] == "ours":
-        return t["wrong"].format(ok=run.get("correct") or 0, n=n, error=run["error"] or "-")
+        return t["wrong"].format(
+            ok=count(run.get("correct") or 0, lang), n=count(n, lang), error=run["error"] or "-"
+        )
     seeds = run["seeds"]
     dead = [r for r in seeds if r["error"] is not None]
     parts = []
     if dead:
         done = sorted(r["embedded"] for r in dead)
+        died = t["died_all"] if len(dead) == len(seeds) else t["died_some"]
         parts.append(
             t["died"].format(
-                dead=len(dead),
-                runs=len(seeds),
-                median=done[len(done) // 2],
-                each=t["list"].join(f"{r['embedded']:,}" for r in dead),
+                died=died.format(dead=len(dead), runs=len(seeds)),
+                median=count(done[len(done) // 2], lang),
+                each=t["list"].join(count(r["embedded"], lang) for r in dead),
                 errors=t["list"].join(
                     f"{name} ×{k}"
                     for name, k in Counter(r["error"].split(":")[0] for r in dead).most_common()
@@ -172,8 +204,8 @@ def _fault_cell(run: dict[str, Any], n: int, t: dict[str, str]) -> str:
     return t["sep"].join(parts) or t["intact"].format(runs=len(seeds))
 
 
-def _returned(run: dict[str, Any], n: int) -> str:
-    text = f"{run['embedded']:,} / {n:,}"
+def _returned(run: dict[str, Any], n: int, lang: str) -> str:
+    text = f"{count(run['embedded'], lang)} / {count(n, lang)}"
     return f"{text} ({run['error'].replace('|', '/')})" if run["error"] else text
 
 
@@ -184,30 +216,30 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
     b, o, n = runs["builtin"], runs["ours"], s["n"]
     whole = b["embedded"] == n and o["embedded"] == n
 
-    def ratio(mine: float, theirs: float, fmt: str) -> str:
+    def ratio(mine: float, theirs: float, digits: int) -> str:
         """built-in / ours, only when both did the whole job."""
-        return fmt.format(mine / theirs) if whole else ""
+        return times(mine / theirs, digits, lang) if whole else ""
 
     lines = [
         _row(t["metric"], t["builtin"], t["ours"], t["ratio"]),
         _row("---", "---:", "---:", "---:"),
-        _row(t["returned"], _returned(b, n), _returned(o, n), ""),
+        _row(t["returned"], _returned(b, n, lang), _returned(o, n, lang), ""),
         _row(
             t["wall"],
-            f"{b['wall_s']:.2f} s",
-            f"{o['wall_s']:.2f} s",
-            ratio(b["wall_s"], o["wall_s"], "{:.1f}x"),
+            seconds(b["wall_s"], lang),
+            seconds(o["wall_s"], lang),
+            ratio(b["wall_s"], o["wall_s"], 1),
         ),
         _row(
             t["cpu"],
-            f"{b['cpu_s']:.2f} s",
-            f"{o['cpu_s']:.2f} s",
-            ratio(b["cpu_s"], o["cpu_s"], "{:.1f}x"),
+            seconds(b["cpu_s"], lang),
+            seconds(o["cpu_s"], lang),
+            ratio(b["cpu_s"], o["cpu_s"], 1),
         ),
         _row(
             t["emu_cpu"],
-            f"{b['emulator_cpu_s']:.2f} s",
-            f"{o['emulator_cpu_s']:.2f} s",
+            seconds(b["emulator_cpu_s"], lang),
+            seconds(o["emulator_cpu_s"], lang),
             "",
         ),
         _row(
@@ -217,21 +249,21 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
             ratio(
                 b["rss_peak_mb"] - b["rss_before_mb"],
                 max(o["rss_peak_mb"] - o["rss_before_mb"], 1),
-                "{:.1f}x",
+                1,
             ),
         ),
         _row(
             t["requests"],
-            f"{b['requests']:,}",
-            f"{o['requests']:,}",
-            ratio(b["requests"], o["requests"], "{:.2f}x"),
+            count(b["requests"], lang),
+            count(o["requests"], lang),
+            ratio(b["requests"], o["requests"], 2),
         ),
-        _row(t["tokens"], f"{b['tokens']:,}", f"{o['tokens']:,}", ""),
+        _row(t["tokens"], count(b["tokens"], lang), count(o["tokens"], lang), ""),
         _row(
             t["wire"],
             f"{b['wire_bytes'] / 1e6:,.1f} MB",
             f"{o['wire_bytes'] / 1e6:,.1f} MB",
-            ratio(b["wire_bytes"], o["wire_bytes"], "{:.1f}x"),
+            ratio(b["wire_bytes"], o["wire_bytes"], 1),
         ),
         *(
             [
@@ -239,7 +271,7 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
                     t["wire_gzip"],
                     f"{b['wire_bytes_gzip'] / 1e6:,.1f} MB",
                     f"{o['wire_bytes_gzip'] / 1e6:,.1f} MB",
-                    ratio(b["wire_bytes_gzip"], o["wire_bytes_gzip"], "{:.1f}x"),
+                    ratio(b["wire_bytes_gzip"], o["wire_bytes_gzip"], 1),
                 )
             ]
             if "wire_bytes_gzip" in b and "wire_bytes_gzip" in o  # not in older results
@@ -248,7 +280,7 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
         _row(
             t["bound"].format(formula=bound["formula"]),
             "",
-            f"{bound['bound_s']:.2f} s",
+            seconds(bound["bound_s"], lang),
             t["vs_bound"].format(x=o["wall_s"] / bound["bound_s"]) if bound["bound_s"] else "",
         ),
     ]
@@ -257,8 +289,8 @@ def comparison(results: dict[str, Any], lang: str = "en") -> str:
         lines.append(
             _row(
                 t["faults"].format(rate=rate),
-                _fault_cell(runs["builtin_faults"], s["n"], t),
-                _fault_cell(runs["ours_faults"], s["n"], t),
+                _fault_cell(runs["builtin_faults"], s["n"], lang),
+                _fault_cell(runs["ours_faults"], s["n"], lang),
                 "",
             )
         )
@@ -284,7 +316,7 @@ def frameworks(results: dict[str, Any], lang: str = "en") -> str:
         when,
         "",
         _row(
-            t["pipeline"].format(n=n),
+            t["pipeline"].format(n=count(n, lang)),
             t["returned"],
             t["wall"],
             t["cpu"],
@@ -299,12 +331,12 @@ def frameworks(results: dict[str, Any], lang: str = "en") -> str:
         lines.append(
             _row(
                 t[f"fw_{name}"],
-                _returned(run, n),
-                f"{run['wall_s']:.2f} s",
-                f"{run['cpu_s']:.2f} s",
+                _returned(run, n, lang),
+                seconds(run["wall_s"], lang),
+                seconds(run["cpu_s"], lang),
                 f"{run['rss_peak_mb']:.0f} / +{run['rss_peak_mb'] - run['rss_before_mb']:.0f} MB",
-                f"{run['requests']:,}",
-                f"{run['wall_s'] / ours['wall_s']:.2f}x",
+                count(run["requests"], lang),
+                times(run["wall_s"] / ours["wall_s"], 2, lang),
             )
         )
     return "\n".join(lines)
@@ -329,8 +361,8 @@ def decoding(results: dict[str, Any], lang: str = "en") -> str:
         _row(
             DECODERS[lang][row["key"]],
             f"{row['body_bytes'] / 1e6:.1f} MB",
-            f"{row['mb_per_s']:,.0f}",
-            f"{row['vectors_per_s']:,.0f}",
+            rounded(row["mb_per_s"], lang),
+            rounded(row["vectors_per_s"], lang),
         )
         for row in results["decode"]
     ]

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import importlib
 import json
+import re
 import shutil
 import xml.etree.ElementTree as ET
 from pathlib import Path
@@ -115,3 +116,16 @@ def test_report_charts_and_pages_are_written(bench: tuple[dict, Path]) -> None:
         for name, block in report.blocks(results, lang).items():
             assert f"<!-- bench:{name} -->\n{block}\n<!-- /bench:{name} -->" in page
         assert f"{N:,} / {N:,}" in page
+
+
+def test_chinese_tables_write_numbers_as_the_chinese_pages_do(bench: tuple[dict, Path]) -> None:
+    results, _ = bench
+    report = importlib.import_module("benchmarks.report")
+    assert [report.count(n, "zh") for n in (20_000, 3_082_123, 2560)] == ["2 万", "3082123", "2560"]
+    assert report.count(20_000, "en") == "20,000"
+    assert (report.seconds(4.35, "zh"), report.seconds(4.35, "en")) == ("4.35 秒", "4.35 s")
+    assert (report.times(5.76, 1, "zh"), report.times(5.76, 1, "en")) == ("5.8 倍", "5.8x")
+    assert report.rounded(153_000, "zh") == "15.3 万"
+    table = report.comparison(results, "zh")
+    assert " 秒 |" in table
+    assert not re.search(r"\d,\d{3}|\d s\b|\dx\b", table), table
