@@ -17,7 +17,7 @@ import yaml
 from pymdownx.snippets import SnippetPreprocessor
 from pytest_examples import CodeExample, find_examples
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SNIPPETS = ROOT / "snippets"
 CASSETTES = ROOT / "cassettes"
 LANGUAGES = ("en", "zh")

@@ -37,10 +37,11 @@ from cassette_provenance import (
     response_header,
 )
 from chromadb.api.shared_system_client import SharedSystemClient
-from docs_examples import ROOT, cassette_for, record_command, shown
 from pytest_recording.network import blocking_context
 from vcr.errors import CannotOverwriteExistingCassetteException
 from vcr.serializers import yamlserializer
+
+from tests.docs.docs_examples import ROOT, cassette_for, record_command, shown
 
 JINA_API = "https://api.jina.ai"
 REAL_BASE_URL = f"{JINA_API}/v1"

@@ -8,8 +8,9 @@ from pathlib import Path
 import httpx
 import pytest
 import yaml
-from docs_examples import ROOT, snippet_for
-from recording import (
+
+from tests.docs.docs_examples import ROOT, snippet_for
+from tests.docs.recording import (
     PROVENANCE_HEADER,
     all_cassettes,
     leaks,

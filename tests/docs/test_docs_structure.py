@@ -16,11 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from docs_examples import zh_variant
 
 from chroma_jina.models import MODELS, ModelInfo
+from tests.docs.docs_examples import zh_variant
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 DOCS = ROOT / "docs"
 LANGS = ("en", "zh")
 INCLUDE = re.compile(r'^[ \t]*--8<--[ \t]+"([^"]+)"[ \t]*$', re.MULTILINE)
@@ -292,11 +292,9 @@ def parameter_count(catalog_figure: str, lang: str) -> str:
 
 
 @pytest.mark.parametrize("lang", LANGS)
-def test_chinese_page_model_table_matches_catalog(lang: str) -> None:
+def test_chinese_page_model_table_matches_catalog(lang: str, captures: Path) -> None:
     """The models the Chinese-text page recommends read Chinese, with the catalog's figures."""
-    from lib_support import CAPTURES
-
-    catalog = json.loads((CAPTURES / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
+    catalog = json.loads((captures / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
     parameters = {m["id"]: m["parameters"] for m in catalog["models"]}
     text = read(lang, "chinese.md")
     section = text[text.index("{#models}") :].split("\n## ", 1)[0]

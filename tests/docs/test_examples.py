@@ -25,8 +25,10 @@ import pytest
 import pytest_examples.traceback
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
-from cloud_examples import Standin, point_cloud_client, running_standin, uses_cloud
-from docs_examples import (
+from pytest_examples import CodeExample, EvalExample
+
+from tests.docs.cloud_examples import Standin, point_cloud_client, running_standin, uses_cloud
+from tests.docs.docs_examples import (
     ROOT,
     inline_block_id,
     inline_blocks,
@@ -34,8 +36,7 @@ from docs_examples import (
     snippet_example,
     snippet_files,
 )
-from pytest_examples import CodeExample, EvalExample
-from recording import offline, recording, replaying
+from tests.docs.recording import offline, recording, replaying
 
 LINE_LENGTH = 100
 """The project's line length (pyproject.toml); `#>` output is wrapped to it too."""

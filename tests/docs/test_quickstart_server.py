@@ -12,11 +12,12 @@ from pathlib import Path
 import chromadb
 import pytest
 import pytest_examples.traceback
-from conftest import chroma_server
-from docs_examples import SNIPPETS, snippet_example
 from pytest_examples import EvalExample
-from recording import replaying
-from test_examples import configure, example_frame
+
+from tests.docs.docs_examples import SNIPPETS, snippet_example
+from tests.docs.recording import replaying
+from tests.docs.test_examples import configure, example_frame
+from tests.support.chroma import chroma_server
 
 QUICKSTART = SNIPPETS / "quickstart.py"
 

@@ -21,8 +21,9 @@ import pytest
 import recorded_from as hook
 import yaml
 from cassette_provenance import ProvenanceError, RecordedFrom, provenance, recorded_from
-from docs_examples import LANGUAGES, ROOT, page_includes, pages
 from mkdocs.exceptions import PluginError
+
+from tests.docs.docs_examples import LANGUAGES, ROOT, page_includes, pages
 
 NOTE = re.compile(
     r'<p class="recorded-from" data-recorded-from="(?P<kind>[a-z]+)"><small>(?P<text>.*?)</small></p>'

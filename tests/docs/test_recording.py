@@ -16,9 +16,11 @@ from pathlib import Path
 
 import pytest
 import yaml
-from docs_examples import ROOT, snippet_example
 from pytest_examples import EvalExample
-from recording import (
+
+from chroma_jina.testing import EMULATOR_HEADER, ErrorReply, JinaEmulator
+from tests.docs.docs_examples import ROOT, snippet_example
+from tests.docs.recording import (
     RECORD_BASE_URL_ENV,
     SECRET_MASK,
     check_recording,
@@ -30,8 +32,6 @@ from recording import (
     replaying,
     tokens_billed,
 )
-
-from chroma_jina.testing import EMULATOR_HEADER, ErrorReply, JinaEmulator
 
 SNIPPETS = [ROOT / "snippets" / "hello.py", ROOT / "snippets" / "errors.py"]
 REAL_URI = "https://api.jina.ai/v1/embeddings"

@@ -1,3 +1,5 @@
+"""The site builds strictly in both languages, and `make serve`'s config serves them."""
+
 import os
 import subprocess
 import sys
@@ -5,7 +7,12 @@ import time
 import urllib.request
 from pathlib import Path
 
-from conftest import ROOT, free_port
+import pytest
+
+from tests.support.chroma import free_port
+from tests.support.paths import ROOT
+
+pytestmark = pytest.mark.serve
 
 
 def test_strict_build_produces_both_languages(built_site: Path) -> None:

@@ -8,7 +8,9 @@ from html.parser import HTMLParser
 from pathlib import Path
 
 import pytest
-from docs_examples import (
+from pymdownx.snippets import SnippetMissingError
+
+from tests.docs.docs_examples import (
     LANGUAGES,
     ROOT,
     expand,
@@ -19,7 +21,6 @@ from docs_examples import (
     sections,
     snippet_files,
 )
-from pymdownx.snippets import SnippetMissingError
 
 SITE_LANGUAGES = {
     "python": "python",

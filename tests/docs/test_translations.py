@@ -6,7 +6,8 @@ import subprocess
 from pathlib import Path
 
 import pytest
-from translations import ZH, Status, blob_id, mark, recorded, statuses
+
+from tests.docs.translations import ZH, Status, blob_id, mark, recorded, statuses
 
 STATUSES = statuses()
 

@@ -2,8 +2,8 @@
 and run each in node against its cassette (cassettes/ts/*.yaml, cassettes/zh/ts/*.yaml).
 
 Each snippet runs with a real Chroma server on loopback (`chroma run`) for the collection calls; its Jina
-requests are answered from its cassette by the preload tests/ts/replay.mjs, and what it prints must equal
-the `//> ` lines under each console.log. Then tests/ts/differences.ts probes the real @chroma-core/jina
+requests are answered from its cassette by the preload tests/docs/ts/replay.mjs, and what it prints must equal
+the `//> ` lines under each console.log. Then tests/docs/ts/differences.ts probes the real @chroma-core/jina
 package for each difference the TypeScript page states.
 
 Record the cassettes and refresh the `//> ` lines: `make record-ts` (= CHROMA_JINA_TS_RECORD=1
@@ -32,9 +32,10 @@ from pathlib import Path
 
 import pytest
 import yaml
-from conftest import chroma_server
-from docs_examples import cassette_for, shown, zh_variant
-from recording import (
+
+from chroma_jina.testing import ErrorReply, JinaEmulator
+from tests.docs.docs_examples import cassette_for, shown, zh_variant
+from tests.docs.recording import (
     PROVENANCE_HEADER,
     RECORD_BASE_URL_ENV,
     SECRET_MASK,
@@ -46,10 +47,11 @@ from recording import (
     recorded_on,
     refuse_to_replace_real,
 )
+from tests.support.chroma import chroma_server
 
-from chroma_jina.testing import ErrorReply, JinaEmulator
+ROOT = Path(__file__).resolve().parents[2]
 
-ROOT = Path(__file__).resolve().parent.parent
+pytestmark = pytest.mark.node
 TS_SNIPPETS = sorted((ROOT / "snippets" / "ts").glob("*.ts")) + sorted(
     (ROOT / "snippets" / "zh" / "ts").glob("*.ts")
 )
@@ -121,7 +123,7 @@ def run_snippet(
     if upstream:
         env["CHROMA_JINA_TS_UPSTREAM"] = upstream
     result = subprocess.run(
-        ["node", "--import", "tsx", "--import", "./tests/ts/replay.mjs", shown(snippet)],
+        ["node", "--import", "tsx", "--import", "./tests/docs/ts/replay.mjs", shown(snippet)],
         cwd=ROOT,
         env=env,
         check=False,
@@ -226,7 +228,7 @@ def test_snippets_exist() -> None:
 def test_typecheck(node_modules: Path) -> None:
     """tsc's diagnostics against the packages' own types, plus floating promises (a missing await)."""
     result = subprocess.run(
-        ["node", "tests/ts/typecheck.mjs"],
+        ["node", "tests/docs/ts/typecheck.mjs"],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -234,7 +236,7 @@ def test_typecheck(node_modules: Path) -> None:
         timeout=NODE_TIMEOUT,
     )
     assert result.returncode == 0, (
-        "TypeScript type-check failed (reproduce: node tests/ts/typecheck.mjs):\n"
+        "TypeScript type-check failed (reproduce: node tests/docs/ts/typecheck.mjs):\n"
         + result.stdout
         + result.stderr
     )
@@ -407,7 +409,7 @@ PYTHON_COLLECTION = "saved-from-python"
 
 @pytest.fixture(scope="module")
 def facts(node_modules: Path, chroma_url: str) -> dict:
-    """Run tests/ts/differences.ts against the real package, after saving a collection from Python
+    """Run tests/docs/ts/differences.ts against the real package, after saving a collection from Python
     with chroma-jina's defaults plus a task and a query_config."""
     import chromadb
 
@@ -426,7 +428,7 @@ def facts(node_modules: Path, chroma_url: str) -> dict:
         client.get_or_create_collection(PYTHON_COLLECTION, embedding_function=saved)
 
     result = subprocess.run(
-        ["node", "--import", "tsx", "tests/ts/differences.ts"],
+        ["node", "--import", "tsx", "tests/docs/ts/differences.ts"],
         check=False,
         cwd=ROOT,
         capture_output=True,
@@ -436,7 +438,7 @@ def facts(node_modules: Path, chroma_url: str) -> dict:
             CHROMA_JINA_TS_CHROMA=chroma_url, CHROMA_JINA_TS_PYTHON_COLLECTION=PYTHON_COLLECTION
         ),
     )
-    assert result.returncode == 0, f"tests/ts/differences.ts failed:\n{result.stderr[-4000:]}"
+    assert result.returncode == 0, f"tests/docs/ts/differences.ts failed:\n{result.stderr[-4000:]}"
     return json.loads(result.stdout)
 
 

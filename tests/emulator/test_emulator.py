@@ -6,12 +6,12 @@ import asyncio
 import base64
 import json
 import re
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import yaml
-from lib_support import CAPTURES
 
 from chroma_jina.testing import EMULATOR_HEADER, EMULATOR_ID, JinaEmulator
 
@@ -20,19 +20,17 @@ URL = "https://api.jina.ai/v1/embeddings"
 NUMBER = re.compile(rb"-?(0|[1-9][0-9]*)\.[0-9]+")
 
 
-def _interactions() -> list[tuple[list[str], dict]]:
+@pytest.fixture(scope="module")
+def interactions(captures: Path) -> list[tuple[list[str], str]]:
     """(inputs, response) of every REC-2023 interaction; async files lost some request bodies."""
     out = []
-    for path in sorted(CAPTURES.glob("superduper-2023-12-*.yaml")):
-        sync_twin = CAPTURES / path.name.replace("test_async_", "test_")
+    for path in sorted(captures.glob("superduper-2023-12-*.yaml")):
+        sync_twin = captures / path.name.replace("test_async_", "test_")
         twin = yaml.safe_load(sync_twin.read_text())["interactions"]
         for i, interaction in enumerate(yaml.safe_load(path.read_text())["interactions"]):
             request = interaction["request"]["body"] or twin[i]["request"]["body"]
             out.append((json.loads(request)["input"], interaction["response"]["body"]["string"]))
     return out
-
-
-INTERACTIONS = _interactions()
 
 
 @pytest.fixture
@@ -46,12 +44,15 @@ def client(emu: JinaEmulator) -> httpx.Client:
         yield c
 
 
-def test_captures_are_there() -> None:
-    assert len(INTERACTIONS) == 10
+def test_captures_are_there(interactions: list[tuple[list[str], str]]) -> None:
+    assert len(interactions) == 10
 
 
-@pytest.mark.parametrize(("inputs", "real"), INTERACTIONS, ids=[f"rec{i}" for i in range(10)])
-def test_envelope_matches_real_capture(client: httpx.Client, inputs: list[str], real: str) -> None:
+@pytest.mark.parametrize("rec", range(10), ids=[f"rec{i}" for i in range(10)])
+def test_envelope_matches_real_capture(
+    client: httpx.Client, interactions: list[tuple[list[str], str]], rec: int
+) -> None:
+    inputs, real = interactions[rec]
     response = client.post(URL, json={"input": inputs, "model": "jina-embeddings-v2-base-en"})
     assert response.status_code == 200
     assert response.headers["content-type"] == "application/json"
@@ -70,9 +71,11 @@ def test_envelope_matches_real_capture(client: httpx.Client, inputs: list[str], 
     assert b" " not in response.content and b"\n" not in response.content
 
 
-def test_exact_token_counts_of_captures(client: httpx.Client) -> None:
+def test_exact_token_counts_of_captures(
+    client: httpx.Client, interactions: list[tuple[list[str], str]]
+) -> None:
     counts = {}
-    for inputs, real in INTERACTIONS:
+    for inputs, real in interactions:
         body = client.post(URL, json={"input": inputs, "model": "jina-embeddings-v2-base-en"})
         counts[tuple(inputs)] = (
             body.json()["usage"]["total_tokens"],
@@ -88,9 +91,11 @@ def _numbers(raw: bytes) -> list[bytes]:
     return re.findall(rb"-?[0-9][0-9.eE+-]*", re.sub(rb'"index":\d+', b"", raw[start:]))
 
 
-def test_number_formatting_is_the_real_one(client: httpx.Client) -> None:
+def test_number_formatting_is_the_real_one(
+    client: httpx.Client, interactions: list[tuple[list[str], str]]
+) -> None:
     """Positional float32 shortest form, never an exponent, as in every real capture."""
-    real_numbers = [n for _, real in INTERACTIONS for n in _numbers(real.encode())]
+    real_numbers = [n for _, real in interactions for n in _numbers(real.encode())]
     assert real_numbers and all(NUMBER.fullmatch(n) for n in real_numbers)
     response = client.post(
         URL,
@@ -219,10 +224,11 @@ def test_object_form_input_reports_prompt_tokens_on_v3(client: httpx.Client) -> 
     assert usage == {"total_tokens": 3, "prompt_tokens": 3}
 
 
-def test_provenance_header_on_every_response(client: httpx.Client) -> None:
+def test_provenance_header_on_every_response(client: httpx.Client, emu: JinaEmulator) -> None:
     ok = client.post(URL, json={"model": "jina-embeddings-v3", "input": ["a"]})
     bad = client.post(URL, json={"model": "nope", "input": ["a"]})
-    unauthenticated = httpx.Client(transport=client._transport).post(URL, json={})
+    with httpx.Client(transport=emu.transport()) as bare:
+        unauthenticated = bare.post(URL, json={})
     for response in (ok, bad, unauthenticated):
         assert response.headers[EMULATOR_HEADER] == EMULATOR_ID
     assert EMULATOR_ID.startswith("chroma-jina-emulator/")

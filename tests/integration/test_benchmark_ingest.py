@@ -14,7 +14,7 @@ import pytest
 
 from chroma_jina.testing import JinaEmulator
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 N = 2048
 
 

@@ -5,14 +5,17 @@ from __future__ import annotations
 
 import asyncio
 import json
+from pathlib import Path
 
 import httpx
 import numpy as np
 import pytest
 import yaml
-from lib_support import CAPTURES, KEY
 
 from chroma_jina import JinaEmbeddingFunction
+from tests.support.service import KEY
+
+pytestmark = pytest.mark.captures
 
 # The calls superduper's tests made, one list per call (recorded bodies give the inputs; in
 # the async files the recorder stored no body for the later calls, see captures/README.md).
@@ -22,8 +25,8 @@ CALLS = {
 }
 
 
-def _interactions(name: str) -> list[dict]:
-    with open(CAPTURES / f"superduper-2023-12-test_{name}.yaml") as f:
+def _interactions(captures: Path, name: str) -> list[dict]:
+    with open(captures / f"superduper-2023-12-test_{name}.yaml") as f:
         return yaml.safe_load(f)["interactions"]
 
 
@@ -55,9 +58,9 @@ def _recorded_vectors(interaction: dict) -> list[np.ndarray]:
 
 @pytest.mark.parametrize("name", ["embed_one", "embed_batch"])
 @pytest.mark.parametrize("mode", ["sync", "async"])
-def test_replays_return_the_recorded_vectors_in_order(name: str, mode: str) -> None:
+def test_replays_return_the_recorded_vectors_in_order(name: str, mode: str, captures: Path) -> None:
     file = name if mode == "sync" else f"async_{name}"
-    interactions = _interactions(file)
+    interactions = _interactions(captures, file)
     assert len(interactions) == len(CALLS[name])
     seen: list[dict] = []
     transport = _replay(interactions, seen)
@@ -87,10 +90,10 @@ def test_replays_return_the_recorded_vectors_in_order(name: str, mode: str) -> N
     assert ef.last_usage.prompt_tokens == recorded["prompt_tokens"] and ef.last_usage.requests == 1
 
 
-def test_default_settings_read_the_2023_float_answers() -> None:
+def test_default_settings_read_the_2023_float_answers(captures: Path) -> None:
     """With the default settings the client asks for base64; the 2023 API ignored that and
     answered floats, which are read as floats."""
-    interactions = _interactions("embed_batch")
+    interactions = _interactions(captures, "embed_batch")
     queue = list(interactions)
 
     def answer(request: httpx.Request) -> httpx.Response:
@@ -105,11 +108,11 @@ def test_default_settings_read_the_2023_float_answers() -> None:
         assert all(np.array_equal(g, w) for g, w in zip(got, want, strict=True))
 
 
-def test_async_recordings_without_bodies_answered_the_same_inputs() -> None:
+def test_async_recordings_without_bodies_answered_the_same_inputs(captures: Path) -> None:
     """The async files store no request body for their later calls; their vectors equal the
     sync files', which shows those calls had the same inputs (the model is deterministic)."""
     for name in CALLS:
-        sync, asyn = _interactions(name), _interactions(f"async_{name}")
+        sync, asyn = _interactions(captures, name), _interactions(captures, f"async_{name}")
         for a, b in zip(sync, asyn, strict=True):
             assert all(
                 np.allclose(x, y, atol=1e-3)

@@ -6,7 +6,8 @@ from __future__ import annotations
 import importlib
 
 import pytest
-from lib_support import ROOT
+
+from tests.support.paths import ROOT
 
 
 def test_contract_matrix() -> None:

@@ -14,7 +14,6 @@ import httpx
 import numpy as np
 import pytest
 from chromadb.errors import InternalError, InvalidArgumentError
-from lib_support import KEY
 
 from chroma_jina import (
     IngestError,
@@ -25,6 +24,7 @@ from chroma_jina import (
 )
 from chroma_jina.ingestion import Chunk, Embed, Lookup, SeenIds, Write, plan_chunks, write_delay
 from chroma_jina.testing import JinaEmulator, RandomFaults
+from tests.support.service import KEY
 
 MODEL = "jina-embeddings-v3"
 DIM = 64

@@ -13,12 +13,12 @@ from urllib.parse import urlsplit
 
 import chromadb
 import pytest
-from conftest import chroma_server, free_port
-from lib_support import KEY
-from test_ingest import assert_exact, function, text
 
 from chroma_jina import cli, ingest
 from chroma_jina.testing import JinaEmulator
+from tests.integration.test_ingest import assert_exact, function, text
+from tests.support.chroma import chroma_server, free_port
+from tests.support.service import KEY
 
 
 def http(url: str) -> chromadb.HttpClient:

@@ -10,12 +10,12 @@ import time
 
 import httpx
 import pytest
-from lib_support import KEY
 
 from benchmarks import shared_key
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.pacing import PROBE_INTERVAL, Slots
 from chroma_jina.testing import JinaEmulator, Latency, RateLimits
+from tests.support.service import KEY
 
 
 @pytest.mark.parametrize("scenario", shared_key.SCENARIOS, ids=lambda s: s.__name__)

@@ -14,9 +14,10 @@ from pathlib import Path
 from types import ModuleType
 
 import pytest
-from test_workflows import load, matrix_pythons, on_events, supported_pythons
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.packaging.test_workflows import load, matrix_pythons, on_events, supported_pythons
+
+ROOT = Path(__file__).resolve().parents[2]
 CHANGELOG = ROOT / "CHANGELOG.md"
 REPO = "https://github.com/chroma-jina/chroma-jina"
 HEADING = re.compile(r"^## \[([^\]]+)\](?: - (.*))?$", re.MULTILINE)

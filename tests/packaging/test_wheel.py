@@ -29,7 +29,7 @@ from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "chroma_jina"
 QUICKSTART = ROOT / "snippets" / "quickstart.py"
 KEY = "jina_offline_emulator_key"

@@ -16,7 +16,6 @@ import json
 import threading
 import time
 from collections.abc import Callable
-from pathlib import Path
 from typing import Any
 
 import httpx
@@ -25,19 +24,8 @@ import numpy as np
 from chroma_jina.models import lookup
 
 KEY = "jina_offline_emulator_key"
-ROOT = Path(__file__).resolve().parent.parent
 WALL_START = 1_800_000_000.0
 """The fake wall clock's start (2027-01-15 08:00 UTC)."""
-CAPTURES = next(
-    (
-        d / "shared" / "reference" / "captures"
-        for d in ROOT.parents
-        if (d / "shared" / "reference" / "captures").is_dir()
-    ),
-    ROOT.parent / "shared" / "reference" / "captures",
-)
-"""The real API's captures, kept outside the repo in ../shared/reference/captures (found from a
-checkout next to it or from a worktree below its parent, e.g. /work/main or /work/wt/<branch>)."""
 
 
 def vector_for(item: object, dim: int) -> np.ndarray:

@@ -8,7 +8,6 @@ import random
 
 import httpx
 import pytest
-from lib_support import KEY, FakeJina, error, expected, make_ef, same
 
 from chroma_jina import (
     InvalidRequestError,
@@ -18,6 +17,7 @@ from chroma_jina import (
     Usage,
 )
 from chroma_jina.planning import Job, estimate_tokens, plan_batches
+from tests.support.service import KEY, FakeJina, error, expected, make_ef, same
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 

@@ -15,9 +15,9 @@ import pytest
 from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
 from chromadb.utils.embedding_functions import known_embedding_functions
 from chromadb.utils.embedding_functions.schemas import load_schema
-from lib_support import KEY, FakeJina, expected, make_ef, same
 
 from chroma_jina import JinaEmbeddingFunction, JinaError, MissingAPIKeyError
+from tests.support.service import KEY, FakeJina, expected, make_ef, same
 
 FULL = {
     "api_key_env_var": "MY_JINA_KEY",

@@ -9,9 +9,9 @@ import sys
 
 import numpy as np
 import pytest
-from lib_support import KEY, FakeJina, expected, make_ef, same
 
 from chroma_jina import JinaEmbeddingFunction
+from tests.support.service import KEY, FakeJina, expected, make_ef, same
 
 IMAGE = np.zeros((4, 5, 3), dtype=np.uint8)
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import httpx
 import pytest
-from lib_support import KEY, WALL_START, FakeJina, error, expected, make_ef, same
 
 from chroma_jina import (
     AuthenticationError,
@@ -19,6 +18,7 @@ from chroma_jina import (
     ServerError,
 )
 from chroma_jina.wire import parse_error
+from tests.support.service import KEY, WALL_START, FakeJina, error, expected, make_ef, same
 
 RID = "06b5f7bdde6ea380106a87fe6ab8ec5a"
 

@@ -1,6 +1,7 @@
-import json
+"""models.py: the catalog of models, checked against Jina's own catalog where it is here."""
 
-from lib_support import CAPTURES
+import json
+from pathlib import Path
 
 from chroma_jina.models import DEFAULT_MODEL, FOR_CJK_TEXT, MODELS, lookup
 
@@ -19,9 +20,9 @@ def test_matryoshka_range_ends_at_full_dimension() -> None:
             assert "dimensions" not in info.fields, info.name
 
 
-def test_languages_are_the_reference_catalogs() -> None:
+def test_languages_are_the_reference_catalogs(captures: Path) -> None:
     """Each model's languages as Jina's catalog lists them ("English, Chinese" -> two)."""
-    catalog = json.loads((CAPTURES / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
+    catalog = json.loads((captures / "jina-model-catalog-2026-08.json").read_text(encoding="utf-8"))
     listed = {m["id"]: tuple(m["language"].split(", ")) for m in catalog["models"]}
     assert {name: info.languages for name, info in MODELS.items()} == {
         name: listed[name] for name in MODELS

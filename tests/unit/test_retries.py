@@ -13,7 +13,6 @@ import time
 import httpx
 import numpy as np
 import pytest
-from lib_support import KEY
 
 from chroma_jina import JinaEmbeddingFunction, JinaError
 from chroma_jina.testing import (
@@ -24,6 +23,7 @@ from chroma_jina.testing import (
     SlowResponse,
 )
 from chroma_jina.testing.faults import DEFAULT_MIX
+from tests.support.service import KEY
 
 MODEL = "jina-embeddings-v3"
 TEXTS = [

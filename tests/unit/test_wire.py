@@ -8,7 +8,6 @@ import json
 
 import numpy as np
 import pytest
-from lib_support import KEY, FakeJina, expected, make_ef, same
 
 from chroma_jina import MalformedResponseError
 from chroma_jina.wire import (
@@ -18,6 +17,7 @@ from chroma_jina.wire import (
     parse_retry_after,
     wire_fields,
 )
+from tests.support.service import KEY, FakeJina, expected, make_ef, same
 
 
 def _body(entries: list[dict], usage: dict | None = None) -> bytes:
