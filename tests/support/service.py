@@ -21,6 +21,7 @@ from typing import Any
 import httpx
 import numpy as np
 
+from chroma_jina.clock import Clock
 from chroma_jina.models import lookup
 
 KEY = "jina_offline_emulator_key"
@@ -155,12 +156,55 @@ class FakeJina:
         return httpx.AsyncClient(transport=httpx.MockTransport(handler))
 
 
+class FakeClock:
+    """A clock for tests: waits are recorded, not slept. Pass `clock=fake.clock` to a function.
+
+    Each thread's wait ends its own length after the time that thread last read, and the clock
+    shows the latest end so far: threads waiting side by side move it on as real time would,
+    and one thread's waits add up exactly."""
+
+    def __init__(self) -> None:
+        self.now = 0.0
+        self.sleeps: list[float] = []
+        """Every wait the client asked for, in seconds, in order."""
+        self._lock = threading.Lock()
+        self._seen = threading.local()
+        self.clock = Clock(self.monotonic, self.wall, self.sleep, self.async_sleep)
+
+    def monotonic(self) -> float:
+        with self._lock:
+            self._seen.at = self.now
+            return self.now
+
+    def wall(self) -> float:
+        """Wall time: WALL_START plus the time passed (for Retry-After dates)."""
+        return WALL_START + self.monotonic()
+
+    def sleep(self, seconds: float) -> None:
+        with self._lock:
+            self.sleeps.append(seconds)
+            end = getattr(self._seen, "at", self.now) + seconds
+            self.now = max(self.now, end)
+            self._seen.at = end
+
+    async def async_sleep(self, seconds: float) -> None:
+        self.sleep(seconds)
+        await asyncio.sleep(0)
+
+
+async def _no_async_wait(seconds: float) -> None:
+    await asyncio.sleep(0)
+
+
+NO_WAIT = Clock(sleep=lambda seconds: None, async_sleep=_no_async_wait)
+"""The system's time, but retry waits are decided, not slept."""
+
+
 def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
     """Our function wired to `fake`, on a fake clock: waits are recorded, not slept.
 
-    Returns (ef, sleeps): `sleeps` lists every wait the client asked for, in seconds; the
-    client's clocks (pacing, and wall time from WALL_START for Retry-After dates) advance by
-    exactly those waits."""
+    Returns (ef, clock), a `FakeClock`: `clock.sleeps` lists every wait the client asked for;
+    its time (pacing, and wall time from WALL_START for Retry-After dates) moves only by them."""
     from chroma_jina import JinaEmbeddingFunction
 
     if not args:
@@ -169,23 +213,9 @@ def make_ef(fake: FakeJina, *args: Any, asynchronous: bool = False, **kw: Any):
         kw.setdefault("async_http_client", fake.async_client())
     else:
         kw.setdefault("http_client", fake.client())
-    ef = JinaEmbeddingFunction(*args, **kw)
-    sleeps: list[float] = []
-    now = [0.0]
-
-    def sleep(seconds: float) -> None:
-        sleeps.append(seconds)
-        now[0] += seconds
-
-    async def async_sleep(seconds: float) -> None:
-        sleep(seconds)
-        await asyncio.sleep(0)
-
-    ef._jina_client.sleep = sleep
-    ef._jina_client.async_sleep = async_sleep
-    ef._jina_client.budget.pacer.clock = lambda: now[0]
-    ef._jina_client.wall = lambda: WALL_START + now[0]
-    return ef, sleeps
+    clock = FakeClock()
+    ef = JinaEmbeddingFunction(*args, clock=clock.clock, **kw)
+    return ef, clock
 
 
 def same(got: list[np.ndarray], want: list[np.ndarray]) -> bool:

@@ -1,5 +1,6 @@
-"""client.py: batching (items and tokens), late chunking, splitting what is too large,
-re-requesting what is missing, bounded concurrency sync and async, pacing, progress, usage."""
+"""client.py: calls split into requests (items and tokens), late chunking, splitting what is too
+large, re-requesting what is missing, bounded concurrency sync and async, progress, usage. How
+batches are planned: test_planning.py; pacing: test_pacing.py; retries: test_retries.py."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from chroma_jina import (
     ServerError,
     Usage,
 )
-from chroma_jina.planning import Job, estimate_tokens, plan_batches
+from chroma_jina.client import Job, estimate_tokens
 from tests.support.service import KEY, FakeJina, error, expected, make_ef, same
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
@@ -24,24 +25,6 @@ TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 
 def _job(items, **kw) -> Job:
     return Job("m", items, {}, "float", None, **kw)
-
-
-def test_plan_respects_item_cap_and_token_budget_in_order() -> None:
-    assert [len(b) for b in plan_batches(_job(["a"] * 1100), 512, 10**9)] == [512, 512, 76]
-    long, short = "word " * 400, "hi"  # ~502 and 2+... tokens
-    batches = plan_batches(_job([long, long, short, long, short, short]), 512, 1100)
-    assert batches == [[0, 1, 2], [3, 4, 5]]
-    assert plan_batches(_job([long * 10]), 512, 100) == [
-        [0]
-    ]  # an over-budget input still goes alone
-    assert plan_batches(_job(["a"] * 10, late_chunking=True), 512, 5) == [list(range(10))]
-    assert plan_batches(_job(["a"] * 3, each_alone=True), 512, 10**9) == [[0], [1], [2]]
-
-
-def test_token_estimate_counts_latin_and_wide_text() -> None:
-    assert estimate_tokens("shape") == 3 and estimate_tokens("Hello world") == 4  # as measured
-    assert estimate_tokens("川流不息") >= 6
-    assert estimate_tokens(b"") == 1000  # images: a fixed estimate
 
 
 def test_calls_are_split_by_the_model_cap_and_by_batch_size() -> None:
@@ -66,11 +49,11 @@ def test_too_large_batches_are_halved_until_they_fit() -> None:
         return fake.answer(body)
 
     fake.script = [limit] * 100
-    ef, sleeps = make_ef(fake)
+    ef, clock = make_ef(fake)
     assert same(ef(TEXTS[:512]), expected(TEXTS[:512]))
     sizes = [len(r["input"]) for r in fake.requests]
     assert sizes == [512, 256, 128, 64, 64, 128, 64, 64, 256, 128, 64, 64, 128, 64, 64]
-    assert sleeps == []
+    assert clock.sleeps == []
     assert [t for r in fake.requests if len(r["input"]) <= 100 for t in r["input"]] == TEXTS[:512]
 
 
@@ -232,7 +215,7 @@ def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_
 ) -> None:
     fake = FakeJina(delay=lambda body: 0.05)
     ef, _ = make_ef(fake, batch_size=10)
-    slots = ef._jina_client.budget.slots
+    slots = ef._client.budget.slots
     assert (slots.limit, slots.ceiling) == (5, 50)
     ef(TEXTS[:200])  # 20 requests: one more slot after 5 answers while others wait, then 6 more
     assert slots.limit in (6, 7) and fake.max_in_flight <= slots.limit
@@ -291,45 +274,6 @@ def test_progress_bar_can_be_forced_and_is_off_by_default_off_a_terminal(capsys)
     make_ef(fake)[0](TEXTS)  # stderr is not a terminal under pytest
     make_ef(fake, progress=False)[0](TEXTS)
     assert capsys.readouterr().err == ""
-
-
-# ---- pacing ------------------------------------------------------------------------------
-
-
-def test_a_429_holds_every_request_for_its_retry_after() -> None:
-    fake = FakeJina()
-    fake.script = [error(429, {"detail": "slow"}, {"Retry-After": "2"})]
-    ef, sleeps = make_ef(fake, batch_size=10, max_concurrency=1)
-    ef(TEXTS[:30])
-    assert sleeps == [2.0] and len(fake.requests) == 4
-
-
-def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
-    """A fake service with 20 requests per fixed minute that reports what remains."""
-    fake = FakeJina()
-    ef, sleeps = make_ef(fake, batch_size=5, max_concurrency=1)
-    clock = ef._jina_client.budget.pacer.clock
-    used: dict[int, int] = {}
-
-    def limited(body):
-        window = int(clock() // 60)
-        used[window] = used.get(window, 0) + 1
-        if used[window] > 20:
-            return error(429, {"detail": "limit"}, {"Retry-After": str(60 - clock() % 60)})
-        return fake.answer(body, headers={"X-RateLimit-Remaining-Requests": str(20 - used[window])})
-
-    fake.script = [limited] * 200
-    assert same(ef(TEXTS[:300]), expected(TEXTS[:300]))
-    assert ef.last_usage.requests == 60 and sum(sleeps) > 60
-
-
-def test_requests_per_minute_budget_paces_a_call() -> None:
-    fake = FakeJina()
-    ef, sleeps = make_ef(
-        fake, batch_size=10, max_concurrency=1, requests_per_minute=2, tokens_per_minute=10**9
-    )
-    assert same(ef(TEXTS[:50]), expected(TEXTS[:50]))
-    assert sleeps == [60.0, 60.0]  # 5 requests at 2 a minute: at 0, 0, 60, 60, 120 s
 
 
 def test_progress_bar_is_on_by_itself_for_large_calls_in_a_terminal(monkeypatch, capsys) -> None:

@@ -1,9 +1,8 @@
-"""errors.py / retries: every error body in the reference maps to its type; what is retried
-(408, 429, 5xx, network) and what never is (other 4xx); backoff and Retry-After."""
+"""errors.py: every error body in the reference maps to its type, with its status, code, request
+id and hint (what is retried and how: test_retries.py)."""
 
 from __future__ import annotations
 
-import httpx
 import pytest
 
 from chroma_jina import (
@@ -18,7 +17,7 @@ from chroma_jina import (
     ServerError,
 )
 from chroma_jina.wire import parse_error
-from tests.support.service import KEY, WALL_START, FakeJina, error, expected, make_ef, same
+from tests.support.service import KEY, FakeJina, error, make_ef
 
 RID = "06b5f7bdde6ea380106a87fe6ab8ec5a"
 
@@ -171,109 +170,6 @@ def test_bodies_that_are_not_json() -> None:
     assert type(parse_error(302, {}, b"")) is MalformedResponseError
     assert isinstance(JinaTimeoutError("x"), NetworkError)
     assert issubclass(RateLimitError, JinaError)
-
-
-# ---- retries -------------------------------------------------------------------------------
-
-RETRIED = [
-    error(408, {"detail": "Request Timeout"}),
-    error(429, {"detail": "Too many", "code": "RATE_REQUEST_LIMIT_EXCEEDED"}),
-    error(500, {"detail": "boom"}),
-    error(502, b"<html>bad gateway</html>"),
-    error(503, {"detail": {"message": "busy", "code": "SERVICE_UNAVAILABLE"}}),
-    error(504, {"detail": "SERVICE_TIMEOUT"}),
-    httpx.ConnectError("refused"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError("reset"),
-    httpx.ReadTimeout("slow"),
-]
-
-
-@pytest.mark.parametrize(
-    "failure", RETRIED, ids=lambda f: getattr(f, "status_code", type(f).__name__)
-)
-def test_transient_failures_are_retried(failure) -> None:
-    fake = FakeJina()
-    fake.script = [failure, failure]
-    ef, sleeps = make_ef(fake)
-    assert same(ef(["a", "b"]), expected(["a", "b"]))
-    assert len(fake.requests) == 3 and len(sleeps) == 2
-    assert ef.last_usage.requests == 3
-
-
-NOT_RETRIED = [
-    (
-        400,
-        {"detail": {"message": "no such model", "code": "INPUT_MODEL_NOT_FOUND"}},
-        InvalidRequestError,
-    ),
-    (401, {"detail": "Failed to authenticate with the provided api key."}, AuthenticationError),
-    (402, {"detail": "Insufficient balance"}, InsufficientBalanceError),
-    (403, {"detail": "m", "code": "AUTHZ_INSUFFICIENT_BALANCE"}, InsufficientBalanceError),
-    (404, b"Not Found", InvalidRequestError),
-    (409, {"detail": "busy"}, InvalidRequestError),
-    (413, b"Request Entity Too Large", InvalidRequestError),
-    (422, {"detail": "Validation error: unknown task"}, InvalidRequestError),
-]
-
-
-@pytest.mark.parametrize(("status", "body", "cls"), NOT_RETRIED, ids=lambda x: str(x)[:12])
-@pytest.mark.parametrize("asynchronous", [False, True])
-def test_other_4xx_are_never_retried(status, body, cls, asynchronous) -> None:
-    import asyncio
-
-    fake = FakeJina()
-    fake.script = [error(status, body)] * 3
-    ef, sleeps = make_ef(fake, asynchronous=asynchronous)
-    with pytest.raises(cls) as info:
-        asyncio.run(ef.aembed(["only one"])) if asynchronous else ef(["only one"])
-    assert len(fake.requests) == 1 and sleeps == []
-    assert info.value.status == status and info.value.input_indices == [0]
-
-
-def test_backoff_is_exponential_with_jitter_and_gives_up_after_max_retries() -> None:
-    fake = FakeJina()
-    fake.script = [error(503, {"detail": "busy"})] * 10
-    ef, sleeps = make_ef(fake, max_retries=4)
-    with pytest.raises(ServerError) as info:
-        ef(["a", "b", "c"])
-    assert len(fake.requests) == 5 and info.value.input_indices == [0, 1, 2]
-    assert [0.5 * 2**i * 0.5 <= s <= 0.5 * 2**i for i, s in enumerate(sleeps)] == [True] * 4
-    assert len(set(sleeps)) == 4
-
-
-def test_retry_after_in_seconds_and_as_a_date_is_honoured() -> None:
-    date = "Fri, 15 Jan 2027 08:00:42 GMT"  # 42 s after the fake wall clock's start
-    fake = FakeJina()
-    fake.script = [
-        error(429, {"detail": "slow down"}, {"Retry-After": "3"}),
-        error(429, {"detail": "slow down"}, {"Retry-After": date}),
-    ]
-    ef, sleeps = make_ef(fake)
-    assert ef._jina_client.wall() == WALL_START
-    assert same(ef(["a"]), expected(["a"]))
-    assert sleeps == [3.0, 39.0]  # the date is 39 s away once the first 3 s have passed
-
-
-def test_a_retry_after_too_long_to_wait_raises_at_once() -> None:
-    fake = FakeJina()
-    fake.script = [error(429, {"detail": "daily quota"}, {"Retry-After": "86400"})]
-    ef, sleeps = make_ef(fake)
-    with pytest.raises(RateLimitError) as info:
-        ef(["a"])
-    assert info.value.retry_after == 86400 and sleeps == [] and len(fake.requests) == 1
-
-
-def test_max_retries_zero_sends_once() -> None:
-    fake = FakeJina()
-    fake.script = [httpx.ConnectError("refused")]
-    ef, _ = make_ef(fake, max_retries=0)
-    with pytest.raises(NetworkError) as info:
-        ef(["a"])
-    assert len(fake.requests) == 1 and not isinstance(info.value, JinaTimeoutError)
-    fake.script = [httpx.ReadTimeout("slow")]
-    with pytest.raises(JinaTimeoutError):
-        ef(["a"])
 
 
 def test_errors_carry_status_code_request_id_and_hint_in_str() -> None:

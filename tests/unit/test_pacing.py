@@ -1,12 +1,22 @@
 """pacing.py: client-side budgets, limits learned from the rate-limit headers, holds after a
-429, and the guarantee that a reservation always ends."""
+429, and the guarantee that a reservation always ends; then the same through whole calls, on a
+fake clock shared with the service."""
 
 from __future__ import annotations
 
+import httpx
+import numpy as np
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from chroma_jina.pacing import LEARNED_MARGIN, Pacer
+from chroma_jina import JinaEmbeddingFunction
+from chroma_jina.client import DEFAULT_BASE_URL
+from chroma_jina.pacing import LEARNED_MARGIN, Pacer, budget_for
+from chroma_jina.testing import JinaEmulator
+from tests.support.service import KEY, FakeClock, FakeJina, error, expected, make_ef, same
+
+TEXTS = [f"passage number {i} about rivers" for i in range(300)]
+MODEL = "jina-embeddings-v3"
 
 
 class Clock:
@@ -122,3 +132,80 @@ def test_every_reservation_ends_and_keeps_the_budgets(start, window, rpm, tpm, s
         for i, (at, tokens) in enumerate(starts):
             used = _in_window([(a, cost(n)) for a, n in starts[: i + 1]], at, window)
             assert used <= budget or used == cost(tokens)
+
+
+# ---- through whole calls ------------------------------------------------------------------------------
+
+
+def test_a_429_holds_every_request_for_its_retry_after() -> None:
+    fake = FakeJina()
+    fake.script = [error(429, {"detail": "slow"}, {"Retry-After": "2"})]
+    ef, clock = make_ef(fake, batch_size=10, max_concurrency=1)
+    ef(TEXTS[:30])
+    assert clock.sleeps == [2.0] and len(fake.requests) == 4
+
+
+def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
+    """A fake service with 20 requests per fixed minute that reports what remains."""
+    fake = FakeJina()
+    ef, clock = make_ef(fake, batch_size=5, max_concurrency=1)
+    used: dict[int, int] = {}
+
+    def limited(body):
+        window = int(clock.now // 60)
+        used[window] = used.get(window, 0) + 1
+        if used[window] > 20:
+            return error(429, {"detail": "limit"}, {"Retry-After": str(60 - clock.now % 60)})
+        return fake.answer(body, headers={"X-RateLimit-Remaining-Requests": str(20 - used[window])})
+
+    fake.script = [limited] * 200
+    assert same(ef(TEXTS[:300]), expected(TEXTS[:300]))
+    assert ef.last_usage.requests == 60 and sum(clock.sleeps) > 60
+
+
+def test_requests_per_minute_budget_paces_a_call() -> None:
+    fake = FakeJina()
+    ef, clock = make_ef(
+        fake, batch_size=10, max_concurrency=1, requests_per_minute=2, tokens_per_minute=10**9
+    )
+    assert same(ef(TEXTS[:50]), expected(TEXTS[:50]))
+    assert clock.sleeps == [60.0, 60.0]  # 5 requests at 2 a minute: at 0, 0, 60, 60, 120 s
+
+
+def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
+    """The emulator enforces a token limit over a sliding minute and reports what remains: the
+    client learns the limit and waits instead of running into 429s (measured with 5 concurrent
+    requests, without pacing: 4 to 6 per call; with it 0 or 1, when concurrent requests reach
+    the emulator out of order). Client and emulator share a fake clock: the minutes pass
+    without waiting."""
+    from chroma_jina.testing import RateLimits
+
+    texts = [
+        f"passage {i} on topic {i % 23}: rivers, banks and {i * 7 % 101} stones" for i in range(120)
+    ]
+    # another key: what it sends is not counted in the limited key's budget
+    probe = JinaEmbeddingFunction(
+        "jina_another_offline_key",
+        MODEL,
+        http_client=httpx.Client(transport=JinaEmulator().transport()),
+    )
+    probe(texts)
+    billed = probe.last_usage.total_tokens
+    limit = billed // 4 + 40  # 3 requests of 10 texts per window
+    clock = FakeClock()
+    emu = JinaEmulator(limits=RateLimits(tokens_per_minute=limit), clock=clock.monotonic)
+    ef = JinaEmbeddingFunction(
+        KEY,
+        MODEL,
+        http_client=httpx.Client(transport=emu.transport()),
+        batch_size=10,
+        max_concurrency=3,
+        clock=clock.clock,
+    )
+    got = ef(texts)
+    assert np.array_equal(np.stack(got), emu.embed(texts, MODEL))
+    assert ef.last_usage.total_tokens == billed
+    learned = budget_for(KEY, DEFAULT_BASE_URL, clock.monotonic).pacer.learned
+    assert abs(learned["tokens"] - limit) <= billed // 12  # learned, within a request
+    assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
+    assert clock.now >= 3 * 60  # 4 windows' worth of tokens: it waited 3 times

@@ -1,4 +1,5 @@
-"""Fault matrix over the offline emulator: random mixes of 429, 5xx, HTML pages, dropped
+"""Retries: what is retried (408, 429, 5xx, network) and what never is (other 4xx), backoff and
+Retry-After, and the fault matrix over the offline emulator: random mixes of 429, 5xx, HTML pages, dropped
 connections, slow and timed-out responses, shuffled and missing indices, over 3,000-input
 calls (seeds fixed). Every call returns exactly the right vectors in order, or raises a typed
 error naming the failed inputs; nothing that must not be retried is retried."""
@@ -8,13 +9,22 @@ from __future__ import annotations
 import asyncio
 import json
 import random
-import time
 
 import httpx
 import numpy as np
 import pytest
 
-from chroma_jina import JinaEmbeddingFunction, JinaError
+from chroma_jina import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    JinaEmbeddingFunction,
+    JinaError,
+    JinaTimeoutError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+)
 from chroma_jina.testing import (
     ErrorReply,
     JinaEmulator,
@@ -23,7 +33,16 @@ from chroma_jina.testing import (
     SlowResponse,
 )
 from chroma_jina.testing.faults import DEFAULT_MIX
-from tests.support.service import KEY
+from tests.support.service import (
+    KEY,
+    NO_WAIT,
+    WALL_START,
+    FakeJina,
+    error,
+    expected,
+    make_ef,
+    same,
+)
 
 MODEL = "jina-embeddings-v3"
 TEXTS = [
@@ -47,14 +66,8 @@ def _ef(emu: JinaEmulator, asynchronous: bool, key: str = KEY, **kw) -> JinaEmbe
         if asynchronous
         else {"http_client": httpx.Client(transport=transport)}
     )
-    ef = JinaEmbeddingFunction(key, MODEL, timeout=TIMEOUT, **client, **kw)
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    ef._jina_client.sleep = lambda seconds: None  # retry waits are decided, not slept
-    ef._jina_client.async_sleep = no_wait
-    return ef
+    # retry waits are decided, not slept
+    return JinaEmbeddingFunction(key, MODEL, timeout=TIMEOUT, clock=NO_WAIT, **client, **kw)
 
 
 def _call(ef: JinaEmbeddingFunction, asynchronous: bool, texts: list[str]) -> list[np.ndarray]:
@@ -132,34 +145,104 @@ def test_retried_faults_resend_the_same_request() -> None:
     assert [r.json for r in emu.requests] == [emu.requests[0].json] * 6
 
 
-def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
-    """The emulator enforces a token limit over a sliding window (shortened to 0.5 s here,
-    the client's to 0.55 s) and reports what remains: the client learns the limit and waits
-    instead of running into 429s (measured with 5 concurrent requests, without pacing: 4 to
-    6 per call; with it 0 or 1, when concurrent requests reach the emulator out of order)."""
-    from chroma_jina.testing import RateLimits
+# ---- retries -------------------------------------------------------------------------------
 
-    texts = TEXTS[:120]
-    # another key: what it sends is not counted in the limited key's budget
-    probe = _ef(JinaEmulator(), asynchronous=False, key="jina_another_offline_key")
-    probe(texts)
-    billed = probe.last_usage.total_tokens
-    limit = billed // 4 + 40  # 3 requests of 10 texts per window
-    emu = JinaEmulator(limits=RateLimits(tokens_per_minute=limit, window=0.5))
-    ef = JinaEmbeddingFunction(
-        KEY,
-        MODEL,
-        http_client=httpx.Client(transport=emu.transport()),
-        batch_size=10,
-        max_concurrency=3,
-    )
-    ef._jina_client.budget.pacer.window = 0.55
-    started = time.monotonic()
-    got = ef(texts)
-    assert np.array_equal(np.stack(got), emu.embed(texts, MODEL))
-    assert ef.last_usage.total_tokens == billed
-    assert (
-        abs(ef._jina_client.budget.pacer._limits["tokens"] - limit) <= billed // 12
-    )  # learned, within a request
-    assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
-    assert time.monotonic() - started >= 3 * 0.5  # 4 windows' worth of tokens: it waited 3 times
+RETRIED = [
+    error(408, {"detail": "Request Timeout"}),
+    error(429, {"detail": "Too many", "code": "RATE_REQUEST_LIMIT_EXCEEDED"}),
+    error(500, {"detail": "boom"}),
+    error(502, b"<html>bad gateway</html>"),
+    error(503, {"detail": {"message": "busy", "code": "SERVICE_UNAVAILABLE"}}),
+    error(504, {"detail": "SERVICE_TIMEOUT"}),
+    httpx.ConnectError("refused"),
+    httpx.RemoteProtocolError("Server disconnected without sending a response."),
+    httpx.ReadError("reset"),
+    httpx.ReadTimeout("slow"),
+]
+
+
+@pytest.mark.parametrize(
+    "failure", RETRIED, ids=lambda f: getattr(f, "status_code", type(f).__name__)
+)
+def test_transient_failures_are_retried(failure) -> None:
+    fake = FakeJina()
+    fake.script = [failure, failure]
+    ef, clock = make_ef(fake)
+    assert same(ef(["a", "b"]), expected(["a", "b"]))
+    assert len(fake.requests) == 3 and len(clock.sleeps) == 2
+    assert ef.last_usage.requests == 3
+
+
+NOT_RETRIED = [
+    (
+        400,
+        {"detail": {"message": "no such model", "code": "INPUT_MODEL_NOT_FOUND"}},
+        InvalidRequestError,
+    ),
+    (401, {"detail": "Failed to authenticate with the provided api key."}, AuthenticationError),
+    (402, {"detail": "Insufficient balance"}, InsufficientBalanceError),
+    (403, {"detail": "m", "code": "AUTHZ_INSUFFICIENT_BALANCE"}, InsufficientBalanceError),
+    (404, b"Not Found", InvalidRequestError),
+    (409, {"detail": "busy"}, InvalidRequestError),
+    (413, b"Request Entity Too Large", InvalidRequestError),
+    (422, {"detail": "Validation error: unknown task"}, InvalidRequestError),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "cls"), NOT_RETRIED, ids=lambda x: str(x)[:12])
+@pytest.mark.parametrize("asynchronous", [False, True])
+def test_other_4xx_are_never_retried(status, body, cls, asynchronous) -> None:
+    import asyncio
+
+    fake = FakeJina()
+    fake.script = [error(status, body)] * 3
+    ef, clock = make_ef(fake, asynchronous=asynchronous)
+    with pytest.raises(cls) as info:
+        asyncio.run(ef.aembed(["only one"])) if asynchronous else ef(["only one"])
+    assert len(fake.requests) == 1 and clock.sleeps == []
+    assert info.value.status == status and info.value.input_indices == [0]
+
+
+def test_backoff_is_exponential_with_jitter_and_gives_up_after_max_retries() -> None:
+    fake = FakeJina()
+    fake.script = [error(503, {"detail": "busy"})] * 10
+    ef, clock = make_ef(fake, max_retries=4)
+    with pytest.raises(ServerError) as info:
+        ef(["a", "b", "c"])
+    assert len(fake.requests) == 5 and info.value.input_indices == [0, 1, 2]
+    assert [0.5 * 2**i * 0.5 <= s <= 0.5 * 2**i for i, s in enumerate(clock.sleeps)] == [True] * 4
+    assert len(set(clock.sleeps)) == 4
+
+
+def test_retry_after_in_seconds_and_as_a_date_is_honoured() -> None:
+    date = "Fri, 15 Jan 2027 08:00:42 GMT"  # 42 s after the fake wall clock's start
+    fake = FakeJina()
+    fake.script = [
+        error(429, {"detail": "slow down"}, {"Retry-After": "3"}),
+        error(429, {"detail": "slow down"}, {"Retry-After": date}),
+    ]
+    ef, clock = make_ef(fake)
+    assert clock.wall() == WALL_START
+    assert same(ef(["a"]), expected(["a"]))
+    assert clock.sleeps == [3.0, 39.0]  # the date is 39 s away once the first 3 s have passed
+
+
+def test_a_retry_after_too_long_to_wait_raises_at_once() -> None:
+    fake = FakeJina()
+    fake.script = [error(429, {"detail": "daily quota"}, {"Retry-After": "86400"})]
+    ef, clock = make_ef(fake)
+    with pytest.raises(RateLimitError) as info:
+        ef(["a"])
+    assert info.value.retry_after == 86400 and clock.sleeps == [] and len(fake.requests) == 1
+
+
+def test_max_retries_zero_sends_once() -> None:
+    fake = FakeJina()
+    fake.script = [httpx.ConnectError("refused")]
+    ef, _ = make_ef(fake, max_retries=0)
+    with pytest.raises(NetworkError) as info:
+        ef(["a"])
+    assert len(fake.requests) == 1 and not isinstance(info.value, JinaTimeoutError)
+    fake.script = [httpx.ReadTimeout("slow")]
+    with pytest.raises(JinaTimeoutError):
+        ef(["a"])

@@ -29,6 +29,7 @@ from .faults import (
     ShuffledIndices,
     SlowResponse,
     TooManyRequests,
+    When,
 )
 from .limits import Latency, RateLimits
 from .transport import EmulatorTransport
@@ -53,4 +54,5 @@ __all__ = [
     "ShuffledIndices",
     "SlowResponse",
     "TooManyRequests",
+    "When",
 ]
