@@ -283,6 +283,12 @@ class Slots:
         self._answered = 0
         self._raise_after = 0.0
 
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot."""
+        with self._lock:
+            return sum(len(queue) for queue in self._queues.values())
+
     def workers(self) -> int:
         """Batches worth having under way for one call: twice the limit (it may rise in the
         meantime), at most the ceiling. Each holds its request body, so no more than that."""

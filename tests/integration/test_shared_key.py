@@ -7,13 +7,15 @@ from __future__ import annotations
 import asyncio
 import threading
 import time
+from typing import Any
 
 import httpx
 import pytest
 
 from benchmarks import shared_key
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.pacing import PROBE_INTERVAL, Slots
+from chroma_jina.client import DEFAULT_BASE_URL
+from chroma_jina.pacing import budget_for
 from chroma_jina.testing import JinaEmulator, Latency, RateLimits
 from tests.support.service import KEY
 
@@ -29,13 +31,19 @@ def test_many_callers_on_one_key_are_never_refused_into_failure(scenario) -> Non
 
 
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
-    def budget(key: str, url: str):
-        return JinaEmbeddingFunction(key, base_url=url)._jina_client.budget
-
-    a = budget(KEY, "https://api.jina.ai/v1")
-    assert budget(KEY, "https://api.jina.ai/v1/") is a
-    assert budget("jina_another_offline_key", "https://api.jina.ai/v1") is not a
-    assert budget(KEY, "http://127.0.0.1:9/v1") is not a
+    """A function sets the budget of its key and base URL (the process-wide one `budget_for`
+    gives), whatever the trailing slash, and no other."""
+    other_key, other_url = "jina_another_offline_key", "http://127.0.0.1:9/v1"
+    JinaEmbeddingFunction(KEY, base_url="https://api.jina.ai/v1", max_concurrency=3)
+    shared = budget_for(KEY, "https://api.jina.ai/v1")
+    assert shared.slots.limit == 3
+    JinaEmbeddingFunction(KEY, base_url="https://api.jina.ai/v1/", max_concurrency=4)
+    assert budget_for(KEY, "https://api.jina.ai/v1/") is shared and shared.slots.limit == 4
+    JinaEmbeddingFunction(other_key, base_url="https://api.jina.ai/v1", max_concurrency=7)
+    JinaEmbeddingFunction(KEY, base_url=other_url, max_concurrency=9)
+    assert shared.slots.limit == 4
+    assert budget_for(other_key, "https://api.jina.ai/v1").slots.limit == 7
+    assert budget_for(KEY, other_url).slots.limit == 9
 
 
 def test_a_query_waits_for_one_slot_not_for_an_ingest() -> None:
@@ -69,88 +77,31 @@ def test_a_concurrency_refusal_does_not_spend_a_retry() -> None:
         max_retries=0,
     )
     assert len(ef([f"passage {i}" for i in range(200)])) == 200
-    assert 1 <= emu.stats.rate_limited <= 2 and ef._jina_client.budget.slots.limit == 2
-
-
-class Clock:
-    def __init__(self) -> None:
-        self.now = 0.0
-
-    def __call__(self) -> float:
-        return self.now
-
-
-def test_the_limit_is_lowered_on_refusal_and_raised_slowly_while_answers_succeed() -> None:
-    clock = Clock()
-    slots = Slots(limit=5, ceiling=6, clock=clock)
-    granted: list = []
-
-    async def request() -> None:
-        granted.append(await slots.acquire_async("ingest"))
-
-    async def answer(n: int) -> None:
-        for _ in range(n):
-            slots.release(granted.pop(0), "ok")
-            await asyncio.sleep(0.001)  # a waiting request takes the slot
-
-    async def main() -> None:
-        tasks = [asyncio.ensure_future(request()) for _ in range(40)]
-        await asyncio.sleep(0.01)
-        assert len(granted) == 5 and slots.in_use == 5
-        assert slots.release(granted.pop(), "refused") is True  # 5 in flight: 1 too many
-        assert slots.limit == 4
-        await answer(8)
-        assert slots.limit == 4  # not raised within PROBE_INTERVAL of the refusal
-        clock.now = PROBE_INTERVAL
-        await answer(1)  # 4 answers or more while requests waited: one more slot
-        assert slots.limit == 5 and len(granted) == 5
-        await answer(4)
-        assert slots.limit == 5  # the next needs 5 answers
-        await answer(1)
-        assert slots.limit == 6
-        await answer(20)
-        assert slots.limit == 6  # the ceiling
-        for task in tasks:
-            task.cancel()
-        await asyncio.gather(*tasks, return_exceptions=True)
-
-    asyncio.run(main())
-
-
-def test_threads_and_tasks_share_the_slots_and_a_cancelled_task_gives_its_slot_back() -> None:
-    slots = Slots(limit=1)
-    first = slots.acquire("thread")
-
-    async def main() -> None:
-        waiter = asyncio.ensure_future(slots.acquire_async("task"))
-        await asyncio.sleep(0.01)
-        assert not waiter.done()
-        waiter.cancel()
-        await asyncio.gather(waiter, return_exceptions=True)
-        released = asyncio.ensure_future(slots.acquire_async("task"))
-        await asyncio.sleep(0.01)
-        threading.Thread(target=slots.release, args=(first, "ok")).start()
-        second = await asyncio.wait_for(released, 5)
-        slots.release(second, "ok")
-
-    asyncio.run(main())
-    assert slots.in_use == 0 and not slots._turns
+    assert 1 <= emu.stats.rate_limited <= 2
+    assert budget_for(KEY, DEFAULT_BASE_URL).slots.limit == 2
 
 
 def test_async_calls_on_one_loop_reuse_one_http_client(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without an async_http_client, a server's queries used to open a new httpx.AsyncClient
     (new connections, a new TLS handshake) per call; now one client per event loop is kept."""
+    opened: list[httpx.AsyncClient] = []
+
+    class Counted(httpx.AsyncClient):
+        def __init__(self, *args: Any, **kwargs: Any) -> None:
+            super().__init__(*args, **kwargs)
+            opened.append(self)
+
+    monkeypatch.setattr(httpx, "AsyncClient", Counted)
     emu = JinaEmulator()
     with emu.serve() as base_url:
         monkeypatch.setenv("JINA_API_BASE_URL", base_url)
         ef = JinaEmbeddingFunction(KEY, "jina-embeddings-v3")
 
-        async def three_queries() -> httpx.AsyncClient:
+        async def three_queries() -> None:
             for n in range(3):
                 await ef.aembed_query([f"question {n}"])
-            client, _ = ef._jina_client._async_http_per_loop[asyncio.get_running_loop()]
-            return client
 
-        first, second = asyncio.run(three_queries()), asyncio.run(three_queries())
-    assert emu.stats.requests == 6 and first is not second  # one per loop
-    assert first.is_closed and second.is_closed  # closed when asyncio.run shut its loop down
+        asyncio.run(three_queries())
+        asyncio.run(three_queries())
+    assert emu.stats.requests == 6 and len(opened) == 2  # one client per loop, not per call
+    assert all(c.is_closed for c in opened)  # closed when asyncio.run shut its loop down

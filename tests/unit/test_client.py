@@ -17,8 +17,10 @@ from chroma_jina import (
     ServerError,
     Usage,
 )
-from chroma_jina.client import Job, estimate_tokens
-from tests.support.service import KEY, FakeJina, error, expected, make_ef, same
+from chroma_jina.client import DEFAULT_BASE_URL, Job, estimate_tokens
+from chroma_jina.pacing import budget_for
+from chroma_jina.testing import JinaEmulator, Latency
+from tests.support.service import KEY, FakeClock, FakeJina, error, expected, make_ef, same
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 
@@ -213,16 +215,26 @@ def test_concurrency_is_bounded_and_order_kept(asynchronous: bool) -> None:
 def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_caps_it(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake = FakeJina(delay=lambda body: 0.05)
-    ef, _ = make_ef(fake, batch_size=10)
-    slots = ef._client.budget.slots
+    """20 requests of 0.2 s on 10 threads: 5 are sent, 5 wait for a slot long before the first
+    answer. The limit rises by one per `limit` answers while requests wait (the exact rule:
+    test_pacing.py), so it ends above 5 and, by construction, at most 8 (5 + 6 + 7 = 18 answers
+    for three raises; a fourth would need 26)."""
+    emu = JinaEmulator(latency=Latency(0.2))
+    clock = FakeClock()  # its own budget, and no wait is slept
+    ef = JinaEmbeddingFunction(
+        KEY, http_client=httpx.Client(transport=emu.transport()), batch_size=10, clock=clock.clock
+    )
+    slots = budget_for(KEY, DEFAULT_BASE_URL, clock.monotonic).slots
     assert (slots.limit, slots.ceiling) == (5, 50)
-    ef(TEXTS[:200])  # 20 requests: one more slot after 5 answers while others wait, then 6 more
-    assert slots.limit in (6, 7) and fake.max_in_flight <= slots.limit
+    ef(TEXTS[:200])
+    assert emu.stats.requests == 20
+    assert 6 <= slots.limit <= 8 and emu.stats.peak_concurrency <= slots.limit
     monkeypatch.setenv("JINA_MAX_CONCURRENCY", "2")
-    fake2 = FakeJina(delay=lambda body: 0.02)
-    make_ef(fake2, KEY + "2", batch_size=10)[0](TEXTS[:100])
-    assert fake2.max_in_flight == 2
+    emu2 = JinaEmulator(latency=Latency(0.02))
+    JinaEmbeddingFunction(
+        KEY + "2", http_client=httpx.Client(transport=emu2.transport()), batch_size=10
+    )(TEXTS[:100])
+    assert emu2.stats.peak_concurrency == 2
 
 
 @pytest.mark.parametrize("asynchronous", [False, True])

@@ -4,6 +4,9 @@ fake clock shared with the service."""
 
 from __future__ import annotations
 
+import asyncio
+import threading
+
 import httpx
 import numpy as np
 from hypothesis import given, settings
@@ -11,7 +14,7 @@ from hypothesis import strategies as st
 
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.client import DEFAULT_BASE_URL
-from chroma_jina.pacing import LEARNED_MARGIN, Pacer, budget_for
+from chroma_jina.pacing import LEARNED_MARGIN, PROBE_INTERVAL, Pacer, Slots, budget_for
 from chroma_jina.testing import JinaEmulator
 from tests.support.service import KEY, FakeClock, FakeJina, error, expected, make_ef, same
 
@@ -209,3 +212,63 @@ def test_rate_limit_headers_keep_a_limited_key_clear_of_429() -> None:
     assert abs(learned["tokens"] - limit) <= billed // 12  # learned, within a request
     assert emu.stats.rate_limited <= 2 and ef.last_usage.requests == 12 + emu.stats.rate_limited
     assert clock.now >= 3 * 60  # 4 windows' worth of tokens: it waited 3 times
+
+
+# ---- concurrency slots ----------------------------------------------------------------
+
+
+def test_the_limit_is_lowered_on_refusal_and_raised_slowly_while_answers_succeed() -> None:
+    clock = Clock()
+    slots = Slots(limit=5, ceiling=6, clock=clock)
+    granted: list = []
+
+    async def request() -> None:
+        granted.append(await slots.acquire_async("ingest"))
+
+    async def answer(n: int) -> None:
+        for _ in range(n):
+            slots.release(granted.pop(0), "ok")
+            await asyncio.sleep(0.001)  # a waiting request takes the slot
+
+    async def main() -> None:
+        tasks = [asyncio.ensure_future(request()) for _ in range(40)]
+        await asyncio.sleep(0.01)
+        assert len(granted) == 5 and slots.in_use == 5
+        assert slots.release(granted.pop(), "refused") is True  # 5 in flight: 1 too many
+        assert slots.limit == 4
+        await answer(8)
+        assert slots.limit == 4  # not raised within PROBE_INTERVAL of the refusal
+        clock.now = PROBE_INTERVAL
+        await answer(1)  # 4 answers or more while requests waited: one more slot
+        assert slots.limit == 5 and len(granted) == 5
+        await answer(4)
+        assert slots.limit == 5  # the next needs 5 answers
+        await answer(1)
+        assert slots.limit == 6
+        await answer(20)
+        assert slots.limit == 6  # the ceiling
+        for task in tasks:
+            task.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
+
+    asyncio.run(main())
+
+
+def test_threads_and_tasks_share_the_slots_and_a_cancelled_task_gives_its_slot_back() -> None:
+    slots = Slots(limit=1)
+    first = slots.acquire("thread")
+
+    async def main() -> None:
+        waiter = asyncio.ensure_future(slots.acquire_async("task"))
+        await asyncio.sleep(0.01)
+        assert not waiter.done()
+        waiter.cancel()
+        await asyncio.gather(waiter, return_exceptions=True)
+        released = asyncio.ensure_future(slots.acquire_async("task"))
+        await asyncio.sleep(0.01)
+        threading.Thread(target=slots.release, args=(first, "ok")).start()
+        second = await asyncio.wait_for(released, 5)
+        slots.release(second, "ok")
+
+    asyncio.run(main())
+    assert slots.in_use == 0 and slots.waiting == 0
