@@ -5,7 +5,6 @@ batches are planned: test_planning.py; pacing: test_pacing.py; retries: test_ret
 from __future__ import annotations
 
 import asyncio
-import random
 
 import httpx
 import pytest
@@ -17,59 +16,69 @@ from chroma_jina import (
     ServerError,
     Usage,
 )
-from chroma_jina.client import DEFAULT_BASE_URL, Job, estimate_tokens
+from chroma_jina.client import DEFAULT_BASE_URL, estimate_tokens
+from chroma_jina.models import ModelInfo
 from chroma_jina.pacing import budget_for
-from chroma_jina.testing import JinaEmulator, Latency
-from tests.support.service import KEY, FakeClock, FakeJina, error, expected, make_ef, same
+from chroma_jina.testing import (
+    DroppedConnection,
+    ErrorReply,
+    HTMLErrorPage,
+    JinaEmulator,
+    Latency,
+    MissingIndices,
+    RandomFaults,
+    ServerFailure,
+    ShuffledIndices,
+    SlowResponse,
+    When,
+)
+from tests.support.service import KEY, FakeClock, make_ef, same, sent, want
 
 TEXTS = [f"passage number {i} about rivers" for i in range(1100)]
 
 
-def _job(items, **kw) -> Job:
-    return Job("m", items, {}, "float", None, **kw)
-
-
 def test_calls_are_split_by_the_model_cap_and_by_batch_size() -> None:
-    fake = FakeJina()
-    ef, _ = make_ef(fake)
-    assert same(ef(TEXTS), expected(TEXTS))
-    assert [len(r["input"]) for r in fake.requests] == [512, 512, 76]
-    fake.requests.clear()
-    ef, _ = make_ef(fake, batch_size=300, max_tokens_per_request=2000)
-    assert same(ef(TEXTS[:700]), expected(TEXTS[:700]))
-    assert all(sum(estimate_tokens(t) for t in r["input"]) <= 2000 for r in fake.requests)
-    assert max(len(r["input"]) for r in fake.requests) <= 300
-    assert [t for r in fake.requests for t in r["input"]] == TEXTS[:700]
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu)
+    assert same(ef(TEXTS), want(emu, TEXTS))
+    assert sorted(len(r["input"]) for r in sent(emu)) == [76, 512, 512]  # sent side by side
+    emu.reset()
+    ef, _ = make_ef(emu, batch_size=300, max_tokens_per_request=2000)
+    assert same(ef(TEXTS[:700]), want(emu, TEXTS[:700]))
+    assert all(sum(estimate_tokens(t) for t in r["input"]) <= 2000 for r in sent(emu))
+    assert max(len(r["input"]) for r in sent(emu)) <= 300
+    in_order = sorted(sent(emu), key=lambda r: TEXTS.index(r["input"][0]))
+    assert [t for r in in_order for t in r["input"]] == TEXTS[:700]  # each once, in slices
 
 
 def test_too_large_batches_are_halved_until_they_fit() -> None:
-    fake = FakeJina()
-
-    def limit(body):
-        if len(body["input"]) > 100:
-            return error(422, {"detail": "Each input list can contain at most 100 items"})
-        return fake.answer(body)
-
-    fake.script = [limit] * 100
-    ef, clock = make_ef(fake)
-    assert same(ef(TEXTS[:512]), expected(TEXTS[:512]))
-    sizes = [len(r["input"]) for r in fake.requests]
+    emu = JinaEmulator()
+    over_100 = ErrorReply(422, "VALIDATION_ERROR", "Each input list can contain at most 100 items")
+    emu.script(*[When(lambda body: len(body["input"]) > 100, over_100)] * 100)
+    ef, clock = make_ef(emu)
+    assert same(ef(TEXTS[:512]), want(emu, TEXTS[:512]))
+    sizes = [len(r["input"]) for r in sent(emu)]
     assert sizes == [512, 256, 128, 64, 64, 128, 64, 64, 256, 128, 64, 64, 128, 64, 64]
     assert clock.sleeps == []
-    assert [t for r in fake.requests if len(r["input"]) <= 100 for t in r["input"]] == TEXTS[:512]
+    assert [t for r in sent(emu) if len(r["input"]) <= 100 for t in r["input"]] == TEXTS[:512]
 
 
 @pytest.mark.parametrize(
     "too_large",
     [
-        error(413, b"Request Entity Too Large"),
-        error(400, {"detail": '"input" length 2049 is larger than the largest allowed size 2048'}),
+        HTMLErrorPage(413),
+        ErrorReply(
+            400,
+            "VALIDATION_ERROR",
+            '"input" length 2049 is larger than the largest allowed size 2048',
+        ),
     ],
+    ids=["413", "400"],
 )
 def test_a_single_input_that_is_still_too_large_is_named(too_large) -> None:
-    fake = FakeJina()
-    fake.script = [lambda b: too_large if "BIG" in b["input"] else fake.answer(b)] * 20
-    ef, _ = make_ef(fake)
+    emu = JinaEmulator()
+    emu.script(*[When(lambda body: "BIG" in body["input"], too_large)] * 20)
+    ef, _ = make_ef(emu)
     items = ["a", "b", "c", "BIG", "d"]
     with pytest.raises(InvalidRequestError) as info:
         ef(items)
@@ -126,37 +135,52 @@ def test_every_over_long_input_is_named() -> None:
     assert emu.stats.requests == 7 and emu.stats.tokens == 0
 
 
+NEW_MODEL = ModelInfo(
+    "some-new-model",
+    dimensions=64,
+    matryoshka=None,
+    context=8192,
+    tasks=(),
+    default_task=None,
+    fields=frozenset({"embedding_type"}),
+)
+"""A model newer than the catalog (the client knows nothing of it; the emulator serves it)."""
+
+
 def test_over_long_inputs_of_an_unknown_model_are_found_longest_first() -> None:
     """No context to rule inputs out: the longest are sent alone until one passes."""
-    fake = FakeJina()
-    too_long = error(400, {"detail": "Single text cannot exceed 50 tokens. 60 tokens given."})
-    fake.script = [lambda b: too_long if max(map(len, b["input"])) > 200 else fake.answer(b)] * 9
-    ef, _ = make_ef(fake, KEY, "some-new-model")
+    emu = JinaEmulator(models=[NEW_MODEL])
+    too_long = ErrorReply(
+        400, "INPUT_TOKEN_LIMIT_EXCEEDED", "Single text cannot exceed 50 tokens. 60 tokens given."
+    )
+    emu.script(*[When(lambda body: max(map(len, body["input"])) > 200, too_long)] * 9)
+    ef, _ = make_ef(emu, KEY, "some-new-model")
     items = ["short"] * 20 + ["x" * 300, "y" * 250, "z" * 150]
     with pytest.raises(InvalidRequestError) as info:
         ef(items)
     assert info.value.at_fault == [20, 21]
-    assert [r["input"] for r in fake.requests[1:]] == [["x" * 300], ["y" * 250], ["z" * 150]]
+    assert [r["input"] for r in sent(emu)[1:]] == [["x" * 300], ["y" * 250], ["z" * 150]]
 
 
 def test_late_chunking_is_never_split() -> None:
-    fake = FakeJina()
-    fake.script = [error(413, b"too large")]
-    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True)
+    emu = JinaEmulator()
+    emu.script(HTMLErrorPage(413))
+    ef, _ = make_ef(emu, KEY, "jina-embeddings-v3", late_chunking=True)
     with pytest.raises(InvalidRequestError) as info:
         ef(TEXTS[:400])
-    assert len(fake.requests) == 1 and info.value.input_indices == list(range(400))
-    assert same(ef(TEXTS[:400]), expected(TEXTS[:400], 1024))
-    assert len(fake.requests) == 2 and fake.requests[1]["late_chunking"] is True
+    assert len(emu.requests) == 1 and info.value.input_indices == list(range(400))
+    late = want(emu, TEXTS[:400], "jina-embeddings-v3", late_chunking=True)
+    assert same(ef(TEXTS[:400]), late)
+    assert len(emu.requests) == 2 and sent(emu)[1]["late_chunking"] is True
     with pytest.raises(ValueError, match=r"late_chunking.*at most 512 inputs.*got 600"):
         ef(TEXTS[:600])
-    assert len(fake.requests) == 2
+    assert len(emu.requests) == 2
 
 
 def test_late_chunked_queries_are_sent_one_by_one() -> None:
-    fake = FakeJina()
+    emu = JinaEmulator()
     ef, _ = make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v3",
         late_chunking=True,
@@ -164,52 +188,65 @@ def test_late_chunked_queries_are_sent_one_by_one() -> None:
         query_config={"task": "retrieval.query"},
     )
     queries = ["what is a bank?", "where do rivers start?", "why is the sky blue?"]
-    assert same(ef.embed_query(queries), expected(queries, 1024))
-    assert [r["input"] for r in fake.requests] == [[q] for q in queries]
+    alone = [
+        want(emu, [q], "jina-embeddings-v3", late_chunking=True, task="retrieval.query")[0]
+        for q in queries
+    ]
+    assert same(ef.embed_query(queries), alone)
+    assert sorted(r["input"] for r in sent(emu)) == sorted([q] for q in queries)
     ef2, _ = make_ef(
-        fake, KEY, "jina-embeddings-v3", late_chunking=True, query_config={"late_chunking": False}
+        emu, KEY, "jina-embeddings-v3", late_chunking=True, query_config={"late_chunking": False}
     )
     ef2.embed_query(queries)
-    assert fake.requests[-1]["input"] == queries and fake.requests[-1]["late_chunking"] is False
+    assert sent(emu)[-1]["input"] == queries and sent(emu)[-1]["late_chunking"] is False
 
 
 def test_only_missing_indices_are_asked_again() -> None:
-    fake = FakeJina()
-    fake.script = [lambda b: fake.answer(b, drop=(3, 7), shuffle=True)]
-    ef, _ = make_ef(fake)
+    emu = JinaEmulator()
+    emu.script(MissingIndices(at=(3, 7)))
+    ef, _ = make_ef(emu)
     items = [f"t{i}" for i in range(10)]
-    assert same(ef(items), expected(items))
-    assert [r["input"] for r in fake.requests] == [items, ["t3", "t7"]]
+    assert same(ef(items), want(emu, items))
+    assert [r["input"] for r in sent(emu)] == [items, ["t3", "t7"]]
     assert ef.last_usage.requests == 2
 
 
+def test_an_answer_out_of_order_is_put_back_in_order() -> None:
+    emu = JinaEmulator()
+    emu.script(ShuffledIndices(seed=3))
+    ef, _ = make_ef(emu)
+    items = [f"t{i}" for i in range(10)]
+    assert same(ef(items), want(emu, items)) and len(emu.requests) == 1
+
+
 def test_still_missing_indices_raise_and_no_partial_list() -> None:
-    fake = FakeJina()
-    fake.script = [lambda b: fake.answer(b, drop=(3, 7)), lambda b: fake.answer(b, drop=(1,))]
-    ef, _ = make_ef(fake)
+    emu = JinaEmulator()
+    emu.script(MissingIndices(at=(3, 7)), MissingIndices(at=(1,)))
+    ef, _ = make_ef(emu)
     with pytest.raises(MalformedResponseError) as info:
         ef([f"t{i}" for i in range(10)])
     assert info.value.at_fault == [7]
 
 
 def test_late_chunking_asks_again_for_the_whole_call_when_some_are_missing() -> None:
-    fake = FakeJina()
-    fake.script = [lambda b: fake.answer(b, drop=(1,))]
-    ef, _ = make_ef(fake, KEY, "jina-embeddings-v3", late_chunking=True)
+    emu = JinaEmulator()
+    emu.script(MissingIndices(at=(1,)))
+    ef, _ = make_ef(emu, KEY, "jina-embeddings-v3", late_chunking=True)
     items = ["a", "b", "c"]
-    assert same(ef(items), expected(items, 1024))
-    assert [r["input"] for r in fake.requests] == [items, items]
+    assert same(ef(items), want(emu, items, "jina-embeddings-v3", late_chunking=True))
+    assert [r["input"] for r in sent(emu)] == [items, items]
 
 
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_concurrency_is_bounded_and_order_kept(asynchronous: bool) -> None:
-    rng = random.Random(7)
-    fake = FakeJina(delay=lambda body: rng.uniform(0.0, 0.03))
-    ef, _ = make_ef(fake, batch_size=50, max_concurrency=3, asynchronous=asynchronous)
+    # answers 0 to 30 ms late, at random (seeded): they come back out of order
+    late = [SlowResponse(i / 1000) for i in range(0, 31, 5)]
+    emu = JinaEmulator(faults=RandomFaults(rate=1.0, seed=7, mix=late))
+    ef, _ = make_ef(emu, batch_size=50, max_concurrency=3, asynchronous=asynchronous)
     items = TEXTS[:1000]
     got = asyncio.run(ef.aembed(items)) if asynchronous else ef(items)
-    assert same(got, expected(items))
-    assert len(fake.requests) == 20 and fake.max_in_flight == 3
+    assert same(got, want(emu, items))
+    assert len(emu.requests) == 20 and emu.stats.peak_concurrency == 3
 
 
 def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_caps_it(
@@ -240,51 +277,52 @@ def test_default_concurrency_starts_at_five_grows_while_answers_succeed_and_env_
 @pytest.mark.parametrize("asynchronous", [False, True])
 def test_a_failing_batch_raises_with_its_indices_and_stops_the_rest(asynchronous: bool) -> None:
     marker = "passage number 150 about rivers"
-    fake = FakeJina(delay=lambda body: 0 if marker in body["input"] else 0.05)
-    fake.script = [
-        lambda b: error(500, {"detail": "boom"}) if marker in b["input"] else fake.answer(b)
-    ] * 100
+    emu = JinaEmulator(latency=Latency(0.05))  # the 500 comes at once, the answers 50 ms late
+    emu.script(*[When(lambda body: marker in body["input"], ServerFailure(500))] * 100)
     ef, _ = make_ef(
-        fake, batch_size=100, max_concurrency=2, max_retries=2, asynchronous=asynchronous
+        emu, batch_size=100, max_concurrency=2, max_retries=2, asynchronous=asynchronous
     )
     with pytest.raises(ServerError) as info:
         asyncio.run(ef.aembed(TEXTS)) if asynchronous else ef(TEXTS)
     assert info.value.at_fault == list(range(100, 200))
-    assert len(fake.requests) < 11 + 2  # did not go on through all 11 batches
+    assert len(emu.requests) < 11 + 2  # did not go on through all 11 batches
 
 
 def test_async_without_an_async_client_uses_the_sync_one_in_a_thread() -> None:
-    fake = FakeJina()
-    ef, _ = make_ef(fake)
-    assert same(asyncio.run(ef.aembed_query(["q"])), expected(["q"]))
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu)
+    assert same(asyncio.run(ef.aembed_query(["q"])), want(emu, ["q"]))
 
 
 def test_async_and_sync_send_the_same_requests() -> None:
-    a, b = FakeJina(), FakeJina()
+    a, b = JinaEmulator(), JinaEmulator()
     kw = {"batch_size": 64, "max_concurrency": 1, "task": "retrieval.passage", "dimensions": 128}
     make_ef(a, KEY, "jina-embeddings-v3", **kw)[0](TEXTS[:300])
     asyncio.run(
         make_ef(b, KEY, "jina-embeddings-v3", asynchronous=True, **kw)[0].aembed(TEXTS[:300])
     )
-    assert a.requests == b.requests
+    assert sent(a) == sent(b) and len(sent(a)) == 5
 
 
 def test_last_usage_sums_tokens_and_counts_requests() -> None:
-    fake = FakeJina()
-    fake.script = [httpx.ConnectError("refused")]
-    ef, _ = make_ef(fake)
+    emu = JinaEmulator()
+    emu.script(DroppedConnection())
+    ef, _ = make_ef(emu, KEY, "jina-embeddings-v2-base-en")  # it reports prompt_tokens too
     assert ef.last_usage is None
     ef(TEXTS[:600])
-    want = sum(len(t.split()) + 2 for t in TEXTS[:600])
-    assert ef.last_usage == Usage(total_tokens=want, prompt_tokens=want, requests=3)
+    answered = sum(r.tokens for r in emu.requests if r.status == 200)
+    assert answered > 600
+    assert ef.last_usage == Usage(total_tokens=answered, prompt_tokens=answered, requests=3)
+    # the dropped request was billed too, as a real broken connection is: its answer never came
+    assert emu.stats.tokens > answered
 
 
 def test_progress_bar_can_be_forced_and_is_off_by_default_off_a_terminal(capsys) -> None:
-    fake = FakeJina()
-    make_ef(fake, progress=True)[0](TEXTS)
+    emu = JinaEmulator()
+    make_ef(emu, progress=True)[0](TEXTS)
     assert "1100/1100" in capsys.readouterr().err
-    make_ef(fake)[0](TEXTS)  # stderr is not a terminal under pytest
-    make_ef(fake, progress=False)[0](TEXTS)
+    make_ef(emu)[0](TEXTS)  # stderr is not a terminal under pytest
+    make_ef(emu, progress=False)[0](TEXTS)
     assert capsys.readouterr().err == ""
 
 
@@ -292,8 +330,8 @@ def test_progress_bar_is_on_by_itself_for_large_calls_in_a_terminal(monkeypatch,
     import sys
 
     monkeypatch.setattr(sys.stderr, "isatty", lambda: True)
-    fake = FakeJina()
-    make_ef(fake)[0](TEXTS[:999])
+    emu = JinaEmulator()
+    make_ef(emu)[0](TEXTS[:999])
     assert capsys.readouterr().err == ""  # small calls stay quiet
-    make_ef(fake)[0](TEXTS)
+    make_ef(emu)[0](TEXTS)
     assert "1100/1100" in capsys.readouterr().err

@@ -9,7 +9,6 @@ import logging
 import warnings
 
 import chromadb
-import httpx
 import numpy as np
 import pytest
 from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
@@ -17,7 +16,8 @@ from chromadb.utils.embedding_functions import known_embedding_functions
 from chromadb.utils.embedding_functions.schemas import load_schema
 
 from chroma_jina import JinaEmbeddingFunction, JinaError, MissingAPIKeyError
-from tests.support.service import KEY, FakeJina, expected, make_ef, same
+from chroma_jina.testing import ErrorReply, JinaEmulator
+from tests.support.service import KEY, make_ef, same, sent, want
 
 FULL = {
     "api_key_env_var": "MY_JINA_KEY",
@@ -131,7 +131,7 @@ def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
     for change in (
         {"truncate": False},
         {"query_config": {"task": "text-matching"}},
-        {"api_key_env_var": "OTHER_JINA_KEY"},
+        {"api_key_env_var": "OTHER_VARIABLE"},
     ):
         ef.validate_config_update(ef.get_config(), {**FULL, **change})
 
@@ -143,9 +143,9 @@ def test_spaces() -> None:
 
 
 def test_embed_query_applies_query_config_on_top_of_the_config() -> None:
-    fake = FakeJina(dim=1024)
+    emu = JinaEmulator()
     ef, _ = make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v3",
         task="retrieval.passage",
@@ -154,58 +154,60 @@ def test_embed_query_applies_query_config_on_top_of_the_config() -> None:
     )
     ef(["doc"])
     ef.embed_query(["question"])
-    docs, query = fake.requests
+    docs, query = sent(emu)
     assert docs["task"] == "retrieval.passage" and query["task"] == "retrieval.query"
     assert docs["dimensions"] == query["dimensions"] == 64
 
 
 def test_same_vectors_as_the_builtin_for_the_same_config() -> None:
     config = {k: v for k, v in FULL.items() if k != "api_key_env_var"}
-    fake = FakeJina(dim=1024)
-    ours, _ = make_ef(fake, **config)
+    emu = JinaEmulator()
+    ours, _ = make_ef(emu, **config)
     theirs = BuiltIn(**config, api_key_env_var="MY_JINA_KEY")
-    theirs._session._transport = httpx.MockTransport(fake)
+    theirs._session._transport = emu.transport()  # chromadb's built-in has no option for it
     texts = ["a river bank", "a savings bank", "川流不息"]
-    for method in ("__call__", "embed_query"):
+    options = {"dimensions": 256, "truncate": True, "normalized": True, "late_chunking": False}
+    for method, task in (("__call__", "retrieval.passage"), ("embed_query", "retrieval.query")):
         mine = getattr(ours, method)(texts)
         builtin = getattr(theirs, method)(texts)
         assert same(mine, builtin)
-        assert same(mine, expected(texts, 256))
+        assert same(mine, want(emu, texts, "jina-embeddings-v3", task=task, **options))
     # ours asked for base64 on the wire, the built-in for JSON floats: same float32 values
-    assert [r.get("embedding_type") for r in fake.requests] == ["base64", "float"] * 2
+    assert [r.get("embedding_type") for r in sent(emu)] == ["base64", "float"] * 2
 
 
 def test_base_url_comes_from_the_argument_else_the_environment(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    fake = FakeJina()
-    ef, _ = make_ef(fake)
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu)
     ef(["x"])
     monkeypatch.setenv("JINA_API_BASE_URL", "http://127.0.0.1:9/custom/v1/")
-    make_ef(fake)[0](["x"])
-    make_ef(fake, base_url="http://other:8080/v1")[0](["x"])
-    assert fake.urls == [
-        "https://api.jina.ai/v1/embeddings",
-        "http://127.0.0.1:9/custom/v1/embeddings",
-        "http://other:8080/v1/embeddings",
+    make_ef(emu)[0](["x"])
+    make_ef(emu, base_url="http://other:8080/v1")[0](["x"])
+    assert [(r.headers["host"], r.path) for r in emu.requests] == [
+        ("api.jina.ai", "/v1/embeddings"),
+        ("127.0.0.1:9", "/custom/v1/embeddings"),
+        ("other:8080", "/v1/embeddings"),
     ]
+    assert "base_url='https://api.jina.ai/v1')" in repr(ef)
     rebuilt = JinaEmbeddingFunction.build_from_config(ef.get_config())
-    assert rebuilt._jina_client.url == "http://127.0.0.1:9/custom/v1/embeddings"
+    assert "base_url='http://127.0.0.1:9/custom/v1')" in repr(rebuilt)
 
 
 # ---- keys --------------------------------------------------------------------------------
 
 
-def _sent_key(ef: JinaEmbeddingFunction, fake: FakeJina) -> str:
+def _sent_key(ef: JinaEmbeddingFunction, emu: JinaEmulator) -> str:
     ef(["x"])
-    return fake.headers[-1]["authorization"].removeprefix("Bearer ")
+    return emu.requests[-1].headers["authorization"].removeprefix("Bearer ")
 
 
 def test_explicit_api_key_wins(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
-    fake = FakeJina()
-    ef, _ = make_ef(fake, api_key="jina_explicit")
-    assert _sent_key(ef, fake) == "jina_explicit"
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, api_key="jina_explicit")
+    assert _sent_key(ef, emu) == "jina_explicit"
 
 
 def test_named_variable_wins_over_jina_api_key_and_is_persisted(
@@ -213,9 +215,9 @@ def test_named_variable_wins_over_jina_api_key_and_is_persisted(
 ) -> None:
     monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
     monkeypatch.setenv("MY_JINA_KEY", "jina_named")
-    fake = FakeJina()
-    ef, _ = make_ef(fake, api_key=None, api_key_env_var="MY_JINA_KEY")
-    assert _sent_key(ef, fake) == "jina_named"
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, api_key=None, api_key_env_var="MY_JINA_KEY")
+    assert _sent_key(ef, emu) == "jina_named"
     assert ef.get_config()["api_key_env_var"] == "MY_JINA_KEY"
     # the built-in lets JINA_API_KEY take over and persists that name instead
     assert BuiltIn(api_key_env_var="MY_JINA_KEY").get_config()["api_key_env_var"] == "JINA_API_KEY"
@@ -224,9 +226,9 @@ def test_named_variable_wins_over_jina_api_key_and_is_persisted(
 def test_jina_api_key_is_only_a_fallback(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.delenv("CHROMA_JINA_API_KEY")
     monkeypatch.setenv("JINA_API_KEY", "jina_fallback")
-    fake = FakeJina()
-    ef, _ = make_ef(fake, api_key=None)
-    assert _sent_key(ef, fake) == "jina_fallback"
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, api_key=None)
+    assert _sent_key(ef, emu) == "jina_fallback"
     assert ef.get_config()["api_key_env_var"] == "CHROMA_JINA_API_KEY"
 
 
@@ -242,16 +244,19 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     secret = "jina_" + "s3cr3t" * 10
-    fake = FakeJina()
+    emu = JinaEmulator()
     echo = {"detail": f"Invalid API key: {secret}"}
-    fake.script = [httpx.Response(503, json=echo), httpx.Response(401, json=echo)]
+    emu.script(
+        ErrorReply(503, "SERVICE_UNAVAILABLE", echo["detail"]),
+        ErrorReply(401, "AUTH_INVALID_API_KEY", echo["detail"]),
+    )
     caplog.set_level(logging.DEBUG)
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")
-        ef, _ = make_ef(fake, api_key=secret)
+        ef, _ = make_ef(emu, api_key=secret)
         with pytest.raises(JinaError) as info:
             ef(["x"])
-    assert fake.headers[0]["authorization"] == f"Bearer {secret}"
+    assert emu.requests[0].headers["authorization"] == f"Bearer {secret}"
     texts = [
         repr(ef),
         str(ef),
@@ -261,9 +266,10 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(
         info.value.message,
         caplog.text,
         *(str(w.message) for w in caught),
-        repr(ef._jina_client),
+        # the internals too: no repr a debugger or a log may show holds the key
+        repr(ef._client),
         repr(vars(ef)),
-        repr(vars(ef._jina_client)),
+        repr(vars(ef._client)),
     ]
     assert "Invalid API key: ***" in str(info.value)
     assert all(secret not in t for t in texts)
@@ -273,9 +279,9 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(
 
 
 def test_chroma_collection_uses_ours_and_reopens_with_the_builtin(tmp_path) -> None:
-    fake = FakeJina(dim=1024)
+    emu = JinaEmulator()
     ef, _ = make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v3",
         task="retrieval.passage",
@@ -291,9 +297,14 @@ def test_chroma_collection_uses_ours_and_reopens_with_the_builtin(tmp_path) -> N
     }
     col.add(ids=["a", "b", "c"], documents=docs)
     got = col.get(ids=["a", "b", "c"], include=["embeddings"])["embeddings"]
-    assert all(np.allclose(g, w, rtol=1e-6) for g, w in zip(got, expected(docs, 1024), strict=True))
+    assert all(
+        np.allclose(g, w, rtol=1e-6)
+        for g, w in zip(
+            got, want(emu, docs, "jina-embeddings-v3", task="retrieval.passage"), strict=True
+        )
+    )
     found = col.query(query_texts=["dogs bark"], n_results=1)
-    assert [r["task"] for r in fake.requests] == ["retrieval.passage", "retrieval.query"]
+    assert [r["task"] for r in sent(emu)] == ["retrieval.passage", "retrieval.query"]
     assert found["ids"] == [["b"]]
     reopened = client.get_collection("jina-docs")
     assert isinstance(reopened.configuration["embedding_function"], JinaEmbeddingFunction)
@@ -311,8 +322,8 @@ def test_a_collection_made_with_api_key_and_no_variable_keeps_a_known_config(
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     monkeypatch.delenv("CHROMA_JINA_API_KEY")
-    fake = FakeJina()
-    ef, _ = make_ef(fake, api_key=KEY)
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, api_key=KEY)
     with warnings.catch_warnings():
         warnings.simplefilter("error")  # Chroma warns when it falls back to a legacy config
         col = chromadb.EphemeralClient().create_collection(
@@ -321,7 +332,7 @@ def test_a_collection_made_with_api_key_and_no_variable_keeps_a_known_config(
     assert col.configuration_json["embedding_function"]["type"] == "known"
     assert KEY not in json.dumps(col.configuration_json)
     col.add(ids=["a"], documents=["text"])
-    assert fake.requests[0]["input"] == ["text"]
+    assert sent(emu)[0]["input"] == ["text"]
 
 
 SAVED_BY_THE_BUILTIN = [
@@ -337,7 +348,6 @@ option its model does not take, and the length of the vectors stored."""
 
 
 @pytest.mark.parametrize(("options", "left_out", "dim"), SAVED_BY_THE_BUILTIN)
-@pytest.mark.filterwarnings("ignore::chroma_jina.IgnoredOptionsWarning")  # again on add()
 def test_every_collection_the_builtin_saves_reopens_with_ours(
     tmp_path, monkeypatch: pytest.MonkeyPatch, options: dict, left_out: str, dim: int
 ) -> None:
@@ -362,8 +372,13 @@ def test_every_collection_the_builtin_saves_reopens_with_ours(
             reopened = col.configuration["embedding_function"]  # Chroma builds it from the config
         assert type(reopened) is JinaEmbeddingFunction
         assert reopened.get_config() == BuiltIn(**options).get_config()
-        col.add(ids=["a", "b"], documents=["a river", "the sea"])
-        assert col.query(query_texts=["river"], n_results=1)["ids"] == [["a"]]
+        # Chroma builds the function from the config again for add() and query(): it warns again
+        again = f"{left_out}.*{options['model_name']}"
+        with pytest.warns(IgnoredOptionsWarning, match=again):
+            col.add(ids=["a", "b"], documents=["a river", "the sea"])
+        with pytest.warns(IgnoredOptionsWarning, match=again):
+            found = col.query(query_texts=["river"], n_results=1)
+        assert found["ids"] == [["a"]]
     stored = col.get(ids=["a"], include=["embeddings"])["embeddings"][0]
     assert len(stored) == dim
     saved = {**options, **options.get("query_config", {})}[left_out]

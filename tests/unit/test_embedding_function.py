@@ -11,7 +11,9 @@ import numpy as np
 import pytest
 
 from chroma_jina import JinaEmbeddingFunction
-from tests.support.service import KEY, FakeJina, expected, make_ef, same
+from chroma_jina.models import ModelInfo
+from chroma_jina.testing import JinaEmulator
+from tests.support.service import KEY, make_ef, same, sent, want
 
 IMAGE = np.zeros((4, 5, 3), dtype=np.uint8)
 
@@ -65,11 +67,11 @@ BAD_CONFIGS = [
 
 @pytest.mark.parametrize(("kwargs", "words"), BAD_CONFIGS, ids=lambda x: str(x)[:40])
 def test_bad_options_raise_a_value_error_naming_value_model_and_allowed(kwargs, words) -> None:
-    fake = FakeJina()
+    emu = JinaEmulator()
     with pytest.raises(ValueError, match=re.escape(words[0])) as info:
-        make_ef(fake, **kwargs)
+        make_ef(emu, **kwargs)
     assert all(w in str(info.value) for w in words), str(info.value)
-    assert fake.requests == []
+    assert sent(emu) == []
 
 
 BAD_INPUTS = [
@@ -100,20 +102,20 @@ BAD_INPUTS = [
 )
 @pytest.mark.parametrize("method", ["__call__", "embed_query"])
 def test_bad_input_raises_before_anything_is_sent(model, kwargs, items, words, method) -> None:
-    fake = FakeJina()
-    ef, _ = make_ef(fake, KEY, model, **kwargs)
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, KEY, model, **kwargs)
     with pytest.raises(ValueError, match=re.escape(words[0])) as info:
         getattr(ef, method)(items)
     assert all(w in str(info.value) for w in words), str(info.value)
-    assert fake.requests == []
+    assert sent(emu) == []
 
 
 def test_only_fields_the_user_set_and_the_model_accepts_are_sent() -> None:
-    fake = FakeJina()
-    make_ef(fake, wire_base64=False)[0](["a"])
-    make_ef(fake)[0](["a"])
+    emu = JinaEmulator()
+    make_ef(emu, wire_base64=False)[0](["a"])
+    make_ef(emu)[0](["a"])
     make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v5-text-small",
         late_chunking=False,
@@ -121,8 +123,8 @@ def test_only_fields_the_user_set_and_the_model_accepts_are_sent() -> None:
         dimensions=32,
         task="clustering",
     )[0](["a"])
-    make_ef(fake, KEY, "jina-embeddings-v4", normalized=True, task="code.query")[0](["a"])
-    assert [sorted(r) for r in fake.requests] == [
+    make_ef(emu, KEY, "jina-embeddings-v4", normalized=True, task="code.query")[0](["a"])
+    assert [sorted(r) for r in sent(emu)] == [
         ["input", "model"],
         ["embedding_type", "input", "model"],
         ["dimensions", "embedding_type", "input", "model", "task", "truncate"],
@@ -130,10 +132,23 @@ def test_only_fields_the_user_set_and_the_model_accepts_are_sent() -> None:
     ]
 
 
+FUTURE = ModelInfo(
+    "jina-embeddings-v9-future",
+    dimensions=77,
+    matryoshka=(1, 77),
+    context=8192,
+    tasks=("anything",),
+    default_task=None,
+    fields=frozenset({"task", "dimensions", "late_chunking", "normalized", "embedding_type"}),
+    inputs=("text", "image"),
+)
+"""A model newer than the catalog, which the emulator serves for this test."""
+
+
 def test_unknown_models_pass_through_with_generic_checks() -> None:
-    fake = FakeJina(dim=77)
+    emu = JinaEmulator(models=[FUTURE])
     ef, _ = make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v9-future",
         task="anything",
@@ -143,42 +158,43 @@ def test_unknown_models_pass_through_with_generic_checks() -> None:
         batch_size=1000,
     )
     got = ef(["a", IMAGE])
-    body = fake.requests[0]
-    assert same(got, expected(body["input"], 77))
+    body = sent(emu)[0]
+    options = {"task": "anything", "dimensions": 77, "late_chunking": False, "normalized": False}
+    assert same(got, want(emu, body["input"], "jina-embeddings-v9-future", **options))
     assert (
         body["task"] == "anything"
         and body["late_chunking"] is False
         and body["normalized"] is False
     )
     with pytest.raises(ValueError, match="dimensions"):
-        make_ef(fake, KEY, "jina-embeddings-v9-future", dimensions=-1)
+        make_ef(emu, KEY, "jina-embeddings-v9-future", dimensions=-1)
 
 
 def test_images_go_as_base64_png_objects_with_text_as_text_objects() -> None:
     from PIL import Image
 
-    fake = FakeJina(dim=1024)
-    ef, _ = make_ef(fake, KEY, "jina-clip-v2")
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, KEY, "jina-clip-v2")
     pixels = (np.arange(6 * 7 * 3) % 256).astype(np.uint8).reshape(6, 7, 3)
     gray = np.arange(12, dtype=np.int64).reshape(3, 4)  # Chroma's int64 images are accepted
     got = ef(["a photo of a cat", pixels, gray])
-    sent = fake.requests[0]["input"]
-    assert sent[0] == {"text": "a photo of a cat"} and set(sent[1]) == {"image"}
-    decoded = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s["image"])))) for s in sent[1:]]
+    items = sent(emu)[0]["input"]
+    assert items[0] == {"text": "a photo of a cat"} and set(items[1]) == {"image"}
+    decoded = [np.asarray(Image.open(io.BytesIO(base64.b64decode(s["image"])))) for s in items[1:]]
     assert np.array_equal(decoded[0], pixels)
     assert np.array_equal(decoded[1], np.repeat(gray[:, :, None], 3, axis=2))  # grey as RGB
-    assert same(got, expected(sent, 1024))
+    assert same(got, want(emu, items, "jina-clip-v2"))
 
 
 def test_a_missing_pillow_is_named_before_anything_is_sent(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setitem(sys.modules, "PIL", None)
     monkeypatch.setitem(sys.modules, "PIL.Image", None)
-    fake = FakeJina(dim=1024)
-    ef, _ = make_ef(fake, KEY, "jina-clip-v2")
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, KEY, "jina-clip-v2")
     assert len(ef(["text still works"])) == 1
     with pytest.raises(ImportError, match=r"pip install 'chroma-jina\[images\]'"):
         ef(["a", IMAGE])
-    assert len(fake.requests) == 1
+    assert len(sent(emu)) == 1
 
 
 def test_the_builtin_needs_pillow_even_for_text(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -197,12 +213,12 @@ def test_chroma_passes_images_and_query_texts_through(monkeypatch: pytest.Monkey
 
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)  # Chroma rebuilds the function from its config
 
-    fake = FakeJina()
-    ef, _ = make_ef(fake, KEY, "jina-clip-v2", query_config={"task": "retrieval.query"})
+    emu = JinaEmulator()
+    ef, _ = make_ef(emu, KEY, "jina-clip-v2", query_config={"task": "retrieval.query"})
     col = chromadb.EphemeralClient().create_collection("jina-images", embedding_function=ef)
     pixels = np.full((8, 8, 3), 200, dtype=np.uint8)
     col.add(ids=["red"], images=[pixels])
     col.query(query_texts=["a red square"], n_results=1)
-    image_body, query_body = fake.requests
+    image_body, query_body = sent(emu)
     assert set(image_body["input"][0]) == {"image"} and "task" not in image_body
     assert query_body["input"] == ["a red square"] and query_body["task"] == "retrieval.query"

@@ -3,6 +3,8 @@ id and hint (what is retried and how: test_retries.py)."""
 
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from chroma_jina import (
@@ -16,8 +18,9 @@ from chroma_jina import (
     RateLimitError,
     ServerError,
 )
+from chroma_jina.testing import ErrorReply, JinaEmulator
 from chroma_jina.wire import parse_error
-from tests.support.service import KEY, FakeJina, error, make_ef
+from tests.support.service import KEY, make_ef
 
 RID = "06b5f7bdde6ea380106a87fe6ab8ec5a"
 
@@ -173,22 +176,12 @@ def test_bodies_that_are_not_json() -> None:
 
 
 def test_errors_carry_status_code_request_id_and_hint_in_str() -> None:
-    fake = FakeJina()
-    fake.script = [
-        error(
-            403,
-            {
-                "detail": {
-                    "message": "Insufficient balance",
-                    "request_id": RID,
-                    "code": "AUTHZ_INSUFFICIENT_BALANCE",
-                }
-            },
-        )
-    ]
-    ef, _ = make_ef(fake, KEY)
+    emu = JinaEmulator()
+    emu.script(ErrorReply(403, "AUTHZ_INSUFFICIENT_BALANCE", "Insufficient balance"))
+    ef, _ = make_ef(emu, KEY)
     with pytest.raises(InsufficientBalanceError) as info:
         ef(["a"])
     text = str(info.value)
     assert text.startswith("HTTP 403 AUTHZ_INSUFFICIENT_BALANCE: Insufficient balance")
-    assert RID in text and "input 0" in text and "Hint: Top up" in text
+    assert re.fullmatch("[0-9a-f]{32}", info.value.request_id)  # the emulator's, as the API's
+    assert info.value.request_id in text and "input 0" in text and "Hint: Top up" in text

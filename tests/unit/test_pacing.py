@@ -15,8 +15,8 @@ from hypothesis import strategies as st
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.client import DEFAULT_BASE_URL
 from chroma_jina.pacing import LEARNED_MARGIN, PROBE_INTERVAL, Pacer, Slots, budget_for
-from chroma_jina.testing import JinaEmulator
-from tests.support.service import KEY, FakeClock, FakeJina, error, expected, make_ef, same
+from chroma_jina.testing import JinaEmulator, RateLimits, TooManyRequests
+from tests.support.service import KEY, FakeClock, make_ef, same, want
 
 TEXTS = [f"passage number {i} about rivers" for i in range(300)]
 MODEL = "jina-embeddings-v3"
@@ -141,37 +141,30 @@ def test_every_reservation_ends_and_keeps_the_budgets(start, window, rpm, tpm, s
 
 
 def test_a_429_holds_every_request_for_its_retry_after() -> None:
-    fake = FakeJina()
-    fake.script = [error(429, {"detail": "slow"}, {"Retry-After": "2"})]
-    ef, clock = make_ef(fake, batch_size=10, max_concurrency=1)
+    emu = JinaEmulator()
+    emu.script(TooManyRequests(retry_after=2))
+    ef, clock = make_ef(emu, batch_size=10, max_concurrency=1)
     ef(TEXTS[:30])
-    assert clock.sleeps == [2.0] and len(fake.requests) == 4
+    assert clock.sleeps == [2.0] and len(emu.requests) == 4
 
 
 def test_a_service_that_counts_down_is_never_pushed_into_429() -> None:
-    """A fake service with 20 requests per fixed minute that reports what remains."""
-    fake = FakeJina()
-    ef, clock = make_ef(fake, batch_size=5, max_concurrency=1)
-    used: dict[int, int] = {}
-
-    def limited(body):
-        window = int(clock.now // 60)
-        used[window] = used.get(window, 0) + 1
-        if used[window] > 20:
-            return error(429, {"detail": "limit"}, {"Retry-After": str(60 - clock.now % 60)})
-        return fake.answer(body, headers={"X-RateLimit-Remaining-Requests": str(20 - used[window])})
-
-    fake.script = [limited] * 200
-    assert same(ef(TEXTS[:300]), expected(TEXTS[:300]))
-    assert ef.last_usage.requests == 60 and sum(clock.sleeps) > 60
+    """The emulator allows 20 requests a minute and says what remains; it counts on the
+    client's fake clock, so the minutes pass without waiting."""
+    clock = FakeClock()
+    emu = JinaEmulator(limits=RateLimits(requests_per_minute=20), clock=clock.monotonic)
+    ef, _ = make_ef(emu, batch_size=5, max_concurrency=1, clock=clock)
+    assert same(ef(TEXTS[:300]), want(emu, TEXTS[:300]))
+    assert ef.last_usage.requests == 60 and emu.stats.rate_limited == 0
+    assert sum(clock.sleeps) > 60
 
 
 def test_requests_per_minute_budget_paces_a_call() -> None:
-    fake = FakeJina()
+    emu = JinaEmulator()
     ef, clock = make_ef(
-        fake, batch_size=10, max_concurrency=1, requests_per_minute=2, tokens_per_minute=10**9
+        emu, batch_size=10, max_concurrency=1, requests_per_minute=2, tokens_per_minute=10**9
     )
-    assert same(ef(TEXTS[:50]), expected(TEXTS[:50]))
+    assert same(ef(TEXTS[:50]), want(emu, TEXTS[:50]))
     assert clock.sleeps == [60.0, 60.0]  # 5 requests at 2 a minute: at 0, 0, 60, 60, 120 s
 
 

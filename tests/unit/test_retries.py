@@ -26,23 +26,18 @@ from chroma_jina import (
     ServerError,
 )
 from chroma_jina.testing import (
+    DroppedConnection,
     ErrorReply,
+    HTMLErrorPage,
     JinaEmulator,
     MissingIndices,
     RandomFaults,
+    ServerFailure,
     SlowResponse,
+    TooManyRequests,
 )
 from chroma_jina.testing.faults import DEFAULT_MIX
-from tests.support.service import (
-    KEY,
-    NO_WAIT,
-    WALL_START,
-    FakeJina,
-    error,
-    expected,
-    make_ef,
-    same,
-)
+from tests.support.service import KEY, NO_WAIT, WALL_START, FakeClock, make_ef, same, want
 
 MODEL = "jina-embeddings-v3"
 TEXTS = [
@@ -54,7 +49,7 @@ MIX = (*DEFAULT_MIX, SlowResponse(0.02), SlowResponse(5.0))
 
 
 @pytest.fixture(scope="module")
-def want() -> np.ndarray:
+def all_vectors() -> np.ndarray:
     emu = JinaEmulator()
     return np.concatenate([emu.embed(TEXTS[i : i + 500], MODEL) for i in range(0, len(TEXTS), 500)])
 
@@ -75,7 +70,7 @@ def _call(ef: JinaEmbeddingFunction, asynchronous: bool, texts: list[str]) -> li
 
 
 @pytest.mark.parametrize("seed", range(4))
-def test_random_faults_give_exact_vectors_in_order(seed: int, want: np.ndarray) -> None:
+def test_random_faults_give_exact_vectors_in_order(seed: int, all_vectors: np.ndarray) -> None:
     rng = random.Random(seed)
     asynchronous = seed % 2 == 1
     emu = JinaEmulator(faults=RandomFaults(rate=rng.choice([0.15, 0.3]), seed=seed, mix=MIX))
@@ -88,7 +83,7 @@ def test_random_faults_give_exact_vectors_in_order(seed: int, want: np.ndarray) 
     )
     got = _call(ef, asynchronous, TEXTS)
     assert len(got) == len(TEXTS) and all(v.dtype == np.float32 for v in got)
-    assert np.array_equal(np.stack(got), want)
+    assert np.array_equal(np.stack(got), all_vectors)
     stats = emu.stats
     assert stats.faults_injected > 0 and ef.last_usage.requests == stats.requests
     # every input was answered at least once, and what went missing was asked for again alone
@@ -145,104 +140,110 @@ def test_retried_faults_resend_the_same_request() -> None:
     assert [r.json for r in emu.requests] == [emu.requests[0].json] * 6
 
 
-# ---- retries -------------------------------------------------------------------------------
+# ---- what is retried, and how ----------------------------------------------------------------
 
 RETRIED = [
-    error(408, {"detail": "Request Timeout"}),
-    error(429, {"detail": "Too many", "code": "RATE_REQUEST_LIMIT_EXCEEDED"}),
-    error(500, {"detail": "boom"}),
-    error(502, b"<html>bad gateway</html>"),
-    error(503, {"detail": {"message": "busy", "code": "SERVICE_UNAVAILABLE"}}),
-    error(504, {"detail": "SERVICE_TIMEOUT"}),
-    httpx.ConnectError("refused"),
-    httpx.RemoteProtocolError("Server disconnected without sending a response."),
-    httpx.ReadError("reset"),
-    httpx.ReadTimeout("slow"),
+    ErrorReply(408, "REQUEST_TIMEOUT", "Request Timeout"),
+    TooManyRequests(retry_after=None),
+    ServerFailure(500),
+    HTMLErrorPage(502),
+    ServerFailure(503),
+    ServerFailure(504),
+    DroppedConnection(),  # httpx.RemoteProtocolError
+    DroppedConnection(reset=True),  # httpx.ReadError
+    DroppedConnection(after_bytes=64),  # the body cut short
+    SlowResponse(1.0),  # httpx.ReadTimeout: longer than the 0.05 s timeout below
 ]
 
 
-@pytest.mark.parametrize(
-    "failure", RETRIED, ids=lambda f: getattr(f, "status_code", type(f).__name__)
-)
+@pytest.mark.parametrize("failure", RETRIED, ids=repr)
 def test_transient_failures_are_retried(failure) -> None:
-    fake = FakeJina()
-    fake.script = [failure, failure]
-    ef, clock = make_ef(fake)
-    assert same(ef(["a", "b"]), expected(["a", "b"]))
-    assert len(fake.requests) == 3 and len(clock.sleeps) == 2
+    emu = JinaEmulator()
+    emu.script(failure, failure)
+    ef, clock = make_ef(emu, timeout=0.05)
+    assert same(ef(["a", "b"]), want(emu, ["a", "b"]))
+    assert len(emu.requests) == 3 and len(clock.sleeps) == 2
     assert ef.last_usage.requests == 3
 
 
+def test_a_refused_connection_is_retried() -> None:
+    """Nothing listens on the port: each try is refused (httpx.ConnectError) and retried, then
+    the call raises a NetworkError."""
+    from tests.support.chroma import free_port
+
+    clock = FakeClock()
+    ef = JinaEmbeddingFunction(
+        KEY, base_url=f"http://127.0.0.1:{free_port()}/v1", max_retries=2, clock=clock.clock
+    )
+    with pytest.raises(NetworkError) as info:
+        ef(["a"])
+    assert len(clock.sleeps) == 2 and ef.last_usage.requests == 3
+    assert not isinstance(info.value, JinaTimeoutError)
+
+
 NOT_RETRIED = [
-    (
-        400,
-        {"detail": {"message": "no such model", "code": "INPUT_MODEL_NOT_FOUND"}},
-        InvalidRequestError,
-    ),
-    (401, {"detail": "Failed to authenticate with the provided api key."}, AuthenticationError),
-    (402, {"detail": "Insufficient balance"}, InsufficientBalanceError),
-    (403, {"detail": "m", "code": "AUTHZ_INSUFFICIENT_BALANCE"}, InsufficientBalanceError),
-    (404, b"Not Found", InvalidRequestError),
-    (409, {"detail": "busy"}, InvalidRequestError),
-    (413, b"Request Entity Too Large", InvalidRequestError),
-    (422, {"detail": "Validation error: unknown task"}, InvalidRequestError),
+    (ErrorReply(400, "INPUT_MODEL_NOT_FOUND", "no such model"), InvalidRequestError),
+    (ErrorReply(401, "AUTH_INVALID_API_KEY"), AuthenticationError),
+    (ErrorReply(402, "INSUFFICIENT_BALANCE", "Insufficient balance"), InsufficientBalanceError),
+    (ErrorReply(403, "AUTHZ_INSUFFICIENT_BALANCE"), InsufficientBalanceError),
+    (HTMLErrorPage(404), InvalidRequestError),
+    (ErrorReply(409, "CONFLICT", "busy"), InvalidRequestError),
+    (HTMLErrorPage(413), InvalidRequestError),
+    (ErrorReply(422, "VALIDATION_ERROR", "Validation error: unknown task"), InvalidRequestError),
 ]
 
 
-@pytest.mark.parametrize(("status", "body", "cls"), NOT_RETRIED, ids=lambda x: str(x)[:12])
+@pytest.mark.parametrize(("fault", "cls"), NOT_RETRIED, ids=lambda x: str(x)[:24])
 @pytest.mark.parametrize("asynchronous", [False, True])
-def test_other_4xx_are_never_retried(status, body, cls, asynchronous) -> None:
-    import asyncio
-
-    fake = FakeJina()
-    fake.script = [error(status, body)] * 3
-    ef, clock = make_ef(fake, asynchronous=asynchronous)
+def test_other_4xx_are_never_retried(fault, cls, asynchronous) -> None:
+    emu = JinaEmulator()
+    emu.script(fault, fault, fault)
+    ef, clock = make_ef(emu, asynchronous=asynchronous)
     with pytest.raises(cls) as info:
         asyncio.run(ef.aembed(["only one"])) if asynchronous else ef(["only one"])
-    assert len(fake.requests) == 1 and clock.sleeps == []
-    assert info.value.status == status and info.value.input_indices == [0]
+    assert len(emu.requests) == 1 and clock.sleeps == []
+    assert info.value.status == fault.status and info.value.input_indices == [0]
 
 
 def test_backoff_is_exponential_with_jitter_and_gives_up_after_max_retries() -> None:
-    fake = FakeJina()
-    fake.script = [error(503, {"detail": "busy"})] * 10
-    ef, clock = make_ef(fake, max_retries=4)
+    emu = JinaEmulator()
+    emu.script(*[ServerFailure(503)] * 10)
+    ef, clock = make_ef(emu, max_retries=4)
     with pytest.raises(ServerError) as info:
         ef(["a", "b", "c"])
-    assert len(fake.requests) == 5 and info.value.input_indices == [0, 1, 2]
+    assert len(emu.requests) == 5 and info.value.input_indices == [0, 1, 2]
     assert [0.5 * 2**i * 0.5 <= s <= 0.5 * 2**i for i, s in enumerate(clock.sleeps)] == [True] * 4
     assert len(set(clock.sleeps)) == 4
 
 
 def test_retry_after_in_seconds_and_as_a_date_is_honoured() -> None:
-    date = "Fri, 15 Jan 2027 08:00:42 GMT"  # 42 s after the fake wall clock's start
-    fake = FakeJina()
-    fake.script = [
-        error(429, {"detail": "slow down"}, {"Retry-After": "3"}),
-        error(429, {"detail": "slow down"}, {"Retry-After": date}),
-    ]
-    ef, clock = make_ef(fake)
-    assert clock.wall() == WALL_START
-    assert same(ef(["a"]), expected(["a"]))
+    clock = FakeClock()
+    emu = JinaEmulator(wall=clock.wall)
+    assert clock.wall() == WALL_START  # Fri, 15 Jan 2027 08:00:00 GMT
+    # the second says "Fri, 15 Jan 2027 08:00:42 GMT": 39 s after it is sent, at 08:00:03
+    emu.script(TooManyRequests(retry_after=3), TooManyRequests(retry_after=39, http_date=True))
+    ef, _ = make_ef(emu, clock=clock)
+    assert same(ef(["a"]), want(emu, ["a"]))
     assert clock.sleeps == [3.0, 39.0]  # the date is 39 s away once the first 3 s have passed
 
 
 def test_a_retry_after_too_long_to_wait_raises_at_once() -> None:
-    fake = FakeJina()
-    fake.script = [error(429, {"detail": "daily quota"}, {"Retry-After": "86400"})]
-    ef, clock = make_ef(fake)
+    emu = JinaEmulator()
+    emu.script(TooManyRequests(retry_after=86400, code="RATE_TOKEN_LIMIT_EXCEEDED"))
+    ef, clock = make_ef(emu)
     with pytest.raises(RateLimitError) as info:
         ef(["a"])
-    assert info.value.retry_after == 86400 and clock.sleeps == [] and len(fake.requests) == 1
+    assert info.value.retry_after == 86400 and clock.sleeps == [] and len(emu.requests) == 1
 
 
 def test_max_retries_zero_sends_once() -> None:
-    fake = FakeJina()
-    fake.script = [httpx.ConnectError("refused")]
-    ef, _ = make_ef(fake, max_retries=0)
+    emu = JinaEmulator()
+    emu.script(DroppedConnection())
+    ef, _ = make_ef(emu, max_retries=0, timeout=0.05)
     with pytest.raises(NetworkError) as info:
         ef(["a"])
-    assert len(fake.requests) == 1 and not isinstance(info.value, JinaTimeoutError)
-    fake.script = [httpx.ReadTimeout("slow")]
+    assert len(emu.requests) == 1 and not isinstance(info.value, JinaTimeoutError)
+    emu.script(SlowResponse(1.0))
     with pytest.raises(JinaTimeoutError):
         ef(["a"])
+    assert len(emu.requests) == 2

@@ -10,6 +10,7 @@ import numpy as np
 import pytest
 
 from chroma_jina import MalformedResponseError
+from chroma_jina.testing import JinaEmulator
 from chroma_jina.wire import (
     build_body,
     decode_response,
@@ -17,7 +18,7 @@ from chroma_jina.wire import (
     parse_retry_after,
     wire_fields,
 )
-from tests.support.service import KEY, FakeJina, expected, make_ef, same
+from tests.support.service import KEY, make_ef, same, want
 
 
 def _body(entries: list[dict], usage: dict | None = None) -> bytes:
@@ -168,9 +169,9 @@ def test_retry_after_in_seconds_or_as_an_http_date() -> None:
 def test_every_embedding_type_comes_back_as_float32_of_length_dim(
     embedding_type: str | None, dims: int, wire_base64: bool
 ) -> None:
-    fake = FakeJina(dim=1024)
+    emu = JinaEmulator()
     ef, _ = make_ef(
-        fake,
+        emu,
         KEY,
         "jina-embeddings-v3",
         embedding_type=embedding_type,
@@ -179,8 +180,10 @@ def test_every_embedding_type_comes_back_as_float32_of_length_dim(
     )
     texts = ["one", "two", "three"]
     got = ef(texts)
-    assert same(got, expected(texts, dims, embedding_type or "float"))
-    sent = fake.requests[0].get("embedding_type")
+    options = {"embedding_type": embedding_type} | ({"dimensions": dims} if dims != 1024 else {})
+    assert same(got, want(emu, texts, "jina-embeddings-v3", **options))
+    assert all(v.shape == (dims,) for v in got)
+    sent = emu.requests[0].json.get("embedding_type")
     wants_float = embedding_type in (None, "float")
     assert sent == ("base64" if wants_float and wire_base64 else embedding_type)
 
