@@ -3,11 +3,13 @@ depend on anything here."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -111,3 +113,11 @@ def captures() -> Path:
     if found is None:
         pytest.skip(MISSING_CAPTURES)
     return found
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect garbage after each test, so an unclosed socket or file (a ResourceWarning, an
+    error here) fails the test that left it open, not whichever test the collector next runs in."""
+    yield
+    gc.collect()

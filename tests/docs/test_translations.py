@@ -34,7 +34,7 @@ def test_blob_id_is_what_git_computes(tmp_path: Path) -> None:
 def test_an_english_edit_makes_its_page_stale_and_mark_records_it(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    import translations
+    from tests.docs import translations
 
     (tmp_path / "en").mkdir()
     (tmp_path / "zh").mkdir()
