@@ -128,7 +128,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
     None = for large calls in a terminal) and `strict` (False: options the model does not
     take are left out of requests with one `IgnoredOptionsWarning` instead of raising, as when
-    a saved collection is reopened) and `clock` (a `chroma_jina.clock.Clock`: where time is
+    a saved collection is reopened) and `clock` (a `chroma_jina.Clock`: where time is
     read and how waits happen; tests pass one that records waits instead of sleeping).
 
     Binary and ubinary embeddings are returned as float32 vectors of length `dimensions`,

@@ -7,7 +7,7 @@
   ```python {test="skip" reason="needs a real API key"}```.
 
 `make record [SNIPPET=snippets/x.py] [FORCE=1]` re-records cassettes and refreshes `#>` outputs
-(`--record-mode=rewrite --update-examples`); see tests/recording.py.
+(`--record-mode=rewrite --update-examples`); see tests/docs/recording.py.
 """
 
 from __future__ import annotations

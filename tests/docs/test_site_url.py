@@ -14,7 +14,8 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-from conftest import ROOT
+
+from tests.support.paths import ROOT
 
 MKDOCS = yaml.safe_load((ROOT / "mkdocs.yml").read_text(encoding="utf-8"))
 REPO_URL = MKDOCS["repo_url"]

@@ -1,4 +1,4 @@
-"""Every Chinese page translates the current version of its English page (tests/translations.py)."""
+"""Every Chinese page translates the current version of its English page (tests/docs/translations.py)."""
 
 from __future__ import annotations
 

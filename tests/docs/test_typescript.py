@@ -7,8 +7,8 @@ the `//> ` lines under each console.log. Then tests/docs/ts/differences.ts probe
 package for each difference the TypeScript page states.
 
 Record the cassettes and refresh the `//> ` lines: `make record-ts` (= CHROMA_JINA_TS_RECORD=1
-.venv/bin/pytest tests/test_typescript.py), from the real API when JINA_API_KEY is set, else from the
-offline emulator, with the same rules as the Python snippets (tests/recording.py): the key masked, a
+.venv/bin/pytest tests/docs/test_typescript.py), from the real API when JINA_API_KEY is set, else from the
+offline emulator, with the same rules as the Python snippets (tests/docs/recording.py): the key masked, a
 real response keeps its `date`, and an emulated recording does not replace a real one unless
 CHROMA_JINA_RECORD_FORCE=1.
 Cassette hygiene shared with the Python snippets (no credentials, no orphans, one provenance) is

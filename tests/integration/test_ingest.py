@@ -22,7 +22,7 @@ from chroma_jina import (
     JinaEmbeddingFunction,
     ingest,
 )
-from chroma_jina.ingest import Chunk, Embed, Lookup, SeenIds, Write, plan, write_delay
+from chroma_jina.ingestion import Chunk, Embed, Lookup, SeenIds, Write, plan_chunks, write_delay
 from chroma_jina.testing import JinaEmulator, RandomFaults
 from tests.support.service import KEY, NO_WAIT
 
@@ -151,7 +151,7 @@ def test_reading_runs_ahead_of_writing_by_less_than_chunks_in_flight(collection)
 def test_the_plan_holds_at_most_chunks_in_flight_and_writes_in_order() -> None:
     chunks = [Chunk([f"{c}-{k}" for k in range(3)], ["t"] * 3, [None] * 3) for c in range(7)]
     stored = {"1-0", "1-1", "1-2", "4-1"}
-    steps = plan(iter(chunks), in_flight=2)
+    steps = plan_chunks(iter(chunks), in_flight=2)
     held, written, value, peak = [], [], None, 0
     while True:
         try:
@@ -180,7 +180,7 @@ def test_bad_input_further_on_still_writes_the_chunks_read_before_it() -> None:
         yield Chunk(["b"], ["t"], [None])
         raise InvalidRecordError(2, "bad")
 
-    steps = plan(chunks(), in_flight=3)
+    steps = plan_chunks(chunks(), in_flight=3)
     kinds: list[tuple[str, list[str] | None]] = []
 
     def run_until_the_bad_record() -> None:

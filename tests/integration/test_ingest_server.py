@@ -1,6 +1,6 @@
 """`ingest` through HttpClient against a real `chroma run` server, as with a PersistentClient
 (a server restart in the middle is retried), and `python -m chroma_jina ingest --host`. The
-command killed with SIGKILL on a PersistentClient: tests/test_benchmark_ingest.py."""
+command killed with SIGKILL on a PersistentClient: tests/integration/test_benchmark_ingest.py."""
 
 from __future__ import annotations
 

@@ -14,8 +14,8 @@ import pytest
 
 from benchmarks import shared_key
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.client import DEFAULT_BASE_URL
 from chroma_jina.pacing import budget_for
+from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.testing import JinaEmulator, Latency, RateLimits
 from tests.support.service import KEY
 

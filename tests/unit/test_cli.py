@@ -7,11 +7,11 @@ from pathlib import Path
 
 import orjson
 import pytest
-from lib_support import KEY
 
 from chroma_jina.cli import main
 from chroma_jina.echo import cut, shown
 from chroma_jina.ingestion import InvalidRecordError, check
+from tests.support.service import KEY
 
 HUGE = "i" * 10_000_000
 MARKER = "…(10,000,000 chars)"

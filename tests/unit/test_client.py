@@ -16,9 +16,10 @@ from chroma_jina import (
     ServerError,
     Usage,
 )
-from chroma_jina.client import DEFAULT_BASE_URL, estimate_tokens
 from chroma_jina.models import ModelInfo
 from chroma_jina.pacing import budget_for
+from chroma_jina.planning import estimate_tokens
+from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.testing import (
     DroppedConnection,
     ErrorReply,

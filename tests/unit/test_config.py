@@ -131,7 +131,7 @@ def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
     for change in (
         {"truncate": False},
         {"query_config": {"task": "text-matching"}},
-        {"api_key_env_var": "OTHER_VARIABLE"},
+        {"api_key_env_var": "OTHER_JINA_KEY"},
     ):
         ef.validate_config_update(ef.get_config(), {**FULL, **change})
 
@@ -267,9 +267,9 @@ def test_key_never_in_repr_str_config_errors_warnings_or_logs(
         caplog.text,
         *(str(w.message) for w in caught),
         # the internals too: no repr a debugger or a log may show holds the key
-        repr(ef._client),
+        repr(ef._jina_client),
         repr(vars(ef)),
-        repr(vars(ef._client)),
+        repr(vars(ef._jina_client)),
     ]
     assert "Invalid API key: ***" in str(info.value)
     assert all(secret not in t for t in texts)

@@ -9,28 +9,39 @@ the retry log show `***`.
 from __future__ import annotations
 
 import asyncio
+import json
 import logging
-from collections.abc import Callable
 
 import httpx
 import pytest
-from lib_support import KEY, FakeJina, error, make_ef
 
 from chroma_jina import JinaError
+from chroma_jina.testing import JinaEmulator, RawReply
+from tests.support.service import KEY, make_ef
 
-ECHOES: dict[str, Callable[[], object]] = {
-    "all-fields": lambda: error(
+
+def _json(status: int, body: object) -> RawReply:
+    return RawReply(status, json.dumps(body).encode())
+
+
+ECHOES: dict[str, RawReply | None] = {
+    "all-fields": _json(
         401, {"detail": {"message": f"bad key {KEY}", "code": f"AUTH_{KEY}", "request_id": KEY}}
     ),
-    "code": lambda: error(400, {"detail": "refused", "code": f"Bearer {KEY}"}),
-    "list-detail": lambda: error(
+    "code": _json(400, {"detail": "refused", "code": f"Bearer {KEY}"}),
+    "list-detail": _json(
         422, {"detail": [{"loc": ["body", "input"], "msg": f"key {KEY} not allowed"}]}
     ),
-    "not-json": lambda: error(403, f"<html>forbidden for Bearer {KEY}</html>".encode()),
-    "200-not-json": lambda: httpx.Response(200, content=f"not json {KEY}".encode()),
-    "network": lambda: httpx.ConnectError(f"proxy refused Authorization: Bearer {KEY}"),
+    "not-json": RawReply(403, f"<html>forbidden for Bearer {KEY}</html>".encode(), "text/html"),
+    "200-not-json": RawReply(200, f"not json {KEY}".encode(), "text/plain"),
+    "network": None,
 }
-"""Answers that echo the key, made fresh for each test (a response is read once)."""
+"""Answers that echo the key, from the emulator; "network": a proxy that refuses the connection
+with the key in its message (no service answers: the client's transport fails)."""
+
+
+def _refusing(request: httpx.Request) -> httpx.Response:
+    raise httpx.ConnectError(f"proxy refused Authorization: Bearer {KEY}", request=request)
 
 
 def texts_of(exc: JinaError) -> list[str]:
@@ -43,9 +54,16 @@ def texts_of(exc: JinaError) -> list[str]:
 def test_a_key_echoed_in_any_field_is_masked(
     answer: str, asynchronous: bool, caplog: pytest.LogCaptureFixture
 ) -> None:
-    fake = FakeJina()
-    fake.script = [ECHOES[answer]() for _ in range(10)]
-    ef, _ = make_ef(fake, api_key=KEY, max_retries=1, asynchronous=asynchronous)
+    emu = JinaEmulator()
+    echo = ECHOES[answer]
+    kw: dict[str, object] = {}
+    if echo is None:
+        transport = httpx.MockTransport(_refusing)
+        client = httpx.AsyncClient if asynchronous else httpx.Client
+        kw["async_http_client" if asynchronous else "http_client"] = client(transport=transport)
+    else:
+        emu.script(*[echo] * 10)
+    ef, _ = make_ef(emu, api_key=KEY, max_retries=1, asynchronous=asynchronous, **kw)
 
     def call() -> object:
         return asyncio.run(ef.aembed(["a"])) if asynchronous else ef(["a"])

@@ -17,10 +17,10 @@ import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
 from chromadb.utils.embedding_functions import known_embedding_functions
-from lib_support import KEY
 
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator
+from tests.support.service import KEY
 
 CANARY = "aws-secret-canary-0123456789"
 

@@ -13,8 +13,8 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.client import DEFAULT_BASE_URL
 from chroma_jina.pacing import LEARNED_MARGIN, PROBE_INTERVAL, Pacer, Slots, budget_for
+from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.testing import JinaEmulator, RateLimits, TooManyRequests
 from tests.support.service import KEY, FakeClock, make_ef, same, want
 

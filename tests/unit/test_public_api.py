@@ -18,6 +18,7 @@ import chroma_jina.testing
 PUBLIC = {
     "chroma_jina": [
         "AuthenticationError",
+        "Clock",
         "ConfigurationError",
         "DocumentsTooLargeError",
         "IgnoredOptionsWarning",
@@ -65,11 +66,13 @@ PUBLIC = {
         "MissingIndices",
         "RandomFaults",
         "RateLimits",
+        "RawReply",
         "RecordedRequest",
         "ServerFailure",
         "ShuffledIndices",
         "SlowResponse",
         "TooManyRequests",
+        "When",
     ],
 }
 SELF_EXPLAINING = {"__version__"}

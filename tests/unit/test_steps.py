@@ -11,13 +11,13 @@ from dataclasses import dataclass
 import httpx
 import orjson
 import pytest
-from lib_support import KEY
 
 from chroma_jina import InvalidRequestError, Usage
 from chroma_jina.client import JinaClient
 from chroma_jina.steps import Acquire, Send, request
 from chroma_jina.testing import JinaEmulator, ServerFailure
 from chroma_jina.usage import Meter
+from tests.support.service import KEY
 
 
 @dataclass(frozen=True)

@@ -30,6 +30,7 @@ from .faults import (
     HTMLErrorPage,
     MissingIndices,
     RandomFaults,
+    RawReply,
     ServerFailure,
     ShuffledIndices,
     SlowResponse,
@@ -525,6 +526,8 @@ class JinaEmulator:
                 [("Content-Type", "text/html; charset=UTF-8")],
                 bodies.html_page(fault.status),
             )
+        if isinstance(fault, RawReply):
+            return EmulatedReply(fault.status, [("Content-Type", fault.content_type)], fault.body)
         return None
 
 

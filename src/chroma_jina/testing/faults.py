@@ -88,6 +88,16 @@ class MissingIndices(Fault):
 
 
 @dataclass(frozen=True)
+class RawReply(Fault):
+    """An answer given byte for byte: `status` and `body` as `content_type`, for what the API
+    itself never sends (a proxy's page, a body of another shape, a 200 that is not JSON)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
+
+
+@dataclass(frozen=True)
 class DuplicatedIndex(Fault):
     """A 200 answer where the last entry repeats the first entry's index instead of its own."""
 
@@ -105,6 +115,7 @@ class When(Fault):
 
     @property
     def kind(self) -> str:
+        """The kind of `fault`: counted as that fault when it applies."""
         return self.fault.kind
 
 

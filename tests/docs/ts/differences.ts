@@ -1,5 +1,5 @@
 // Probe the real @chroma-core/jina package for the behaviours docs/*/typescript.md describes.
-// Run by tests/test_typescript.py: `node --import tsx tests/ts/differences.ts`; prints one JSON object.
+// Run by tests/docs/test_typescript.py: `node --import tsx tests/docs/ts/differences.ts`; prints one JSON object.
 // Jina traffic never leaves the process: globalThis.fetch is replaced by a scripted fake that records
 // each request and answers with the response the case needs. Loopback traffic (the test's Chroma
 // server, CHROMA_JINA_TS_CHROMA) passes through.

@@ -1,4 +1,4 @@
-// Preload for running a TypeScript snippet offline: `node --import tsx --import ./tests/ts/replay.mjs snippet.ts`.
+// Preload for running a TypeScript snippet offline: `node --import tsx --import ./tests/docs/ts/replay.mjs snippet.ts`.
 //
 // It replaces globalThis.fetch:
 // - requests to https://api.jina.ai are answered from a vcrpy-format YAML cassette (replay mode), or
@@ -9,7 +9,7 @@
 // It also records which source line printed each console.log line, so the test can compare the output
 // with the `//> ` comments under each console.log call (and rewrite them when recording).
 //
-// Environment (set by tests/test_typescript.py):
+// Environment (set by tests/docs/test_typescript.py):
 //   CHROMA_JINA_TS_SNIPPET   name shown in every error, e.g. snippets/ts/quickstart.ts
 //   CHROMA_JINA_TS_CASSETTE  cassette path (cassettes/ts/<name>.yaml)
 //   CHROMA_JINA_TS_MODE      "replay" (default) or "record"

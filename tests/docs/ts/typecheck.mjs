@@ -1,4 +1,4 @@
-// Type-check the TypeScript snippets: `node tests/ts/typecheck.mjs` (from the repo root).
+// Type-check the TypeScript snippets: `node tests/docs/ts/typecheck.mjs` (from the repo root).
 //
 // 1. tsc's own diagnostics for tsconfig.json (ts.getPreEmitDiagnostics: what `npx tsc --noEmit` prints),
 //    against the packages' own type declarations: a wrong option name or a wrong type fails here.
