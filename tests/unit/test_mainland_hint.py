@@ -13,7 +13,7 @@ import pytest
 from chroma_jina import JinaEmbeddingFunction, JinaTimeoutError, NetworkError
 from chroma_jina.errors import GUIDE_URL
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 KEY = "jina_offline_emulator_key"
 PAGES = [f"{GUIDE_URL}mainland-china/", f"{GUIDE_URL}zh/mainland-china/"]
 
