@@ -13,7 +13,7 @@ import yaml
 
 from chroma_jina.models import DEFAULT_RERANKER, RERANKERS, RETIRED_RERANKERS
 
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 WORDS = {
     "en": {
         "listwise": "listwise",
