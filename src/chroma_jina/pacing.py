@@ -537,9 +537,7 @@ _BUDGETS: dict[tuple[str, str, Callable[[], float]], Budget] = {}
 _BUDGETS_LOCK = threading.Lock()
 
 
-def budget_for(
-    api_key: str, base_url: str, clock: Callable[[], float] = time.monotonic
-) -> Budget:
+def budget_for(api_key: str, base_url: str, clock: Callable[[], float] = time.monotonic) -> Budget:
     """The process-wide budget of `api_key` at `base_url`, counted on `clock`, created on first
     use with the limits of the environment (`env_limits`); a client on another clock, such as a
     test's, gets a budget of its own."""

@@ -16,7 +16,7 @@ from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator
 
 KEY = "jina_offline_emulator_key"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 def test_the_chinese_pages_first_example_leaves_no_socket_open() -> None:

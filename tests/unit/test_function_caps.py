@@ -14,7 +14,7 @@ import weakref
 import httpx
 import pytest
 
-from chroma_jina import JinaEmbeddingFunction
+from chroma_jina import Clock, JinaEmbeddingFunction
 from chroma_jina.pacing import DEFAULT_CEILING, DEFAULT_MAX_CONCURRENCY, budget_for
 from chroma_jina.testing import JinaEmulator, Latency
 
@@ -84,17 +84,19 @@ def test_a_functions_rate_caps_are_its_own() -> None:
     now = [0.0]
     waited: dict[str, float] = {}
 
+    def monotonic() -> float:  # one time for all: they share the key's budget
+        return now[0]
+
     def make(name: str, **kw: object) -> JinaEmbeddingFunction:
-        f = JinaEmbeddingFunction(KEY, http_client=httpx.Client(transport=emu.transport()), **kw)
-        f._jina_client.budget.pacer.clock = lambda: now[0]
         waited[name] = 0.0
 
         def sleep(seconds: float) -> None:
             waited[name] += seconds
             now[0] += seconds
 
-        f._jina_client.sleep = sleep
-        return f
+        clock = Clock(monotonic=monotonic, sleep=sleep)
+        http = httpx.Client(transport=emu.transport())
+        return JinaEmbeddingFunction(KEY, http_client=http, clock=clock, **kw)
 
     functions = {
         "A": make("A", max_concurrency=2, requests_per_minute=10),
