@@ -31,19 +31,21 @@ def test_many_callers_on_one_key_are_never_refused_into_failure(scenario) -> Non
 
 
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
-    """A function sets the budget of its key and base URL (the process-wide one `budget_for`
-    gives), whatever the trailing slash, and no other."""
-    other_key, other_url = "jina_another_offline_key", "http://127.0.0.1:9/v1"
-    JinaEmbeddingFunction(KEY, base_url="https://api.jina.ai/v1", max_concurrency=3)
+    """A function's requests count in the process-wide budget of its key and base URL (the one
+    `budget_for` gives, whatever the trailing slash): what one learns, all of them know. Another
+    key or base URL has a budget of its own."""
     shared = budget_for(KEY, "https://api.jina.ai/v1")
-    assert shared.slots.limit == 3
-    JinaEmbeddingFunction(KEY, base_url="https://api.jina.ai/v1/", max_concurrency=4)
-    assert budget_for(KEY, "https://api.jina.ai/v1/") is shared and shared.slots.limit == 4
-    JinaEmbeddingFunction(other_key, base_url="https://api.jina.ai/v1", max_concurrency=7)
-    JinaEmbeddingFunction(KEY, base_url=other_url, max_concurrency=9)
-    assert shared.slots.limit == 4
-    assert budget_for(other_key, "https://api.jina.ai/v1").slots.limit == 7
-    assert budget_for(KEY, other_url).slots.limit == 9
+    assert budget_for(KEY, "https://api.jina.ai/v1/") is shared
+    others = [
+        budget_for("jina_another_offline_key", "https://api.jina.ai/v1"),
+        budget_for(KEY, "http://127.0.0.1:9/v1"),
+    ]
+    assert all(other is not shared for other in others)
+    emu = JinaEmulator(limits=RateLimits(requests_per_minute=100))
+    http = httpx.Client(transport=emu.transport())
+    JinaEmbeddingFunction(KEY, base_url="https://api.jina.ai/v1/", http_client=http)(["a"])
+    assert shared.pacer.learned == {"requests": 100}  # learned from the emulator's headers
+    assert all(other.pacer.learned == {} for other in others)
 
 
 def test_a_query_waits_for_one_slot_not_for_an_ingest() -> None:
