@@ -29,6 +29,8 @@ def chroma_port(tmp_path: Path) -> Iterator[int]:
         yield int(url.rsplit(":", 1)[1])
 
 
+# chromadb's HttpClient leaves its connections to the `chroma run` server open (third-party)
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 def test_quickstart_against_chroma_server(
     chroma_port: int, eval_example: EvalExample, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -103,6 +103,10 @@ def replay(snippet: Path, cassette: Path, eval_example: EvalExample) -> None:
         eval_example.run_print_check(snippet_example(snippet))
 
 
+# The snippet never closes its function (examples do not call close()), and the library closes
+# a function's own client only at interpreter exit, not when the function is garbage-collected:
+# its connection to the stand-in server is left open (reported in issue 25's closing note)
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
 @pytest.mark.parametrize("snippet", SNIPPETS, ids=lambda p: p.name)
 def test_recording_from_the_api_through_a_stand_in(
     snippet: Path, stand_in: JinaEmulator, secret: str, eval_example: EvalExample, tmp_path: Path
