@@ -45,7 +45,7 @@ test: $(SYNCED) lint chromium
 LIBRARY_TESTS := tests -m "not browser and not node and not packaging and not serve"
 
 # The LangChain and LlamaIndex tests and examples (the frameworks group, not in `make lowest`).
-WITHOUT_FRAMEWORKS := --ignore=tests/test_frameworks.py -k "not frameworks"
+WITHOUT_FRAMEWORKS := --ignore=tests/integration/test_frameworks.py -k "not frameworks"
 
 ## lowest: LIBRARY_TESTS with the oldest dependency versions pyproject.toml allows, which must be
 ##   its bounds (uv's lowest-direct resolution into build/lowest-<python>/; uv.lock untouched).
