@@ -102,7 +102,7 @@ def session_for(
 ) -> AbstractContextManager[Callable[[str], str] | None]:
     """Replay (default), record (`--record-mode` other than none), or offline for inline blocks.
     Recording yields the filter the printed output goes through before it reaches `#>` lines.
-    A snippet for Chroma Cloud replays against the local stand-in (tests/cloud_examples.py)."""
+    A snippet for Chroma Cloud replays against the local stand-in (tests/docs/cloud_examples.py)."""
     if isinstance(case, CodeExample):
         return offline(inline_block_id(case), monkeypatch, tmp_path)
     replay = (request.config.getoption("--record-mode") or "none") == "none"

@@ -19,18 +19,18 @@ from typing import Any
 
 import chromadb
 import pytest
-from cloud_standin import Quotas, cloud_standin
-from conftest import chroma_server
-from lib_support import KEY
-from test_ingest import MODEL, assert_exact, corpus, function, sent_texts
 
 from chroma_jina import IngestError, IngestReport, aingest, cli, estimate_tokens, ingest
 from chroma_jina.ingestion import DocumentsTooLargeError
 from chroma_jina.limits import write_limits
 from chroma_jina.testing import JinaEmulator
+from tests.integration.test_ingest import MODEL, assert_exact, corpus, function, sent_texts
+from tests.support.chroma import chroma_server
+from tests.support.cloud_standin import Quotas, cloud_standin
+from tests.support.service import KEY
 
 CHROMA_KEY = "ck-standin-not-a-real-key"
-ROOT = Path(__file__).resolve().parent.parent
+ROOT = Path(__file__).resolve().parents[2]
 
 
 @pytest.fixture(scope="module")

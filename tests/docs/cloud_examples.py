@@ -16,8 +16,9 @@ from pathlib import Path
 
 import chromadb
 import pytest
-from cloud_standin import Quotas, cloud_standin
-from conftest import chroma_server
+
+from tests.support.chroma import chroma_server
+from tests.support.cloud_standin import Quotas, cloud_standin
 
 STANDIN_KEY = "ck-standin-not-a-real-key"
 
