@@ -45,9 +45,20 @@ RUFF_RULES = ["E", "W", "F", "B", "SIM", "C4", "PIE", "RUF"]
 
 SNIPPETS = snippet_files()
 INLINE = [ex for ex in inline_blocks() if skip_reason(ex) is None]
-CASES = [pytest.param(path, id=path.relative_to(ROOT).as_posix()) for path in SNIPPETS] + [
-    pytest.param(ex, id=inline_block_id(ex)) for ex in INLINE
-]
+LEAVES_A_SOCKET_OPEN = {"snippets/errors.py", "snippets/zh/errors.py"}
+"""Snippets whose function is never closed while its connection to a loopback server is open:
+the library closes a function's own client at exit, not when it is garbage-collected (issue 25's
+closing note lists them; remove an entry once the library closes on collection)."""
+UNCLOSED = pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+
+CASES = [
+    pytest.param(
+        path,
+        id=path.relative_to(ROOT).as_posix(),
+        marks=[UNCLOSED] if path.relative_to(ROOT).as_posix() in LEAVES_A_SOCKET_OPEN else [],
+    )
+    for path in SNIPPETS
+] + [pytest.param(ex, id=inline_block_id(ex)) for ex in INLINE]
 
 
 def example_frame(frame: FrameType, example: CodeExample) -> FrameType:
