@@ -40,13 +40,12 @@ test: $(SYNCED) lint chromium
 	$(VENV)/bin/pytest
 
 # The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,
-# every docs example and the docs' parity with the code. `make lowest` and `make pythons` run these.
-LIBRARY_TESTS := tests --ignore=tests/browser --ignore=tests/test_typescript.py \
-	--ignore=tests/test_site_build.py --ignore=tests/test_lint.py --ignore=tests/test_workflows.py \
-	--ignore=tests/test_wheel.py
+# every docs example and the docs' parity with the code, chosen by marker (pyproject.toml's
+# [tool.pytest.ini_options] markers). `make lowest` and `make pythons` run these.
+LIBRARY_TESTS := tests -m "not browser and not node and not packaging and not serve"
 
 # The LangChain and LlamaIndex tests and examples (the frameworks group, not in `make lowest`).
-WITHOUT_FRAMEWORKS := --ignore=tests/test_frameworks.py -k "not frameworks"
+WITHOUT_FRAMEWORKS := --ignore=tests/integration/test_frameworks.py -k "not frameworks"
 
 ## lowest: LIBRARY_TESTS with the oldest dependency versions pyproject.toml allows, which must be
 ##   its bounds (uv's lowest-direct resolution into build/lowest-<python>/; uv.lock untouched).
@@ -68,7 +67,7 @@ dist: $(SYNCED)
 ## test-wheel: the packaging tests (build, check, install the wheel in a fresh venv and run it);
 ##   CHROMA_JINA_DIST=dist checks the files already in dist/ instead of building
 test-wheel: $(SYNCED)
-	$(VENV)/bin/pytest tests/test_wheel.py -q -p no:cacheprovider
+	$(VENV)/bin/pytest tests/packaging/test_wheel.py -q -p no:cacheprovider
 
 ## chromium: Debian's Chromium and a CJK font for the browser tests (apt-get, only when missing)
 .PHONY: chromium screenshots
@@ -100,7 +99,7 @@ contract: $(SYNCED)
 ##   MARK=page.md records that docs/zh/page.md now follows docs/en/page.md (after updating it)
 .PHONY: translations
 translations: $(SYNCED)
-	$(VENV)/bin/python tests/translations.py $(if $(MARK),--mark $(MARK))
+	$(VENV)/bin/python tests/docs/translations.py $(if $(MARK),--mark $(MARK))
 
 ## record: re-record the cassettes of the Python snippets and refresh their `#>` outputs; prints what
 ##   a full re-recording from the real API costs in tokens. SNIPPET=snippets/x.py records one. With
@@ -109,11 +108,11 @@ translations: $(SYNCED)
 ##   from the real API.
 record: $(SYNCED)
 	CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest --record-mode=rewrite --update-examples \
-		"tests/test_examples.py::test_example$(if $(SNIPPET),[snippets/$(patsubst snippets/%,%,$(SNIPPET))])"
+		"tests/docs/test_examples.py::test_example$(if $(SNIPPET),[snippets/$(patsubst snippets/%,%,$(SNIPPET))])"
 
 ## record-ts: re-record the TypeScript snippets' cassettes (cassettes/ts/) and refresh their `//>`
 ##   outputs, from the real API or the emulator as `record` does. FORCE=1 as for `record`.
 .PHONY: record-ts
 record-ts: $(SYNCED)
-	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/test_typescript.py \
+	CHROMA_JINA_TS_RECORD=1 CHROMA_JINA_RECORD_FORCE=$(FORCE) $(VENV)/bin/pytest tests/docs/test_typescript.py \
 		-q -k "snippet_runs or cassette"

@@ -14,7 +14,7 @@ Starts the server in its own process (from DIR on PYTHONPATH when given, e.g. an
 - idle / stalled: the server's memory (RSS) and threads with 200 idle connections, and with ten
   requests announcing 200 MB that send a few bytes, right away and after `--hold` seconds.
 
-Prints figures only; tests/test_emulator_server.py checks the behaviour.
+Prints figures only; tests/emulator/test_server.py checks the behaviour.
 """
 
 from __future__ import annotations

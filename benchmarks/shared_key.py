@@ -4,7 +4,7 @@ against the emulator with the free tier's 5 concurrent requests and 50 ms per re
     python -m benchmarks.shared_key
 
 For each scenario: calls that failed, requests sent and refused (429), wall time, and the bound
-(successful requests / 5 x latency). Run by `make bench`; tests/test_shared_key.py asserts the
+(successful requests / 5 x latency). Run by `make bench`; tests/integration/test_shared_key.py asserts the
 same scenarios' counts.
 """
 

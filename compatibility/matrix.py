@@ -2,7 +2,7 @@
 
 `write(rows, docs)` replaces the table between `<!-- contract:matrix -->` markers in
 docs/{en,zh}/migrating.md with the one rendered from `checks.run()`'s rows, so the page always shows
-what the suite measured (tests/test_contract_checks.py fails when it does not).
+what the suite measured (tests/integration/test_contract_checks.py fails when it does not).
 """
 
 from __future__ import annotations

@@ -1,6 +1,6 @@
 """Where a cassette's responses came from: the offline emulator or the real Jina API.
 
-The contract, shared by the recording tools (tests/recording.py), the cassette tests and the
+The contract, shared by the recording tools (tests/docs/recording.py), the cassette tests and the
 site's build hook (hooks/recorded_from.py): a cassette was recorded from the emulator when every
 response carries the `x-emulated-by: chroma-jina-emulator/<version>` header, from the real API
 when none does; a mix is an error. A real recording is dated by the HTTP `date` response header

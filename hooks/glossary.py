@@ -3,7 +3,7 @@
 docs/en/glossary.md and docs/zh/glossary.md hold their own introduction and the marker
 `<!-- glossary -->`, which this hook replaces with the table of terms in the page's language, and
 `<!-- conventions -->`, replaced with the rules for writing numbers and units in Chinese.
-tests/test_glossary.py reads the same file to check the Chinese pages' terms and conventions.
+tests/docs/test_glossary.py reads the same file to check the Chinese pages' terms and conventions.
 """
 
 from __future__ import annotations

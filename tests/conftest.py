@@ -1,22 +1,21 @@
-"""Shared fixtures. Keep this small: example programs must never depend on anything here."""
+"""Shared fixtures and the markers each folder gets. Keep this small: example programs must never
+depend on anything here."""
 
 from __future__ import annotations
 
+import gc
 import hashlib
 import os
 import shutil
-import socket
 import subprocess
 import sys
-import time
-import urllib.request
 from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 
-ROOT = Path(__file__).resolve().parent.parent
+from tests.support.paths import MISSING_CAPTURES, ROOT, find_captures
+
 SITE_DIR = ROOT / "build" / "site"
 
 
@@ -64,63 +63,10 @@ def node_modules() -> Path:
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
     """Close the run by saying where the cassettes came from (the real Jina API or the emulator)
     and what recording them all from the real API costs."""
-    from recording import provenance_summary, token_cost_summary
+    from tests.docs.recording import provenance_summary, token_cost_summary
 
     terminalreporter.write_sep("-", provenance_summary())
     terminalreporter.write_sep("-", token_cost_summary())
-
-
-def free_port() -> int:
-    """A TCP port free on 127.0.0.1 right now."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
-@contextmanager
-def chroma_server(
-    data_dir: Path, startup_seconds: float = 60, port: int | None = None
-) -> Iterator[str]:
-    """A real Chroma server (`chroma run`) on a loopback port (default: a free one); yields its
-    URL."""
-    port = port or free_port()
-    log = data_dir.parent / f"{data_dir.name}-chroma.log"
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            [
-                str(Path(sys.executable).parent / "chroma"),
-                "run",
-                "--path",
-                str(data_dir),
-                "--host",
-                "127.0.0.1",
-                "--port",
-                str(port),
-            ],
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup_seconds
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
-                break
-            except OSError:
-                tail = log.read_text(errors="replace")[-2000:]
-                assert process.poll() is None, f"chroma run exited:\n{tail}"
-                assert time.monotonic() < deadline, f"chroma run did not start:\n{tail}"
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
 
 
 @pytest.fixture(autouse=True)
@@ -131,3 +77,47 @@ def _fresh_key_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     from chroma_jina import pacing
 
     monkeypatch.setattr(pacing, "_BUDGETS", {})
+
+
+FOLDER_MARKERS = {
+    "unit": "unit",
+    "emulator": "emulator",
+    "integration": "integration",
+    "docs": "docs",
+    "packaging": "packaging",
+    "browser": "browser",
+}
+"""tests/<folder> -> the marker every test in it gets (declared in pyproject.toml)."""
+
+
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Mark each test by its folder, so suites are chosen with -m instead of --ignore lists; and
+    skip the tests marked `captures` when the real API's captures are not beside the checkout."""
+    tests = Path(__file__).resolve().parent
+    missing = find_captures() is None
+    for item in items:
+        folder = item.path.resolve().relative_to(tests).parts[0]
+        if folder in FOLDER_MARKERS:
+            item.add_marker(FOLDER_MARKERS[folder])
+        if "captures" in getattr(item, "fixturenames", ()):
+            item.add_marker("captures")
+        if missing and item.get_closest_marker("captures") is not None:
+            item.add_marker(pytest.mark.skip(reason=MISSING_CAPTURES))
+
+
+@pytest.fixture(scope="session")
+def captures() -> Path:
+    """The real API's captures (../shared/reference/captures). Tests that use it are marked
+    `captures` and skipped, saying so, when the folder is not there."""
+    found = find_captures()
+    if found is None:
+        pytest.skip(MISSING_CAPTURES)
+    return found
+
+
+@pytest.fixture(autouse=True)
+def _collect_garbage() -> Iterator[None]:
+    """Collect garbage after each test, so an unclosed socket or file (a ResourceWarning, an
+    error here) fails the test that left it open, not whichever test the collector next runs in."""
+    yield
+    gc.collect()

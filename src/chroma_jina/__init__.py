@@ -9,6 +9,7 @@ The names below are the public surface; the modules behind them (`client`, `step
 from chroma_jina import errors
 from chroma_jina.aingestion import aingest
 from chroma_jina.client import Pending, Stream
+from chroma_jina.clock import Clock
 from chroma_jina.embedding_function import JinaEmbeddingFunction
 from chroma_jina.errors import (
     AuthenticationError,
@@ -43,6 +44,7 @@ __version__ = "0.1.0"
 
 __all__ = [
     "AuthenticationError",
+    "Clock",
     "ConfigurationError",
     "DocumentsTooLargeError",
     "IgnoredOptionsWarning",

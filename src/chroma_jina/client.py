@@ -12,7 +12,6 @@ import asyncio
 import contextlib
 import sys
 import threading
-import time
 import weakref
 from collections.abc import AsyncGenerator, Awaitable, Callable, Iterable, Mapping, Sequence
 from concurrent.futures import Future, ThreadPoolExecutor, as_completed
@@ -20,6 +19,7 @@ from typing import Any, TypeVar, cast
 
 import httpx
 
+from chroma_jina.clock import SYSTEM, Clock
 from chroma_jina.errors import JinaError
 from chroma_jina.pacing import Slot, budget_for
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job, assemble, plan_batches
@@ -236,6 +236,7 @@ class JinaClient:
         requests_per_minute: int | None = None,
         tokens_per_minute: int | None = None,
         progress: bool | None = None,
+        clock: Clock = SYSTEM,
     ) -> None:
         self.base_url = base_url.rstrip("/")
         self.url = self.base_url + EMBEDDINGS_PATH
@@ -243,7 +244,7 @@ class JinaClient:
         self._secret = _Secret(api_key)
         self.timeout = timeout
         self.policy = RetryPolicy(max_retries)
-        self.budget = budget_for(api_key, base_url)
+        self.budget = budget_for(api_key, base_url, clock.monotonic)
         """Shared with every client of the same key and base URL in this process."""
         self.share = self.budget.share(max_concurrency, requests_per_minute, tokens_per_minute)
         """This client's use of the budget: its own caps inside the key's limits."""
@@ -260,10 +261,10 @@ class JinaClient:
         self._async_http_per_loop = self._owned.loops
         """Without an async_http_client: one client per event loop, so that a server's calls
         reuse its connections (a client cannot move between loops)."""
-        self.sleep: Callable[[float], object] | None = None
+        self.sleep: Callable[[float], object] | None = clock.sleep
         """Sync sleep; None = real time (interrupted when another step fails)."""
-        self.async_sleep: Callable[[float], Awaitable[object]] = asyncio.sleep
-        self.wall: Callable[[], float] = time.time
+        self.async_sleep: Callable[[float], Awaitable[object]] = clock.async_sleep
+        self.wall: Callable[[], float] = clock.wall
 
     def __repr__(self) -> str:
         return f"JinaClient(url={self.url!r})"

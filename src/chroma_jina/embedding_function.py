@@ -13,6 +13,7 @@ from chromadb.utils.embedding_functions import register_embedding_function
 from chromadb.utils.embedding_functions.schemas import validate_config_schema
 
 from chroma_jina.client import JinaClient, Stream
+from chroma_jina.clock import SYSTEM, Clock
 from chroma_jina.errors import (
     IgnoredOptionsWarning,
     MissingAPIKeyError,
@@ -127,7 +128,8 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     float vectors as base64: same float32 values, fewer bytes), `progress` (tqdm bar;
     None = for large calls in a terminal) and `strict` (False: options the model does not
     take are left out of requests with one `IgnoredOptionsWarning` instead of raising, as when
-    a saved collection is reopened).
+    a saved collection is reopened) and `clock` (a `chroma_jina.Clock`: where time is
+    read and how waits happen; tests pass one that records waits instead of sleeping).
 
     Binary and ubinary embeddings are returned as float32 vectors of length `dimensions`,
     one value per bit: +1.0 for a set bit, -1.0 for a clear one.
@@ -159,6 +161,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         wire_base64: bool = True,
         progress: bool | None = None,
         strict: bool = True,
+        clock: Clock | None = None,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
@@ -253,6 +256,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,
             progress=progress,
+            clock=clock or SYSTEM,
         )
 
     def _params(self) -> dict[str, Any]:

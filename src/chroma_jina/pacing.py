@@ -75,6 +75,13 @@ class Pacer:
         self._estimated, self._billed = 0, 0
         """Sums over billed requests, to scale estimates to what the service counts."""
 
+    @property
+    def learned(self) -> dict[str, int]:
+        """The per-minute limits learned so far from the rate-limit headers, e.g.
+        {"tokens": 100000} (a lower bound when other processes share the key)."""
+        with self._lock:
+            return dict(self._limits)
+
     def reserve(self, tokens: int) -> tuple[float, int]:
         """Seconds to wait before sending a request of about `tokens` tokens, and the
         request's ticket (pass it to `observe` with the response)."""
@@ -275,6 +282,12 @@ class Slots:
         """Callers with waiting requests, in the order they get their next slot."""
         self._answered = 0
         self._raise_after = 0.0
+
+    @property
+    def waiting(self) -> int:
+        """Requests waiting for a slot."""
+        with self._lock:
+            return sum(len(queue) for queue in self._queues.values())
 
     def workers(self) -> int:
         """Batches worth having under way for one call: twice the limit (it may rise in the
@@ -520,20 +533,25 @@ def env_limits() -> dict[str, int | None]:
     return limits
 
 
-_BUDGETS: dict[tuple[str, str], Budget] = {}
+_BUDGETS: dict[tuple[str, str, Callable[[], float]], Budget] = {}
 _BUDGETS_LOCK = threading.Lock()
 
 
-def budget_for(api_key: str, base_url: str) -> Budget:
-    """The process-wide budget of `api_key` at `base_url`, created on first use with the
-    limits of the environment (`env_limits`)."""
-    ident = (hashlib.sha256(api_key.encode()).hexdigest(), base_url.rstrip("/"))
+def budget_for(api_key: str, base_url: str, clock: Callable[[], float] = time.monotonic) -> Budget:
+    """The process-wide budget of `api_key` at `base_url`, counted on `clock`, created on first
+    use with the limits of the environment (`env_limits`); a client on another clock, such as a
+    test's, gets a budget of its own."""
+    ident = (hashlib.sha256(api_key.encode()).hexdigest(), base_url.rstrip("/"), clock)
     with _BUDGETS_LOCK:
         budget = _BUDGETS.get(ident)
         if budget is None:
             limits = env_limits()
             concurrency = limits["concurrency"]
-            slots = Slots() if concurrency is None else Slots(concurrency, concurrency)
-            pacer = Pacer(limits["requests"], limits["tokens"])
+            slots = (
+                Slots(clock=clock)
+                if concurrency is None
+                else Slots(concurrency, concurrency, clock=clock)
+            )
+            pacer = Pacer(limits["requests"], limits["tokens"], clock=clock)
             budget = _BUDGETS[ident] = Budget(pacer, slots)
         return budget

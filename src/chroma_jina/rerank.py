@@ -21,6 +21,7 @@ import numpy as np
 import orjson
 
 from chroma_jina.client import JinaClient
+from chroma_jina.clock import SYSTEM, Clock
 from chroma_jina.embedding_function import (
     DEFAULT_API_KEY_ENV_VAR,
     check_api_key_env_var,
@@ -93,6 +94,8 @@ class JinaReranker:
     together. `model_name` defaults to the newest general reranker in Jina's catalog.
     `truncation` and `max_doc_length` are sent when set (`max_doc_length`: v3 and v3.5 only).
     `max_documents` caps the documents per request (default and maximum: the model's cap).
+    `clock` (a `chroma_jina.Clock`) is where time is read and how waits happen, as for the
+    embedding function.
     """
 
     def __init__(
@@ -113,6 +116,7 @@ class JinaReranker:
         max_tokens_per_request: int | None = None,
         requests_per_minute: int | None = None,
         tokens_per_minute: int | None = None,
+        clock: Clock | None = None,
     ) -> None:
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
@@ -151,6 +155,7 @@ class JinaReranker:
             max_concurrency=max_concurrency,
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,
+            clock=clock or SYSTEM,
         )
         self.last_usage: Usage | None = None
         """Token usage of the last call, whoever made it; set by every call, also one that

@@ -34,6 +34,7 @@ from chroma_jina.testing import (
     TooManyRequests,
     relevance,
 )
+from tests.support.service import NO_WAIT
 
 ROOT = Path(__file__).resolve().parents[2]
 OAS = next(
@@ -68,18 +69,12 @@ def emu() -> JinaEmulator:
 def reranker(emu: JinaEmulator, **kw: Any) -> JinaReranker:
     """A reranker wired to `emu` whose retry waits are decided, not slept."""
     kw.setdefault("api_key", key())
-    r = JinaReranker(
+    return JinaReranker(
         http_client=httpx.Client(transport=emu.transport()),
         async_http_client=httpx.AsyncClient(transport=emu.transport()),
+        clock=NO_WAIT,
         **kw,
     )
-    r._client.sleep = lambda seconds: None
-
-    async def no_wait(seconds: float) -> None:
-        await asyncio.sleep(0)
-
-    r._client.async_sleep = no_wait
-    return r
 
 
 def expected(emu: JinaEmulator, query: str, documents: list, model: str) -> list[RankedDocument]:

@@ -25,10 +25,12 @@ from .faults import (
     HTMLErrorPage,
     MissingIndices,
     RandomFaults,
+    RawReply,
     ServerFailure,
     ShuffledIndices,
     SlowResponse,
     TooManyRequests,
+    When,
 )
 from .limits import Latency, RateLimits
 from .transport import EmulatorTransport
@@ -48,9 +50,11 @@ __all__ = [
     "MissingIndices",
     "RandomFaults",
     "RateLimits",
+    "RawReply",
     "RecordedRequest",
     "ServerFailure",
     "ShuffledIndices",
     "SlowResponse",
     "TooManyRequests",
+    "When",
 ]

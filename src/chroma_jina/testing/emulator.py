@@ -19,6 +19,7 @@ import orjson
 from numpy.typing import NDArray
 
 from chroma_jina import __version__
+from chroma_jina.models import ModelInfo
 
 from . import bodies, encode, rerank, server, vectors
 from .faults import (
@@ -29,10 +30,12 @@ from .faults import (
     HTMLErrorPage,
     MissingIndices,
     RandomFaults,
+    RawReply,
     ServerFailure,
     ShuffledIndices,
     SlowResponse,
     TooManyRequests,
+    When,
 )
 from .limits import Latency, Limiter, RateLimits, Refusal
 from .validate import EmbedRequest, InvalidJSON, Rejected, load, parse
@@ -81,6 +84,8 @@ class RecordedRequest:
     """Status answered, or None when the connection was dropped before a status line."""
     fault: Fault | None
     tokens: int
+    headers: Mapping[str, str] = field(default_factory=dict, repr=False)
+    """The request's headers, names in lower case (not in the repr: they hold the API key)."""
 
 
 @dataclass(frozen=True)
@@ -126,6 +131,10 @@ class JinaEmulator:
             recorded from the real API: only for testing that recording path.
         max_recorded_requests: how many of the most recent requests `requests` keeps (older
             ones are forgotten, so a long-running emulator does not grow); counters count all.
+        clock: the seconds rate limits are counted in (default `time.monotonic`); a test's fake
+            clock, shared with the client's, lets their windows pass without waiting.
+        wall: the wall clock Retry-After dates are written from (default `time.time`).
+        models: models served besides the catalog's (e.g. one newer than this release).
     """
 
     def __init__(
@@ -138,6 +147,9 @@ class JinaEmulator:
         token_balance: int | None = None,
         provenance_header: bool = True,
         max_recorded_requests: int = DEFAULT_MAX_RECORDED_REQUESTS,
+        clock: Callable[[], float] = time.monotonic,
+        wall: Callable[[], float] = time.time,
+        models: Iterable[ModelInfo] = (),
     ) -> None:
         if max_recorded_requests < 0:
             raise ValueError(
@@ -145,6 +157,9 @@ class JinaEmulator:
             )
         self.max_recorded_requests = max_recorded_requests
         self.faults = faults
+        self.clock = clock
+        self.wall = wall
+        self.models = {model.name: model for model in models}
         self.provenance_header = provenance_header
         self.latency = latency or Latency()
         self._limits = limits
@@ -152,7 +167,7 @@ class JinaEmulator:
         self.token_balance = token_balance
         self._lock = threading.Lock()
         self._script: deque[Fault | None] = deque()
-        self._limiter = Limiter(limits) if limits else None
+        self._limiter = Limiter(limits, self.clock) if limits else None
         self.reset()
 
     # -- configuration ---------------------------------------------------------------------
@@ -166,7 +181,7 @@ class JinaEmulator:
     def limits(self, limits: RateLimits | None) -> None:
         with self._lock:
             self._limits = limits
-            self._limiter = Limiter(limits) if limits else None
+            self._limiter = Limiter(limits, self.clock) if limits else None
 
     def script(self, *faults: Fault | None) -> None:
         """Apply `faults` to the next requests, one each, in order (None: a normal answer).
@@ -186,7 +201,7 @@ class JinaEmulator:
             self._requests: deque[RecordedRequest] = deque(maxlen=self.max_recorded_requests)
             self._in_flight = 0
             self._peak = 0
-            self._limiter = Limiter(self._limits) if self._limits else None
+            self._limiter = Limiter(self._limits, self.clock) if self._limits else None
 
     @property
     def stats(self) -> EmulatorStats:
@@ -274,7 +289,7 @@ class JinaEmulator:
         """
         body = {"model": model, "input": texts, **options}
         try:
-            request = parse(json.loads(json.dumps(body)))
+            request = parse(json.loads(json.dumps(body)), self.models)
         except Rejected as exc:
             raise ValueError(exc.body.decode()) from None
         return self._vectors(request)
@@ -313,6 +328,8 @@ class JinaEmulator:
             fault = self.faults.draw()
         headers = {k.lower(): v for k, v in headers.items()}
         payload = load(body) if body else None
+        if isinstance(fault, When):
+            fault = fault.fault if _matches(fault, payload) else None
         reply, tokens = self._answer(method, path, headers, payload, fault)
         if self.provenance_header:
             reply.headers.append((EMULATOR_HEADER, EMULATOR_ID))
@@ -339,6 +356,7 @@ class JinaEmulator:
                     None if reply.drop and reply.drop.after_bytes is None else reply.status,
                     fault,
                     tokens,
+                    headers,
                 )
             )
         return reply
@@ -448,7 +466,7 @@ class JinaEmulator:
         self, payload: object, fault: Fault | None, limiter: Limiter | None
     ) -> tuple[EmulatedReply, int]:
         try:
-            request = parse(payload)
+            request = parse(payload, self.models)
         except Rejected as exc:
             return _json(exc.status, exc.body), 0
         tokens = request.tokens
@@ -460,7 +478,10 @@ class JinaEmulator:
         if isinstance(fault, ShuffledIndices):
             random.Random(fault.seed).shuffle(order)
         elif isinstance(fault, MissingIndices):
-            order = order[: max(0, len(order) - fault.count)]
+            if fault.at:
+                order = [i for i in order if i not in fault.at]
+            else:
+                order = order[: max(0, len(order) - fault.count)]
         elif isinstance(fault, DuplicatedIndex) and len(order) > 1:
             order = [*order[:-1], order[0]]
         usage = {"total_tokens": tokens}
@@ -488,7 +509,7 @@ class JinaEmulator:
             reply = _json(429, bodies.flat(fault.code))
             if fault.retry_after is not None:
                 value = (
-                    formatdate(time.time() + fault.retry_after, usegmt=True)
+                    formatdate(self.wall() + fault.retry_after, usegmt=True)
                     if fault.http_date
                     else str(fault.retry_after)
                 )
@@ -505,7 +526,13 @@ class JinaEmulator:
                 [("Content-Type", "text/html; charset=UTF-8")],
                 bodies.html_page(fault.status),
             )
+        if isinstance(fault, RawReply):
+            return EmulatedReply(fault.status, [("Content-Type", fault.content_type)], fault.body)
         return None
+
+
+def _matches(when: When, payload: object) -> bool:
+    return not isinstance(payload, InvalidJSON) and bool(when.match(payload))
 
 
 def _json(status: int, body: bytes) -> EmulatedReply:

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import random
 import threading
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
+from typing import Any
 
 
 class Fault:
@@ -79,14 +80,43 @@ class ShuffledIndices(Fault):
 
 @dataclass(frozen=True)
 class MissingIndices(Fault):
-    """A 200 answer whose `data` lacks `count` entries (the last ones)."""
+    """A 200 answer whose `data` lacks `count` entries (the last ones), or the entries of the
+    input positions `at` when given."""
 
     count: int = 1
+    at: tuple[int, ...] = ()
+
+
+@dataclass(frozen=True)
+class RawReply(Fault):
+    """An answer given byte for byte: `status` and `body` as `content_type`, for what the API
+    itself never sends (a proxy's page, a body of another shape, a 200 that is not JSON)."""
+
+    status: int
+    body: bytes
+    content_type: str = "application/json"
 
 
 @dataclass(frozen=True)
 class DuplicatedIndex(Fault):
     """A 200 answer where the last entry repeats the first entry's index instead of its own."""
+
+
+@dataclass(frozen=True)
+class When(Fault):
+    """`fault` for a request whose parsed JSON body `match` accepts; a normal answer otherwise.
+
+    For faults that depend on what is sent, e.g.
+    `When(lambda body: len(body["input"]) > 100, ErrorReply(413, "REQUEST_TOO_LARGE"))`.
+    """
+
+    match: Callable[[Any], bool]
+    fault: Fault
+
+    @property
+    def kind(self) -> str:
+        """The kind of `fault`: counted as that fault when it applies."""
+        return self.fault.kind
 
 
 DEFAULT_MIX: tuple[Fault, ...] = (

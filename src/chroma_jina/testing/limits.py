@@ -6,6 +6,7 @@ import math
 import threading
 import time
 from collections import deque
+from collections.abc import Callable
 from dataclasses import dataclass
 
 
@@ -58,8 +59,9 @@ class Refusal:
 class Limiter:
     """Thread-safe bookkeeping for `RateLimits`."""
 
-    def __init__(self, limits: RateLimits) -> None:
+    def __init__(self, limits: RateLimits, clock: Callable[[], float] = time.monotonic) -> None:
         self.limits = limits
+        self.clock = clock
         self._lock = threading.Lock()
         self._requests: deque[float] = deque()
         self._tokens: deque[tuple[float, int]] = deque()
@@ -77,7 +79,7 @@ class Limiter:
         """Admit a request (count it and hold a concurrency slot) or say why not."""
         lim = self.limits
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._prune(now)
             if lim.concurrency is not None and self.in_flight >= lim.concurrency:
                 return Refusal(
@@ -106,7 +108,7 @@ class Limiter:
         if tpm is None:
             return None
         with self._lock:
-            now = time.monotonic()
+            now = self.clock()
             self._prune(now)
             if self._token_sum + tokens > tpm:
                 need, wait = self._token_sum + tokens - tpm, self.limits.window
@@ -135,7 +137,7 @@ class Limiter:
         """`X-RateLimit-Remaining-*` headers for the limits that are set."""
         out = []
         with self._lock:
-            self._prune(time.monotonic())
+            self._prune(self.clock())
             if self.limits.requests_per_minute is not None:
                 left = max(0, self.limits.requests_per_minute - len(self._requests))
                 out.append(("X-RateLimit-Remaining-Requests", str(left)))

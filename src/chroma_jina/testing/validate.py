@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hashlib
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
@@ -88,8 +89,9 @@ def load(raw: bytes) -> object:
         return InvalidJSON(exc)
 
 
-def parse(body: object) -> EmbedRequest:
-    """Validate a parsed request body; raise `Rejected` with the API's answer if it is refused."""
+def parse(body: object, models: Mapping[str, ModelInfo] | None = None) -> EmbedRequest:
+    """Validate a parsed request body; raise `Rejected` with the API's answer if it is refused.
+    `models`: models served besides the catalog's, by name."""
     if isinstance(body, InvalidJSON):
         raise _invalid("body", f"JSON decode error: {body.error}", "json_invalid", None)
     if not isinstance(body, dict):
@@ -100,7 +102,7 @@ def parse(body: object) -> EmbedRequest:
     name = body["model"]
     if not isinstance(name, str):
         raise _invalid("model", "Input should be a valid string", "string_type", name)
-    model = lookup(name)
+    model = lookup(name) or (models or {}).get(name)
     if model is None:
         message = f"Model '{name}' not found. Available models: {', '.join(MODELS)}"
         raise Rejected(400, bodies.nested("INPUT_MODEL_NOT_FOUND", message))

@@ -1,0 +1,60 @@
+"""`python -m chroma_jina ingest` on a PersistentClient, killed with SIGKILL half-way and run
+again, as `make bench` does it (benchmarks/ingest.py `resume`, at small scale): the second run
+sends only what is missing and the collection ends exact. Timings are never checked."""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import math
+from pathlib import Path
+
+import pytest
+
+from chroma_jina.testing import JinaEmulator
+
+ROOT = Path(__file__).resolve().parents[2]
+N = 2048
+
+
+def test_the_command_killed_half_way_resumes_exactly(tmp_path: Path) -> None:
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT))
+        bench = importlib.import_module("benchmarks.ingest")
+        corpus = importlib.import_module("benchmarks.corpus")
+    args = argparse.Namespace(out=tmp_path, corpus=tmp_path / "corpus.jsonl", n=N)
+    with args.corpus.open("w", encoding="utf-8") as out:
+        for i, text in enumerate(corpus.passages(N)):
+            out.write(json.dumps({"id": f"p-{i}", "text": text}) + "\n")
+    emu = JinaEmulator()
+    reference = bench.warm_up(emu, N)
+    with emu.serve() as base_url:
+        args.base_url = base_url
+        resumed = bench.resume(args, emu, reference)
+    # killed once 2 of its 4 requests were answered, with 1,024 vectors or more still to write
+    assert resumed["requests_before_kill"] >= 2 and resumed["stored_at_kill"] < N
+    assert resumed["skipped"] == resumed["stored_at_kill"]
+    assert resumed["added"] == resumed["remaining"] == N - resumed["stored_at_kill"]
+    assert resumed["requests"] <= math.ceil(resumed["remaining"] / 512) + 3 == resumed["bound"]
+    assert resumed["exact"]
+
+
+def test_chinese_counts_follow_the_glossary_conventions() -> None:
+    """The Chinese page's generated prose writes round counts with 万 and no thousands separator
+    (docs/glossary.yml), as the English templates' `{n:,}` would not."""
+    from benchmarks.ingest import LABELS, ZhCount
+
+    assert [f"{ZhCount(n):,}段" for n in (10_000, 30_000, 12_288, 999)] == [
+        "1 万段",
+        "3 万段",
+        "12288 段",
+        "999 段",
+    ]
+    line = LABELS["zh"]["resume"].format(
+        stored=ZhCount(12_288), n=ZhCount(30_000), requests=35, remaining=ZhCount(17_712), fewest=35
+    )
+    assert "存入 12288 段（共 3 万段）" in line
+    assert "剩下的 17712 段" in line
+    when = LABELS["zh"]["when"].format(date="d", cpus=2, latency=100, per_token=5, rounds=3)
+    assert "100 毫秒" in when and "5 微秒" in when and "1,024" not in when

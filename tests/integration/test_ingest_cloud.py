@@ -1,0 +1,340 @@
+"""`ingest` into "Chroma Cloud": a `chroma run` server behind tests/cloud_standin.py, which
+imposes Cloud's write quotas, reached through `chromadb.CloudClient` as a user reaches Cloud.
+Embeddings come from the emulator at zero latency (in-process, or its loopback server for the
+process killed with SIGKILL)."""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import os
+import signal
+import subprocess
+import sys
+import textwrap
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import chromadb
+import pytest
+
+from chroma_jina import IngestError, IngestReport, aingest, cli, estimate_tokens, ingest
+from chroma_jina.ingestion import DocumentsTooLargeError
+from chroma_jina.limits import write_limits
+from chroma_jina.testing import JinaEmulator
+from tests.integration.test_ingest import MODEL, assert_exact, corpus, function, sent_texts
+from tests.support.chroma import chroma_server
+from tests.support.cloud_standin import Quotas, cloud_standin
+from tests.support.service import KEY
+
+CHROMA_KEY = "ck-standin-not-a-real-key"
+ROOT = Path(__file__).resolve().parents[2]
+
+
+@pytest.fixture(scope="module")
+def chroma(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    with chroma_server(tmp_path_factory.mktemp("cloud") / "data") as url:
+        yield url
+
+
+@pytest.fixture(autouse=True)
+def _key(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+
+
+def cloud(port: int) -> chromadb.ClientAPI:
+    """What a user writes for Chroma Cloud, pointed at the stand-in."""
+    return chromadb.CloudClient(
+        tenant="default_tenant",
+        database="default_database",
+        api_key=CHROMA_KEY,
+        cloud_host="127.0.0.1",
+        cloud_port=port,
+        enable_ssl=False,
+    )
+
+
+def test_a_cloud_client_is_recognised_whatever_its_host(chroma: str) -> None:
+    quotas = Quotas(CHROMA_KEY)
+    with cloud_standin(chroma, quotas) as port:
+        limits = write_limits(cloud(port).create_collection("limits")._client)
+    assert (limits.max_batch_size, limits.max_document_bytes, limits.writers) == (300, 16_384, 10)
+    assert limits.cloud
+    host, port_ = chroma.removeprefix("http://").split(":")
+    server = write_limits(
+        chromadb.HttpClient(host=host, port=int(port_)).get_collection("limits")._client
+    )
+    assert not server.cloud and server.max_document_bytes is None and server.writers == 10
+
+
+def test_a_persistent_client_keeps_one_writer_and_its_own_batch_size(tmp_path: Path) -> None:
+    client = chromadb.PersistentClient(path=str(tmp_path / "db"))
+    limits = write_limits(client.create_collection("local")._client, max_document_bytes=100)
+    assert limits.max_batch_size == client.get_max_batch_size() > 1024
+    assert (limits.writers, limits.max_document_bytes, limits.cloud) == (1, 100, False)
+    with pytest.raises(ValueError, match="writers must be a positive integer, got 0"):
+        write_limits(client.get_collection("local")._client, writers=0)
+
+
+def test_ten_thousand_documents_land_within_the_quotas(chroma: str) -> None:
+    """Default settings: chunks of 1,024 are written 300 records at a time, by up to 10 writers;
+    the stand-in refuses nothing and every record lands once, with its vector."""
+    n, emu, quotas = 10_000, JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("ten-thousand", embedding_function=function(emu))
+        report = ingest(collection, ids=ids, documents=texts, progress=False)
+        assert (report.added, report.skipped) == (n, 0)
+        assert_exact(collection, n)
+    assert not quotas.refused
+    assert quotas.largest_write == 300 and 1 <= quotas.most_at_once <= 10
+    assert quotas.writes == 9 * 4 + 3  # nine chunks of 1,024 (4 writes each), one of 784 (3)
+    assert sorted(sent_texts(emu)) == sorted(texts)  # each embedded once
+
+
+def test_a_document_over_16_kb_is_named_before_anything_is_embedded(chroma: str) -> None:
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(3000)
+    texts[17] = "长" * 6000  # 18,000 bytes in UTF-8
+    texts[2500] = "x" * 16_385
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("too-large", embedding_function=function(emu))
+        with pytest.raises(DocumentsTooLargeError) as info:
+            ingest(collection, ids=ids, documents=texts, progress=False)
+        assert info.value.ids == ["doc-17", "doc-2500"] and info.value.sizes == [18_000, 16_385]
+        assert "'doc-17' (18,000 bytes), 'doc-2500' (16,385 bytes)" in str(info.value)
+        assert emu.stats.requests == 0 and collection.count() == 0
+        # a stream: the chunks before the one that holds it are stored, that one is not sent
+        with pytest.raises(DocumentsTooLargeError, match="record 2482: 1 document is larger"):
+            ingest(collection, ids=iter(ids[18:]), documents=iter(texts[18:]), chunk_size=1024)
+        assert collection.count() == 2048
+        assert sorted(sent_texts(emu)) == sorted(texts[18:2066])
+    assert not quotas.refused
+
+
+def test_a_write_refused_for_its_size_is_split_never_sent_again_as_is(chroma: str) -> None:
+    """A server that says 1,000 records a write but refuses more than 300, as Cloud does: each
+    refused write is halved until it passes."""
+    n, emu = 3000, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, advertised_batch=1000)
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("split", embedding_function=function(emu))
+        report = ingest(collection, ids=ids, documents=texts, chunk_size=1000, progress=False)
+        assert report.added == n
+        assert_exact(collection, n)
+    # 1,000 -> refused; 500 -> refused twice; 250 x 4 pass: 3 refusals and 4 writes a chunk
+    assert quotas.refused == {"Number of records": 9} and quotas.writes == 12
+
+
+def test_more_writers_than_cloud_allows_are_retried_until_all_land(chroma: str) -> None:
+    """Ten writers against a quota of two: the refused writes are retried, and the writers
+    settle at what the collection takes."""
+    n, emu, quotas = 3000, JinaEmulator(), Quotas(CHROMA_KEY, concurrent_writes=2)
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("busy", embedding_function=function(emu))
+        report = ingest(collection, ids=ids, documents=texts, writers=10, progress=False)
+        assert report.added == n
+        assert_exact(collection, n)
+    assert quotas.most_at_once <= 2 and quotas.refused["concurrent writes"] <= 9
+
+
+KILLED = textwrap.dedent(
+    """
+    import sys, chromadb
+    from chroma_jina import JinaEmbeddingFunction, ingest
+    port, n = int(sys.argv[1]), int(sys.argv[2])
+    client = chromadb.CloudClient(tenant="default_tenant", database="default_database",
+        api_key=sys.argv[3], cloud_host="127.0.0.1", cloud_port=port, enable_ssl=False)
+    collection = client.get_collection("killed")
+    ingest(collection, ids=[f"doc-{i}" for i in range(n)],
+        documents=[f"passage {i}: the river {i % 17} floods the valley of {i * 7 % 101} stones"
+                   for i in range(n)], chunk_size=512, progress=False)
+    """
+)
+
+
+def test_killed_half_way_then_resumed_ends_exact(chroma: str) -> None:
+    """A process ingesting 10,000 documents is killed with SIGKILL once about half are stored;
+    the same ingest run again embeds only what is missing and the collection ends exact."""
+    n, emu, quotas = 10_000, JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        collection = cloud(port).create_collection("killed", embedding_function=function(emu))
+        env = {**os.environ, "JINA_API_BASE_URL": base_url, "CHROMA_JINA_API_KEY": KEY}
+        process = subprocess.Popen(
+            [sys.executable, "-c", KILLED, str(port), str(n), CHROMA_KEY], env=env
+        )
+        try:
+            deadline = time.monotonic() + 60
+            while collection.count() < n // 2:
+                assert process.poll() is None, "the ingest ended before half-way"
+                assert time.monotonic() < deadline, "the ingest did not get half-way in 60 s"
+                time.sleep(0.02)
+            process.send_signal(signal.SIGKILL)
+        finally:
+            process.kill()
+            process.wait(10)
+        held = set(collection.get(include=[])["ids"])
+        assert n // 2 <= len(held) < n
+        emu.reset()
+        resumed = ingest(collection, ids=ids, documents=texts, progress=False)
+        assert (resumed.skipped, resumed.added) == (len(held), n - len(held))
+        assert_exact(collection, n)
+    # the second run embedded exactly what the first had not stored
+    assert sorted(sent_texts(emu)) == sorted(
+        t for i, t in zip(ids, texts, strict=True) if i not in held
+    )
+
+
+# ---- the command line ------------------------------------------------------------------
+
+
+def corpus_file(path: Path, n: int, big: int | None = None) -> Path:
+    ids, texts = corpus(n)
+    if big is not None:
+        texts[big] = "x" * 20_000
+    with path.open("w", encoding="utf-8") as out:
+        for id_, text_ in zip(ids, texts, strict=True):
+            out.write(json.dumps({"id": id_, "text": text_}) + "\n")
+    return path
+
+
+def test_the_command_reaches_cloud_with_the_key_from_the_environment(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    n, emu, quotas = 1500, JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", n)
+    monkeypatch.delenv("CHROMA_API_KEY", raising=False)
+    monkeypatch.setenv("CHROMA_TENANT", "default_tenant")
+    monkeypatch.setenv("CHROMA_DATABASE", "default_database")
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        command = ["ingest", str(file), "--cloud", f"http://127.0.0.1:{port}"]
+        command += ["--collection", "from-the-command", "--model", MODEL, "--no-progress"]
+        assert cli.main(command) == 1
+        assert "Chroma Cloud needs a key: set CHROMA_API_KEY" in capsys.readouterr().err
+        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        assert cli.main(command) == 0
+        assert cli.main(command) == 0
+        first, second = capsys.readouterr().out.splitlines()
+        assert first.startswith("from-the-command: 1,500 added, 0 already stored, ")
+        assert second.startswith("from-the-command: 0 added, 1,500 already stored, 0 requests")
+        assert cloud(port).get_collection("from-the-command").count() == n
+    assert not quotas.refused and quotas.largest_write == 300
+    assert CHROMA_KEY not in capsys.readouterr().err
+
+
+# The command's function keeps its connection to the server open until exit (the library closes
+# its own client at exit, not when the function is garbage-collected; issue 25's closing note)
+@pytest.mark.filterwarnings("ignore:unclosed <socket.socket:ResourceWarning")
+def test_the_command_sends_headers_to_a_server(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """`--host` with `--header-env`: the stand-in wants its key in X-Chroma-Token."""
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", 700)
+    monkeypatch.setenv("MY_CHROMA_TOKEN", CHROMA_KEY)
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        command = ["ingest", str(file), "--host", f"127.0.0.1:{port}", "--no-progress"]
+        command += ["--collection", "with-headers", "--model", MODEL]
+        assert cli.main(command) == 1  # no token: the stand-in answers 401
+        assert emu.stats.requests == 0
+        assert cli.main([*command, "--header-env", "X-Chroma-Token=MY_CHROMA_TOKEN"]) == 0
+    assert "with-headers: 700 added" in capsys.readouterr().out
+
+
+def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
+    chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
+) -> None:
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    file = corpus_file(tmp_path / "corpus.jsonl", 3000)
+    with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        command = ["ingest", str(file), "--cloud", f"http://127.0.0.1:{port}", "--dry-run"]
+        command += ["--collection", "dry", "--model", MODEL, "--price-per-million", "0.05"]
+        assert cli.main(command) == 0
+        tokens = sum(estimate_tokens(t) for t in corpus(3000)[1])
+        assert capsys.readouterr().out == (
+            f"{file}: 3,000 documents, about {tokens:,} tokens, 6 embedding requests "
+            f"({MODEL}), 12 Chroma writes, about ${tokens * 0.05 / 1e6:,.4f}; nothing was "
+            f"sent (ids already stored would be skipped)\n"
+        )
+        corpus_file(file, 3000, big=2999)
+        assert cli.main(command) == 1
+        err = capsys.readouterr().err
+        assert f"{file}, line 3000: 1 document is larger than the 16,384 bytes" in err
+        assert "'doc-2999' (20,000 bytes)" in err
+    assert emu.stats.requests == 0 and quotas.requests == 0
+
+
+# ---- aingest: AsyncHttpClient ----------------------------------------------------------
+
+
+async def async_collection(port: int, name: str, emu: JinaEmulator) -> Any:
+    client = await chromadb.AsyncHttpClient(
+        host="127.0.0.1", port=port, headers={"X-Chroma-Token": CHROMA_KEY}
+    )
+    return await client.get_or_create_collection(name, embedding_function=function(emu))
+
+
+def test_aingest_writes_within_the_limits_and_runs_again_skipping_all(chroma: str) -> None:
+    n, emu, quotas = 5000, JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(n)
+
+    async def main() -> tuple[IngestReport, IngestReport]:
+        collection = await async_collection(port, "async", emu)
+        first = await aingest(collection, ids=ids, documents=texts, progress=False)
+        again = await aingest(collection, ids=iter(ids), documents=iter(texts), progress=False)
+        return first, again
+
+    with cloud_standin(chroma, quotas) as port:
+        first, again = asyncio.run(main())
+        assert (first.added, again.added, again.skipped, again.requests) == (n, 0, n, 0)
+        assert_exact(cloud(port).get_collection("async"), n)
+    assert not quotas.refused and quotas.largest_write == 300 and quotas.most_at_once <= 10
+
+
+def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) -> None:
+    n, emu, quotas = 3000, JinaEmulator(), Quotas(CHROMA_KEY, concurrent_writes=2)
+    ids, texts = corpus(n)
+
+    async def main() -> IngestReport:
+        collection = await async_collection(port, "async-busy", emu)
+        big = [*texts[:-1], "x" * 16_385]
+        with pytest.raises(DocumentsTooLargeError, match="'doc-2999' \\(16,385 bytes\\)"):
+            await aingest(collection, ids=ids, documents=big, max_document_bytes=16_384)
+        assert emu.stats.requests == 0
+        return await aingest(collection, ids=ids, documents=texts, writers=10, progress=False)
+
+    with cloud_standin(chroma, quotas) as port:
+        assert asyncio.run(main()).added == n
+        assert_exact(cloud(port).get_collection("async-busy"), n)
+    assert quotas.most_at_once <= 2
+
+
+def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: str) -> None:
+    ids, texts = corpus(2500)
+    whole = JinaEmulator()
+    function(whole)(texts)
+    emu, quotas = JinaEmulator(token_balance=whole.stats.tokens // 2), Quotas(CHROMA_KEY)
+
+    async def main() -> tuple[IngestError, IngestReport]:
+        collection = await async_collection(port, "async-credit", emu)
+        with pytest.raises(IngestError, match="when embedding failed") as info:
+            await aingest(collection, ids=ids, documents=texts, chunk_size=512, progress=False)
+        emu.token_balance = None
+        return info.value, await aingest(collection, ids=ids, documents=texts, progress=False)
+
+    with cloud_standin(chroma, quotas) as port:
+        error, again = asyncio.run(main())
+        stored_before = error.report.added
+        assert stored_before and again.skipped == stored_before
+        assert again.added == 2500 - stored_before == len(error.not_written)
+        assert_exact(cloud(port).get_collection("async-credit"), 2500)
+    assert emu.stats.tokens == whole.stats.tokens  # every document billed once

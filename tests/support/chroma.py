@@ -1,0 +1,66 @@
+"""A real Chroma server (`chroma run`) on a loopback port, for the tests that need one."""
+
+from __future__ import annotations
+
+import os
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+
+def free_port() -> int:
+    """A TCP port free on 127.0.0.1 right now."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def chroma_server(
+    data_dir: Path, startup_seconds: float = 60, port: int | None = None
+) -> Iterator[str]:
+    """A real Chroma server (`chroma run`) on a loopback port (default: a free one); yields its
+    URL."""
+    port = port or free_port()
+    log = data_dir.parent / f"{data_dir.name}-chroma.log"
+    with log.open("wb") as out:
+        process = subprocess.Popen(
+            [
+                str(Path(sys.executable).parent / "chroma"),
+                "run",
+                "--path",
+                str(data_dir),
+                "--host",
+                "127.0.0.1",
+                "--port",
+                str(port),
+            ],
+            stdout=out,
+            stderr=subprocess.STDOUT,
+            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
+        )
+    url = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + startup_seconds
+        while True:
+            try:
+                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
+                break
+            except OSError:
+                tail = log.read_text(errors="replace")[-2000:]
+                assert process.poll() is None, f"chroma run exited:\n{tail}"
+                assert time.monotonic() < deadline, f"chroma run did not start:\n{tail}"
+                time.sleep(0.1)
+        yield url
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            process.kill()
+            process.wait()

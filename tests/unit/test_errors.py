@@ -1,0 +1,187 @@
+"""errors.py: every error body in the reference maps to its type, with its status, code, request
+id and hint (what is retried and how: test_retries.py)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from chroma_jina import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    InvalidRequestError,
+    JinaError,
+    JinaTimeoutError,
+    MalformedResponseError,
+    NetworkError,
+    RateLimitError,
+    ServerError,
+)
+from chroma_jina.testing import ErrorReply, JinaEmulator
+from chroma_jina.wire import parse_error
+from tests.support.service import KEY, make_ef
+
+RID = "06b5f7bdde6ea380106a87fe6ab8ec5a"
+
+# Every error body quoted in ../shared/reference/jina-api.md, with the type it must become.
+BODIES = [
+    # before late 2025: {"detail": "<string>"}
+    (
+        401,
+        {"detail": "Failed to authenticate with the provided api key."},
+        AuthenticationError,
+        None,
+        None,
+        "Failed to authenticate with the provided api key.",
+    ),
+    (
+        400,
+        {"detail": '"input" length 2049 is larger than the largest allowed size 2048'},
+        InvalidRequestError,
+        None,
+        None,
+        '"input" length 2049 is larger than the largest allowed size 2048',
+    ),
+    (
+        400,
+        {"detail": "Single text cannot exceed 8192 tokens. 10454 tokens given."},
+        InvalidRequestError,
+        None,
+        None,
+        "Single text cannot exceed 8192 tokens. 10454 tokens given.",
+    ),
+    # 2026 nested 400
+    (
+        400,
+        {
+            "detail": {
+                "message": "Input exceeds 8192 tokens",
+                "request_id": RID,
+                "code": "INPUT_TOKEN_LIMIT_EXCEEDED",
+            }
+        },
+        InvalidRequestError,
+        "INPUT_TOKEN_LIMIT_EXCEEDED",
+        RID,
+        "Input exceeds 8192 tokens",
+    ),
+    # 2026 422 with field errors
+    (
+        422,
+        {
+            "detail": "Validation error: 'dimensions' Input should be less than or equal to 1024. "
+            "Field errors: : Invalid value",
+            "request_id": RID,
+            "errors": [
+                {
+                    "field": "body -> dimensions",
+                    "message": "Input should be less than or equal to 1024",
+                    "type": "less_than_equal",
+                    "input": 2048,
+                }
+            ],
+        },
+        InvalidRequestError,
+        None,
+        RID,
+        "Validation error: 'dimensions' Input should be less than or equal",
+    ),
+    # the flat form the spec documents
+    (
+        401,
+        {"detail": "Invalid API key", "code": "AUTH_INVALID_API_KEY", "request_id": RID},
+        AuthenticationError,
+        "AUTH_INVALID_API_KEY",
+        RID,
+        "Invalid API key",
+    ),
+    # late-2025 transitional
+    (
+        500,
+        {"detail": f"[RID: {RID}] Failed to encode text"},
+        ServerError,
+        None,
+        RID,
+        "Failed to encode text",
+    ),
+    # FastAPI-style 422 list
+    (
+        422,
+        {"detail": [{"loc": ["body", "task"], "msg": "unknown task"}]},
+        InvalidRequestError,
+        None,
+        None,
+        "body.task: unknown task",
+    ),
+]
+
+CODES = [
+    (400, "INPUT_MODEL_NOT_FOUND", InvalidRequestError),
+    (400, "INPUT_TOKEN_LIMIT_EXCEEDED", InvalidRequestError),
+    (401, "AUTH_MISSING_API_KEY", AuthenticationError),
+    (401, "AUTH_INVALID_API_KEY", AuthenticationError),
+    (401, "AUTH_INVALID_FORMAT", AuthenticationError),
+    (402, "AUTHZ_INSUFFICIENT_BALANCE", InsufficientBalanceError),
+    (403, "AUTHZ_INSUFFICIENT_BALANCE", InsufficientBalanceError),
+    (403, "AUTHZ_RESOURCE_LIMIT_EXCEEDED", InsufficientBalanceError),
+    (422, "VALIDATION_ERROR", InvalidRequestError),
+    (429, "RATE_REQUEST_LIMIT_EXCEEDED", RateLimitError),
+    (429, "RATE_TOKEN_LIMIT_EXCEEDED", RateLimitError),
+    (429, "RATE_CONCURRENCY_LIMIT_EXCEEDED", RateLimitError),
+    (429, "RATE_IP_LIMIT_EXCEEDED", RateLimitError),
+    (500, "INTERNAL_ERROR", ServerError),
+    (503, "SERVICE_UNAVAILABLE", ServerError),
+    (504, "SERVICE_TIMEOUT", ServerError),
+]
+
+
+@pytest.mark.parametrize(("status", "body", "cls", "code", "rid", "message"), BODIES)
+def test_reference_error_bodies(status, body, cls, code, rid, message) -> None:
+    import json
+
+    err = parse_error(status, {}, json.dumps(body).encode())
+    assert type(err) is cls
+    assert (err.status, err.code, err.request_id) == (status, code, rid)
+    assert err.message.startswith(message)
+    assert err.hint and err.hint in str(err)
+
+
+@pytest.mark.parametrize(("status", "code", "cls"), CODES)
+def test_every_2026_code_maps_to_its_type(status: int, code: str, cls: type) -> None:
+    import json
+
+    for body in (
+        {"detail": {"message": "m", "code": code, "request_id": RID}},
+        {"detail": "m", "code": code, "request_id": RID},
+    ):
+        err = parse_error(status, {}, json.dumps(body).encode())
+        assert (
+            type(err) is cls and err.code == code and err.request_id == RID and err.message == "m"
+        )
+
+
+def test_bodies_that_are_not_json() -> None:
+    html = b"<html><head><title>502 Bad Gateway</title></head><body><h1>502 Bad Gateway</h1></body></html>"
+    err = parse_error(502, {"x-request-id": "abc"}, html)
+    assert type(err) is ServerError and "502 Bad Gateway" in err.message and err.request_id == "abc"
+    assert "<" not in err.message
+    assert type(parse_error(401, {}, b"")) is AuthenticationError
+    assert type(parse_error(408, {}, b"timeout")) is JinaTimeoutError
+    assert type(parse_error(404, {}, b"Not Found")) is InvalidRequestError
+    assert "base_url" in parse_error(404, {}, b"Not Found").hint
+    assert type(parse_error(302, {}, b"")) is MalformedResponseError
+    assert isinstance(JinaTimeoutError("x"), NetworkError)
+    assert issubclass(RateLimitError, JinaError)
+
+
+def test_errors_carry_status_code_request_id_and_hint_in_str() -> None:
+    emu = JinaEmulator()
+    emu.script(ErrorReply(403, "AUTHZ_INSUFFICIENT_BALANCE", "Insufficient balance"))
+    ef, _ = make_ef(emu, KEY)
+    with pytest.raises(InsufficientBalanceError) as info:
+        ef(["a"])
+    text = str(info.value)
+    assert text.startswith("HTTP 403 AUTHZ_INSUFFICIENT_BALANCE: Insufficient balance")
+    assert re.fullmatch("[0-9a-f]{32}", info.value.request_id)  # the emulator's, as the API's
+    assert info.value.request_id in text and "input 0" in text and "Hint: Top up" in text
