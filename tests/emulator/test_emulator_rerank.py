@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import json
 import threading
-from pathlib import Path
 
 import httpx
 import jsonschema
@@ -13,18 +12,12 @@ import pytest
 
 from chroma_jina.models import RERANKERS, RETIRED_RERANKERS
 from chroma_jina.testing import JinaEmulator, RateLimits, ServerFailure, TooManyRequests
+from tests.support.paths import MISSING_CAPTURES, find_captures
 
 KEY = "jina_offline_emulator_key"
 URL = "https://api.jina.ai/v1/rerank"
-ROOT = Path(__file__).resolve().parents[2]
-OAS = next(
-    (
-        d / "shared" / "reference" / "captures" / "jina-openapi-2026-04-02.json"
-        for d in ROOT.parents
-        if (d / "shared" / "reference" / "captures").is_dir()
-    ),
-    None,
-)
+CAPTURES = find_captures()
+OAS = CAPTURES / "jina-openapi-2026-04-02.json" if CAPTURES is not None else None
 
 QUESTION = "When was the Eiffel Tower built?"
 ECHO = "People often ask when the Eiffel Tower was built, and why the Eiffel Tower was built."
@@ -45,7 +38,7 @@ def client(emu: JinaEmulator) -> httpx.Client:
 
 def _oas() -> dict:
     if OAS is None or not OAS.is_file():
-        pytest.skip("../shared/reference/captures is absent (a fresh clone): no OpenAPI capture")
+        pytest.skip(MISSING_CAPTURES)
     return json.loads(OAS.read_text())
 
 

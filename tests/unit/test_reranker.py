@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import itertools
 import json
-from pathlib import Path
 from typing import Any
 
 import chromadb
@@ -34,17 +33,11 @@ from chroma_jina.testing import (
     TooManyRequests,
     relevance,
 )
+from tests.support.paths import MISSING_CAPTURES, find_captures
 from tests.support.service import NO_WAIT
 
-ROOT = Path(__file__).resolve().parents[2]
-OAS = next(
-    (
-        d / "shared" / "reference" / "captures" / "jina-openapi-2026-04-02.json"
-        for d in ROOT.parents
-        if (d / "shared" / "reference" / "captures").is_dir()
-    ),
-    None,
-)
+CAPTURES = find_captures()
+OAS = CAPTURES / "jina-openapi-2026-04-02.json" if CAPTURES is not None else None
 _keys = itertools.count()
 
 QUESTION = "When was the Eiffel Tower built?"
@@ -90,7 +83,7 @@ def expected(emu: JinaEmulator, query: str, documents: list, model: str) -> list
 
 def _request_validator(model: str) -> jsonschema.Draft202012Validator:
     if OAS is None or not OAS.is_file():
-        pytest.skip("../shared/reference/captures is absent (a fresh clone): no OpenAPI capture")
+        pytest.skip(MISSING_CAPTURES)
     oas = json.loads(OAS.read_text())
     schema = oas["paths"]["/v1/rerank"]["post"]["requestBody"]["content"]["application/json"]
     mapping = schema["schema"]["discriminator"]["mapping"]
