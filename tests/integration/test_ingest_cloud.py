@@ -164,6 +164,8 @@ def test_killed_half_way_then_resumed_ends_exact(chroma: str) -> None:
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
         collection = cloud(port).create_collection("killed", embedding_function=function(emu))
+        collection.count()
+        ours = quotas.connections  # this test's own client, kept alive
         env = {**os.environ, "JINA_API_BASE_URL": base_url, "CHROMA_JINA_API_KEY": KEY}
         process = subprocess.Popen(
             [sys.executable, "-c", KILLED, str(port), str(n), CHROMA_KEY], env=env
@@ -178,6 +180,9 @@ def test_killed_half_way_then_resumed_ends_exact(chroma: str) -> None:
         finally:
             process.kill()
             process.wait(10)
+        # Writes the killed process had already sent still land (parallel writers): read what
+        # Chroma holds once the stand-in has answered every request of the killed process.
+        quotas.wait_for_connections(ours, timeout=30)
         held = set(collection.get(include=[])["ids"])
         assert n // 2 <= len(held) < n
         emu.reset()

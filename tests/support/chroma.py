@@ -58,9 +58,30 @@ def chroma_server(
                 time.sleep(0.1)
         yield url
     finally:
+        forget_clients_of(port)
         process.terminate()
         try:
             process.wait(timeout=10)
         except subprocess.TimeoutExpired:
             process.kill()
             process.wait()
+
+
+def forget_clients_of(port: int) -> None:
+    """Close the connections of every chromadb HTTP client that reached `port`, and drop those
+    clients from chromadb's client cache.
+
+    chromadb's HttpClient and CloudClient have no close(): their httpx session stays in
+    chromadb's process-wide cache until something clears it, and is then collected open, a
+    ResourceWarning in whichever test happens to run the collector. When a server (or a proxy in
+    front of one) stops, no client of it can be used again, so its sessions are closed here."""
+    from chromadb.api.fastapi import FastAPI
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    systems = SharedSystemClient._identifier_to_system
+    for identifier, system in list(systems.items()):
+        for component in list(system._instances.values()):
+            if isinstance(component, FastAPI) and f":{port}/" in component._api_url:
+                component._session.close()
+                systems.pop(identifier, None)
+                SharedSystemClient._identifier_to_refcount.pop(identifier, None)

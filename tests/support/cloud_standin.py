@@ -26,6 +26,7 @@ import json
 import logging
 import re
 import threading
+import time
 from collections import Counter
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -33,6 +34,8 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
+
+from tests.support.chroma import forget_clients_of
 
 MAX_BATCH = 300
 MAX_DOCUMENT_BYTES = 16_384
@@ -63,8 +66,20 @@ class Quotas:
     most_at_once: int = 0
     largest_write: int = 0
     refused: Counter[str] = field(default_factory=Counter)
+    connections: int = 0
+    """Connections open now: each is served to its end (every request it carries answered)
+    before it counts as closed."""
     _in_flight: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def wait_for_connections(self, at_most: int, timeout: float) -> None:
+        """Wait until at most `at_most` connections are open (a killed client's connections are
+        closed only after the requests it had sent are answered), or fail after `timeout`."""
+        deadline = time.monotonic() + timeout
+        while self.connections > at_most:
+            if time.monotonic() > deadline:
+                raise TimeoutError(f"{self.connections} connections still open after {timeout} s")
+            time.sleep(0.02)
 
 
 def _quota(usage_type: str, action: str, usage: int, limit: int) -> tuple[int, dict[str, str]]:
@@ -77,6 +92,19 @@ def _quota(usage_type: str, action: str, usage: int, limit: int) -> tuple[int, d
 
 class _Handler(BaseHTTPRequestHandler):
     protocol_version = "HTTP/1.1"
+
+    def setup(self) -> None:
+        super().setup()
+        with self.server.quotas._lock:
+            self.server.quotas.connections += 1
+
+    def finish(self) -> None:
+        try:
+            super().finish()
+        finally:
+            with self.server.quotas._lock:
+                self.server.quotas.connections -= 1
+
     timeout = TIMEOUT
     server: _Server
 
@@ -210,6 +238,7 @@ def cloud_standin(chroma_url: str, quotas: Quotas) -> Iterator[int]:
     try:
         yield server.server_address[1]
     finally:
+        forget_clients_of(server.server_address[1])
         server.shutdown()
         server.server_close()
         thread.join(10)
