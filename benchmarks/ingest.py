@@ -227,22 +227,22 @@ SERVER_LABELS = {
         "head": "| {n:,} passages into `chroma run` | time | documents/s |",
         "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator at "
         "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3`, a `chroma run` "
-        "server on the same machine, reached with `HttpClient`; each way run {rounds_en} in "
-        "turn, the median shown. `ingest` with 10 writers took {ratio:.2f}x the slower of "
+        "server on the same machine, reached with `HttpClient`; {rounds_text}. `ingest` with 10 "
+        "writers took {ratio:.2f}x the slower of "
         "embedding alone and the best writing alone. On one machine the server, the client and "
         "the emulator share the CPU: the writes slow down while embedding runs, and more writers "
         "gain little. Chroma Cloud takes up to 10 writes at once per collection (its quota).",
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
-        "write": "只写入，{w} 个写入线程",
-        "ingest": "`ingest`，{w} 个写入线程",
+        "write": "只写入，并发 {w} 路",
+        "ingest": "`ingest`，并发写入 {w} 路",
         "head": "| {n:,}段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} 毫秒 "
         "+ 每 token {per_token:g} 微秒，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
-        "通过 `HttpClient` 连接；各种做法轮流各跑 {rounds} 次，取中位数。`ingest` 用 10 个写入线程时，"
+        "通过 `HttpClient` 连接；{rounds_text}。`ingest` 以 10 路并发写入时，"
         "耗时是“只做向量化”和“最快的只写入”两者中较慢者的 {ratio:.2f} 倍。"
-        "服务器、客户端和模拟器在同一台机器上争用 CPU：向量化进行时写入会变慢，写入线程多了收益也不大。"
+        "服务器、客户端和模拟器在同一台机器上争用 CPU：向量化进行时写入会变慢，并发写入数加大，收益也不大。"
         "Chroma Cloud 每个集合最多允许同时写入 10 次（配额）。",
     },
 }
@@ -340,16 +340,31 @@ def server_table(results: dict[str, Any], lang: str) -> str:
     return "\n".join(lines)
 
 
+ROUNDS_TEXT = {
+    "en": {
+        "one": "each way run once, in turn (one run is noisy: read little into the "
+        "differences between writer counts)",
+        "many": "each way run {rounds} times in turn, the median shown",
+    },
+    "zh": {
+        "one": "各种做法轮流各跑 1 次（单次测量波动大，不同并发写入数之间的差别不宜过度解读）",
+        "many": "各种做法轮流各跑 {rounds} 次，取中位数",
+    },
+}
+"""How the server figures were taken: one run each says so (no median of one)."""
+
+
 def server_blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
+    """The Chroma Cloud page's generated blocks: how it was measured, and the table."""
     settings = results["settings"]
+    rounds = settings["rounds"]
     return {
         "server-measured": SERVER_LABELS[lang]["when"].format(
             date=results["date"],
             cpus=results["cpus"],
             latency=settings["latency_ms"],
             per_token=settings["per_token_us"],
-            rounds=settings["rounds"],
-            rounds_en="once" if settings["rounds"] == 1 else f"{settings['rounds']} times",
+            rounds_text=ROUNDS_TEXT[lang]["one" if rounds == 1 else "many"].format(rounds=rounds),
             ratio=server_ratio(results["server"])[0],
         ),
         "server-table": server_table(results, lang),

@@ -58,3 +58,26 @@ def test_chinese_counts_follow_the_glossary_conventions() -> None:
     assert "剩下的 17712 段" in line
     when = LABELS["zh"]["when"].format(date="d", cpus=2, latency=100, per_token=5, rounds=3)
     assert "100 毫秒" in when and "5 微秒" in when and "1,024" not in when
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_server_figures_say_a_single_run_is_not_a_median(lang: str) -> None:
+    """One run of each way is one run: the page must not call it a median, and says it is noisy;
+    with several rounds it is a median."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT))
+        server_blocks = importlib.import_module("benchmarks.ingest").server_blocks
+    walls = {"embed": 12.6, "write_w1": 130.4, "write_w10": 91.9}
+    walls |= {"ingest_w1": 204.7, "ingest_w10": 157.3}
+    server = {key: {"n": 30_000, "wall_s": wall} for key, wall in walls.items()}
+    results = {"date": "d", "cpus": 2, "server": server}
+    settings = {"n": 30_000, "latency_ms": 100.0, "per_token_us": 5.0}
+    once = server_blocks({**results, "settings": {**settings, "rounds": 1}}, lang)
+    thrice = server_blocks({**results, "settings": {**settings, "rounds": 3}}, lang)
+    median, noisy = ("median", "noisy") if lang == "en" else ("中位数", "波动大")
+    assert median not in once["server-measured"] and noisy in once["server-measured"]
+    assert median in thrice["server-measured"] and noisy not in thrice["server-measured"]
+    if lang == "zh":
+        assert "| 3 万段文本写入 `chroma run` |" in once["server-table"]
+        assert "| 12.6 秒 | 2381 |" in once["server-table"]
+        assert "写入线程" not in once["server-table"]
