@@ -28,13 +28,10 @@ from chroma_jina.ingestion import (
     Lookup,
     Metadata,
     Write,
-    _bar,
     _Tally,
     add_arguments,
     after_failure,
-    plan_chunks,
     prepare,
-    read_chunks,
     retry_delay,
     split_refused,
     stopped,
@@ -188,7 +185,7 @@ async def aingest(
     limits = await awrite_limits(
         collection._client, max_document_bytes=max_document_bytes, writers=writers
     )
-    embedder, size, total = prepare(
+    embedder, bar, steps = prepare(
         collection,
         ids,
         documents,
@@ -198,11 +195,11 @@ async def aingest(
         chunks_in_flight,
         limits,
         total,
+        progress,
     )
-    run = _ARun(collection, embedder, _bar(progress, total), limits)
+    run = _ARun(collection, embedder, bar, limits)
     try:
-        chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
-        await _carry_out(run, plan_chunks(chunks, chunks_in_flight), chunks_in_flight)
+        await _carry_out(run, steps, chunks_in_flight)
         embedder.close()
         return run.report()
     finally:

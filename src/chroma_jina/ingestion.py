@@ -708,9 +708,10 @@ def prepare(
     chunks_in_flight: int,
     limits: WriteLimits,
     total: int | None,
-) -> tuple[Embedder, int, int | None]:
+    progress: bool | None,
+) -> tuple[Embedder, Any, Generator[IngestEffect, Any, None]]:
     """Check the arguments (and, for lists, every record) before anything is sent; return the
-    embedder, the chunk size and the number of records (when known)."""
+    embedder, the progress bar (or None) and the plan, for `ingest` and `aingest` alike."""
     if chunks_in_flight < 1:
         raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
     for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
@@ -732,7 +733,8 @@ def prepare(
     except BaseException:
         embedder.close()
         raise
-    return embedder, size, total
+    chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
+    return embedder, _bar(progress, total), plan_chunks(chunks, chunks_in_flight)
 
 
 def ingest(
@@ -781,7 +783,7 @@ def ingest(
     limits = write_limits(
         collection._client, max_document_bytes=max_document_bytes, writers=writers
     )
-    embedder, size, total = prepare(
+    embedder, bar, steps = prepare(
         collection,
         ids,
         documents,
@@ -791,11 +793,11 @@ def ingest(
         chunks_in_flight,
         limits,
         total,
+        progress,
     )
-    run = _Run(collection, embedder, _bar(progress, total), limits)
+    run = _Run(collection, embedder, bar, limits)
     try:
-        chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
-        _carry_out(run, plan_chunks(chunks, chunks_in_flight), chunks_in_flight)
+        _carry_out(run, steps, chunks_in_flight)
         embedder.close()
         return run.report()
     finally:
