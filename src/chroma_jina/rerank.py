@@ -36,7 +36,12 @@ from chroma_jina.models import (
     is_image,
     lookup_reranker,
 )
-from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, IMAGE_TOKENS, estimate_tokens
+from chroma_jina.planning import (
+    DEFAULT_MAX_TOKENS_PER_REQUEST,
+    IMAGE_TOKENS,
+    estimate_tokens,
+    split_by_cost,
+)
 from chroma_jina.steps import Context, Step, request
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import dumps, encode_image, require_pillow
@@ -319,7 +324,7 @@ class JinaReranker:
                 )
             return _Query(query, sent, costs, [list(range(len(sent)))])
         costs = [c + query_cost for c in costs]
-        return _Query(query, sent, costs, _batches(costs, self.max_documents, self.max_tokens))
+        return _Query(query, sent, costs, split_by_cost(costs, self.max_documents, self.max_tokens))
 
     def _document(self, i: int, item: Document) -> str | dict[str, str]:
         if isinstance(item, str):
@@ -386,22 +391,6 @@ def _cost(document: str | dict[str, str]) -> int:
     if isinstance(document, str):
         return estimate_tokens(document)
     return estimate_tokens(document["text"]) if "text" in document else IMAGE_TOKENS
-
-
-def _batches(costs: list[int], max_documents: int, max_tokens: int) -> list[list[int]]:
-    """Positions split into requests of at most `max_documents` and, where possible,
-    `max_tokens` estimated tokens each, in order."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    used = 0
-    for i, cost in enumerate(costs):
-        if current and (len(current) >= max_documents or used + cost > max_tokens):
-            batches.append(current)
-            current, used = [], 0
-        current.append(i)
-        used += cost
-    batches.append(current)
-    return batches
 
 
 def _listwise_refusal(
