@@ -23,13 +23,9 @@ import os
 import re
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.request
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -41,6 +37,7 @@ from benchmarks.ingest_contender import COLLECTION
 from benchmarks.report import rounded, write_blocks
 from benchmarks.run import warm_up
 from chroma_jina.testing import JinaEmulator, Latency
+from tests.support.chroma import chroma_server
 
 ROOT = Path(__file__).resolve().parent.parent
 PAGE = "large-collections.md"
@@ -248,43 +245,6 @@ SERVER_LABELS = {
 }
 
 
-@contextmanager
-def chroma_run(data: Path, startup_s: float = 60) -> Iterator[str]:
-    """A `chroma run` server on a free loopback port, stopped at the end; yields its URL."""
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        port = sock.getsockname()[1]
-    log = data.parent / f"{data.name}-chroma.log"
-    chroma = Path(sys.executable).parent / "chroma"
-    command = [str(chroma), "run", "--path", str(data), "--host", "127.0.0.1", "--port", str(port)]
-    with log.open("wb") as out:
-        process = subprocess.Popen(
-            command,
-            stdout=out,
-            stderr=subprocess.STDOUT,
-            env={**os.environ, "ANONYMIZED_TELEMETRY": "False"},
-        )
-    url = f"http://127.0.0.1:{port}"
-    try:
-        deadline = time.monotonic() + startup_s
-        while True:
-            try:
-                urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"chroma run did not start (see {log})") from None
-                time.sleep(0.1)
-        yield url
-    finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
-
-
 def _drop(url: str, db: Path) -> None:
     """Delete the measure's collection from the server."""
     import chromadb
@@ -300,7 +260,7 @@ def server_runs(args: argparse.Namespace, emu: JinaEmulator) -> dict[str, Any]:
     ways = [("embed", 1)] + [("write", w) for w in WRITER_COUNTS]
     ways += [("ingest", w) for w in INGEST_WRITERS]
     done: dict[str, list[dict[str, Any]]] = {}
-    with chroma_run(args.out / "ingest-server-data") as url:
+    with chroma_server(args.out / "ingest-server-data") as url:
         for round_ in range(1, args.rounds + 1):
             for measure, writers in ways:
                 key = measure if measure == "embed" else f"{measure}_w{writers}"

@@ -13,39 +13,18 @@ from __future__ import annotations
 
 import asyncio
 import time
-from dataclasses import dataclass
 from typing import Any
 
 import httpx
 
+from benchmarks.shared_key import CONCURRENCY, LATENCY, Outcome, emulator, outcome
 from chroma_jina import JinaEmbeddingFunction, JinaReranker
-from chroma_jina.testing import JinaEmulator, Latency, RateLimits
+from chroma_jina.testing import JinaEmulator
 
 KEY = "jina_offline_rerank_benchmark_key"
-CONCURRENCY = 5
-LATENCY = 0.05
 QUERIES = 200
 CANDIDATES = 100
 TOP_N = 10
-
-
-@dataclass(frozen=True)
-class Outcome:
-    """What one scenario did."""
-
-    name: str
-    calls: int
-    failed_calls: int
-    requests: int
-    refused: int
-    seconds: float
-    cpu: float
-    """CPU seconds the process used (client and emulator together, one event loop)."""
-
-    @property
-    def bound(self) -> float:
-        """The wall time if every successful request used one of the key's slots in turn."""
-        return (self.requests - self.refused) / CONCURRENCY * LATENCY
 
 
 CORPUS = [
@@ -66,10 +45,6 @@ def _results(q: int) -> dict[str, Any]:
         "distances": [[r / CANDIDATES for r in range(CANDIDATES)]],
         "included": ["documents", "metadatas", "distances"],
     }
-
-
-def _emulator() -> JinaEmulator:
-    return JinaEmulator(limits=RateLimits(concurrency=CONCURRENCY), latency=Latency(LATENCY))
 
 
 def _reranker(emu: JinaEmulator) -> JinaReranker:
@@ -93,36 +68,22 @@ async def _rerank_all(reranker: JinaReranker) -> list[object]:
     return await asyncio.gather(*(one(q) for q in range(QUERIES)), return_exceptions=True)
 
 
-def _outcome(
-    name: str, emu: JinaEmulator, results: list[object], started: tuple[float, float]
-) -> Outcome:
-    return Outcome(
-        name,
-        len(results),
-        sum(isinstance(r, BaseException) for r in results),
-        emu.stats.requests,
-        emu.stats.rate_limited,
-        time.monotonic() - started[0],
-        time.process_time() - started[1],
-    )
-
-
 def _now() -> tuple[float, float]:
     return time.monotonic(), time.process_time()
 
 
 def concurrent_queries() -> Outcome:
     """200 concurrent `arerank_results` calls of 100 candidates each (one request each)."""
-    emu = _emulator()
+    emu = emulator()
     reranker = _reranker(emu)
     started = _now()
     results = asyncio.run(_rerank_all(reranker))
-    return _outcome(f"{QUERIES} queries x {CANDIDATES} candidates", emu, results, started)
+    return outcome(f"{QUERIES} queries x {CANDIDATES} candidates", emu, results, *started)
 
 
 def with_embedding_calls() -> Outcome:
     """The same 200 reranks while 200 `aembed_query` calls use the same key at the same time."""
-    emu = _emulator()
+    emu = emulator()
     reranker = _reranker(emu)
     ef = JinaEmbeddingFunction(
         KEY,
@@ -139,7 +100,7 @@ def with_embedding_calls() -> Outcome:
 
     started = _now()
     results = asyncio.run(main())
-    return _outcome(f"... and {QUERIES} embedding calls", emu, results, started)
+    return outcome(f"... and {QUERIES} embedding calls", emu, results, *started)
 
 
 SCENARIOS = (concurrent_queries, with_embedding_calls)

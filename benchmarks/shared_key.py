@@ -38,6 +38,8 @@ class Outcome:
     requests: int
     refused: int
     seconds: float
+    cpu: float | None = None
+    """CPU seconds the process used (client and emulator together), when measured."""
 
     @property
     def bound(self) -> float:
@@ -45,7 +47,8 @@ class Outcome:
         return (self.requests - self.refused) / CONCURRENCY * LATENCY
 
 
-def _emulator() -> JinaEmulator:
+def emulator() -> JinaEmulator:
+    """The emulator of every scenario: the free tier's concurrency and a fixed latency."""
     return JinaEmulator(limits=RateLimits(concurrency=CONCURRENCY), latency=Latency(LATENCY))
 
 
@@ -58,7 +61,15 @@ def _function(emu: JinaEmulator, *, asynchronous: bool = False) -> JinaEmbedding
     return JinaEmbeddingFunction(KEY, MODEL, batch_size=64, **client)  # type: ignore[arg-type]
 
 
-def _outcome(name: str, emu: JinaEmulator, results: list[object], started: float) -> Outcome:
+def outcome(
+    name: str,
+    emu: JinaEmulator,
+    results: list[object],
+    started: float,
+    cpu_started: float | None = None,
+) -> Outcome:
+    """What a scenario begun at `started` (`time.monotonic()`; CPU: `time.process_time()`)
+    did: `results` holds each call's result or exception."""
     return Outcome(
         name,
         len(results),
@@ -66,6 +77,7 @@ def _outcome(name: str, emu: JinaEmulator, results: list[object], started: float
         emu.stats.requests,
         emu.stats.rate_limited,
         time.monotonic() - started,
+        None if cpu_started is None else time.process_time() - cpu_started,
     )
 
 
@@ -79,19 +91,19 @@ def _threads(name: str, emu: JinaEmulator, calls: list[Callable[[], object]]) ->
     started = time.monotonic()
     with ThreadPoolExecutor(len(calls)) as pool:
         results = list(pool.map(attempt, calls))
-    return _outcome(name, emu, results, started)
+    return outcome(name, emu, results, started)
 
 
 def six_threads() -> Outcome:
     """6 threads embedding 1,024 texts each with one function."""
-    emu = _emulator()
+    emu = emulator()
     ef = _function(emu)
     return _threads("6 threads, one function", emu, [lambda: ef(TEXTS)] * 6)
 
 
 def three_functions() -> Outcome:
     """3 functions with the same key, one thread each, 1,024 texts each."""
-    emu = _emulator()
+    emu = emulator()
     functions = [_function(emu) for _ in range(3)]
     calls = [lambda ef=ef: ef(TEXTS) for ef in functions]
     return _threads("3 functions, same key", emu, calls)
@@ -103,12 +115,12 @@ def _tasks(name: str, emu: JinaEmulator, make: Callable[[], list]) -> Outcome:
 
     started = time.monotonic()
     results = asyncio.run(main())
-    return _outcome(name, emu, results, started)
+    return outcome(name, emu, results, started)
 
 
 def six_tasks() -> Outcome:
     """6 asyncio tasks embedding 1,024 texts each with one function (`aembed`)."""
-    emu = _emulator()
+    emu = emulator()
     ef = _function(emu, asynchronous=True)
     return _tasks(
         "6 asyncio tasks, one function", emu, lambda: [ef.aembed(TEXTS) for _ in range(6)]
@@ -117,7 +129,7 @@ def six_tasks() -> Outcome:
 
 def queries() -> Outcome:
     """A web server's load: 200 concurrent `aembed_query` calls of one question each."""
-    emu = _emulator()
+    emu = emulator()
     ef = _function(emu, asynchronous=True)
     return _tasks(
         "200 concurrent queries",

@@ -10,35 +10,34 @@ from __future__ import annotations
 
 import asyncio
 import logging
-import time
 from collections import deque
 from collections.abc import Awaitable, Callable, Generator, Iterable, Sequence
 from dataclasses import dataclass
-from typing import Any, cast
+from typing import Any
 
 from chromadb.api.models.AsyncCollection import AsyncCollection
 from chromadb.api.types import Embeddable, EmbeddingFunction
-from chromadb.api.types import Metadata as ChromaMetadata
 
 from chroma_jina.ingestion import (
     DEFAULT_CHUNKS_IN_FLIGHT,
-    SHOWN_IDS,
     Chunk,
     Embed,
     Embedder,
     IngestEffect,
-    IngestError,
     IngestReport,
     Lookup,
     Metadata,
     Write,
-    _bar,
-    plan_chunks,
+    _Tally,
+    add_arguments,
+    after_failure,
     prepare,
-    read_chunks,
-    write_delay,
+    retry_delay,
+    split_refused,
+    stopped,
+    what_came,
 )
-from chroma_jina.limits import WriteLimits, awrite_limits, refused_as_busy, refused_for_size
+from chroma_jina.limits import WriteLimits, awrite_limits, refused_as_busy
 
 logger = logging.getLogger("chroma_jina")
 
@@ -73,26 +72,16 @@ class _Writing:
     tasks: list[asyncio.Task[None]]
 
 
-class _ARun:
-    """One `aingest` call's counters, bar and Chroma calls."""
+class _ARun(_Tally):
+    """One `aingest` call's Chroma calls, awaited; its counts and bar as `ingest`'s."""
 
     def __init__(
         self, collection: AsyncCollection, embedder: Embedder, bar: Any, limits: WriteLimits
     ) -> None:
+        super().__init__(embedder, bar, limits)
         self.collection = collection
-        self.embedder = embedder
-        self.bar = bar
-        self.limits = limits
         self.gate = _Gate(limits.writers)
-        self.added = self.skipped = 0
         self.writing: deque[_Writing] = deque()
-        self.started = time.perf_counter()
-
-    def report(self) -> IngestReport:
-        requests, tokens = self.embedder.counts()
-        return IngestReport(
-            self.added, self.skipped, requests, tokens, time.perf_counter() - self.started
-        )
 
     async def _retrying(self, what: str, call: Callable[[int], Awaitable[Any]]) -> Any:
         attempt = 0
@@ -100,12 +89,9 @@ class _ARun:
             try:
                 return await call(attempt)
             except Exception as exc:
-                delay = write_delay(attempt, exc)
+                delay = retry_delay(what, attempt, exc)
                 if delay is None:
                     raise
-                logger.info(
-                    "Chroma %s failed (%s): retry %d in %.1fs", what, exc, attempt + 1, delay
-                )
                 await asyncio.sleep(delay)
                 attempt += 1
 
@@ -124,18 +110,12 @@ class _ARun:
             return await self.stored(ids)
 
         stored: set[str] = await self._retrying("get", get)
-        self.skipped += len(stored)
-        if stored and self.bar is not None and self.bar.total is not None:
-            self.bar.total -= len(stored)
+        self.skip(stored)
         return stored
 
     def start_write(self, chunk: Chunk, vectors: Sequence[Any]) -> None:
-        step = self.limits.max_batch_size
         tasks = [
-            asyncio.ensure_future(
-                self._add(chunk, vectors, list(range(i, min(i + step, len(chunk.ids)))))
-            )
-            for i in range(0, len(chunk.ids), step)
+            asyncio.ensure_future(self._add(chunk, vectors, part)) for part in self.slices(chunk)
         ]
         self.writing.append(_Writing(chunk, tasks))
 
@@ -147,9 +127,7 @@ class _ARun:
             for task in oldest.tasks:
                 await task
             self.writing.popleft()
-            self.added += len(oldest.chunk.ids)
-            if self.bar is not None:
-                self.bar.update(len(oldest.chunk.ids))
+            self.written(oldest.chunk)
 
     async def settle(self) -> list[str]:
         not_written: list[str] = []
@@ -174,27 +152,17 @@ class _ARun:
                 todo = [i for i in todo if chunk.ids[i] not in stored]
             if not todo:
                 return
-            metadatas = [chunk.metadatas[i] for i in todo]
-            await self.gate.run(
-                lambda: self.collection.add(
-                    ids=[chunk.ids[i] for i in todo],
-                    embeddings=[vectors[i] for i in todo],
-                    documents=[chunk.documents[i] for i in todo],
-                    metadatas=cast("list[ChromaMetadata]", metadatas)
-                    if any(m is not None for m in metadatas)
-                    else None,
-                )
-            )
+            arguments = add_arguments(chunk, vectors, todo)
+            await self.gate.run(lambda: self.collection.add(**arguments))
 
         try:
             await self._retrying("add", add)
         except Exception as exc:
-            if not refused_for_size(exc) or len(todo) < 2:
+            halves = split_refused(exc, todo)
+            if halves is None:
                 raise
-            logger.info("Chroma refused %d records in one write (%s): split in two", len(todo), exc)
-            half = len(todo) // 2
-            await self._add(chunk, vectors, todo[:half])
-            await self._add(chunk, vectors, todo[half:])
+            for half in halves:
+                await self._add(chunk, vectors, half)
 
 
 async def aingest(
@@ -217,7 +185,7 @@ async def aingest(
     limits = await awrite_limits(
         collection._client, max_document_bytes=max_document_bytes, writers=writers
     )
-    embedder, size, total = prepare(
+    embedder, bar, steps = prepare(
         collection,
         ids,
         documents,
@@ -227,11 +195,11 @@ async def aingest(
         chunks_in_flight,
         limits,
         total,
+        progress,
     )
-    run = _ARun(collection, embedder, _bar(progress, total), limits)
+    run = _ARun(collection, embedder, bar, limits)
     try:
-        chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
-        await _carry_out(run, plan_chunks(chunks, chunks_in_flight), chunks_in_flight)
+        await _carry_out(run, steps, chunks_in_flight)
         embedder.close()
         return run.report()
     finally:
@@ -281,46 +249,13 @@ async def _carry_out(run: _ARun, steps: Generator[IngestEffect, Any, None], in_f
                     for task in item.tasks:
                         task.cancel()
             raise
-        not_written = await _leftovers(run, effect, stage, waiting)
-        report = run.report()
-        shown = ", ".join(repr(i) for i in not_written[:SHOWN_IDS])
-        if len(not_written) > SHOWN_IDS:
-            shown += f" and {len(not_written) - SHOWN_IDS:,} more"
-        failing = "Chroma" if stage == "chroma" else "embedding"
-        raise IngestError(
-            f"ingest stopped after adding {report.added:,} records, when {failing} failed: "
-            f"{type(exc).__name__}: {exc}. {len(not_written):,} ids read were not written "
-            f"({shown}); run the same ingest again to add them: stored ids are skipped.",
-            report,
-            not_written,
-        ) from exc
-
-
-async def _leftovers(
-    run: _ARun, effect: IngestEffect | None, stage: str, waiting: deque[Write]
-) -> list[str]:
-    """As `ingestion._leftovers`."""
-    not_written = await run.settle()
-    behind = [id_ for item in waiting for id_ in item.chunk.ids]
-    if isinstance(effect, Lookup):
-        return [*not_written, *effect.ids, *behind]
-    if stage == "chroma" or effect is None:
-        return [*not_written, *behind]
-    if isinstance(effect, Embed):
-        not_written += effect.chunk.ids
-    if isinstance(effect, Write):
-        waiting.appendleft(effect)
-    for item in waiting:
-        try:
-            vectors: Sequence[Any] = await asyncio.to_thread(item.handle.result)
-            came: Sequence[int] = range(len(item.chunk.ids))
-        except Exception:
-            finished: dict[int, Any] = getattr(item.handle, "finished", dict)()
-            came = sorted(finished)
-            vectors = [finished[i] for i in came]
-        got = set(came)
-        not_written += [id_ for i, id_ in enumerate(item.chunk.ids) if i not in got]
-        if came:
-            run.start_write(item.chunk.take(came), vectors)
-            not_written += await run.settle()
-    return not_written
+        not_written = await run.settle()
+        lost, rest = after_failure(effect, stage, waiting)
+        not_written += lost
+        for pending in rest:
+            part, vectors, missing = await asyncio.to_thread(what_came, pending)
+            not_written += missing
+            if part is not None:
+                run.start_write(part, vectors)
+                not_written += await run.settle()
+        raise stopped(exc, stage, run.report(), not_written) from exc

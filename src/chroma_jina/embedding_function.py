@@ -105,10 +105,48 @@ def _image(i: int, item: object, model_name: str) -> object:
         raise ValueError(f"input {i}: {exc} (model {model_name!r})") from None
 
 
-def _positive_int(name: str, value: object) -> int:
+def positive_int(name: str, value: object) -> int:
+    """`value` if it is a positive integer (not a bool), else ValueError naming `name`."""
     if isinstance(value, bool) or not isinstance(value, int) or value < 1:
         raise ValueError(f"{name} must be a positive integer, got {value!r}")
     return value
+
+
+def jina_client(
+    api_key: str | None,
+    api_key_env_var: str,
+    *,
+    base_url: str | None,
+    timeout: float,
+    max_retries: int,
+    http_client: httpx.Client | None,
+    async_http_client: httpx.AsyncClient | None,
+    max_concurrency: int | None,
+    requests_per_minute: int | None,
+    tokens_per_minute: int | None,
+    clock: Clock | None,
+    **more: Any,
+) -> JinaClient:
+    """The client of `JinaEmbeddingFunction` or `JinaReranker`: the runtime settings they share
+    checked, the key resolved, the base URL defaulted (env JINA_API_BASE_URL, else Jina's);
+    `more` goes to `JinaClient` as it is."""
+    if not isinstance(timeout, (int, float)) or timeout <= 0:
+        raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
+    if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
+        raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
+    return JinaClient(
+        resolve_api_key(api_key, check_api_key_env_var(api_key_env_var)),
+        base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
+        timeout=float(timeout),
+        max_retries=max_retries,
+        http_client=http_client,
+        async_http_client=async_http_client,
+        max_concurrency=max_concurrency,
+        requests_per_minute=requests_per_minute,
+        tokens_per_minute=tokens_per_minute,
+        clock=clock or SYSTEM,
+        **more,
+    )
 
 
 class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
@@ -222,32 +260,29 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
 
         info = lookup(model_name)
         cap = info.max_items if info is not None else DEFAULT_MAX_ITEMS
-        if batch_size is not None and _positive_int("batch_size", batch_size) > cap and info:
+        if batch_size is not None and positive_int("batch_size", batch_size) > cap and info:
             raise ValueError(
                 f"batch_size={batch_size} is over the {cap}-input cap of {model_name!r}"
             )
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         for name, value in (
             ("requests_per_minute", requests_per_minute),
             ("tokens_per_minute", tokens_per_minute),
         ):
             if value is not None:
-                _positive_int(name, value)
-        self._jina_client = JinaClient(
-            resolve_api_key(api_key, api_key_env_var),
-            base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
-            timeout=float(timeout),
+                positive_int(name, value)
+        self._jina_client = jina_client(
+            api_key,
+            api_key_env_var,
+            base_url=base_url,
+            timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
             async_http_client=async_http_client,
             max_concurrency=None
             if max_concurrency is None
-            else _positive_int("max_concurrency", max_concurrency),
+            else positive_int("max_concurrency", max_concurrency),
             max_items=cap if batch_size is None else batch_size,
-            max_tokens_per_request=_positive_int(
+            max_tokens_per_request=positive_int(
                 "max_tokens_per_request",
                 DEFAULT_MAX_TOKENS_PER_REQUEST
                 if max_tokens_per_request is None
@@ -256,7 +291,7 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,
             progress=progress,
-            clock=clock or SYSTEM,
+            clock=clock,
         )
 
     def _params(self) -> dict[str, Any]:

@@ -498,24 +498,15 @@ def _done(call: Callable[[], None]) -> Future[None]:
     return future
 
 
-class _Run:
-    """One `ingest` call's counters, bar and Chroma calls."""
+class _Tally:
+    """What one run has done, shown on its bar: shared by `ingest`'s and `aingest`'s runs,
+    which differ only in how they call Chroma and wait."""
 
-    def __init__(
-        self, collection: Collection, embedder: Embedder, bar: Any, limits: WriteLimits
-    ) -> None:
-        self.collection = collection
+    def __init__(self, embedder: Embedder, bar: Any, limits: WriteLimits) -> None:
         self.embedder = embedder
         self.bar = bar
         self.limits = limits
         self.added = self.skipped = 0
-        self.writing: deque[_Writing] = deque()
-        self.gate = _Gate(limits.writers)
-        self._pool = (
-            ThreadPoolExecutor(limits.writers, thread_name_prefix="chroma-jina-write")
-            if limits.writers > 1
-            else None
-        )
         self.started = time.perf_counter()
         if bar is not None:
             self._postfix()
@@ -526,6 +517,84 @@ class _Run:
             self.added, self.skipped, requests, tokens, time.perf_counter() - self.started
         )
 
+    def skip(self, stored: set[str]) -> None:
+        """Count the stored ids of a chunk as skipped."""
+        if stored:
+            self.skipped += len(stored)
+            if self.bar is not None:
+                if self.bar.total is not None:
+                    self.bar.total -= len(stored)
+                self._postfix()
+
+    def written(self, chunk: Chunk) -> None:
+        """Count a chunk whose every slice landed."""
+        self.added += len(chunk.ids)
+        if self.bar is not None:
+            self._postfix()
+            self.bar.update(len(chunk.ids))
+
+    def slices(self, chunk: Chunk) -> list[list[int]]:
+        """The chunk's positions in writes of the client's batch size at most."""
+        step = self.limits.max_batch_size
+        return [
+            list(range(i, min(i + step, len(chunk.ids)))) for i in range(0, len(chunk.ids), step)
+        ]
+
+    def _postfix(self) -> None:
+        tokens = self.embedder.counts()[1]
+        shown = {"skipped": f"{self.skipped:,}"}
+        if tokens is not None:
+            shown["tokens"] = f"{tokens:,}"
+        self.bar.set_postfix(shown, refresh=False)
+
+
+def retry_delay(what: str, attempt: int, error: Exception) -> float | None:
+    """`write_delay`, logged when there is one: seconds before Chroma's `what` is tried again."""
+    delay = write_delay(attempt, error)
+    if delay is not None:
+        logger.info("Chroma %s failed (%s): retry %d in %.1fs", what, error, attempt + 1, delay)
+    return delay
+
+
+def add_arguments(chunk: Chunk, vectors: Sequence[Any], todo: list[int]) -> dict[str, Any]:
+    """`collection.add()`'s arguments for the records at positions `todo`."""
+    metadatas = [chunk.metadatas[i] for i in todo]
+    return {
+        "ids": [chunk.ids[i] for i in todo],
+        "embeddings": [vectors[i] for i in todo],
+        "documents": [chunk.documents[i] for i in todo],
+        # each one passed chromadb's validate_metadata when it was read
+        "metadatas": cast("list[ChromaMetadata]", metadatas)
+        if any(m is not None for m in metadatas)
+        else None,
+    }
+
+
+def split_refused(error: Exception, todo: list[int]) -> tuple[list[int], list[int]] | None:
+    """The two halves to write instead when Chroma refused `todo` for its size, else None."""
+    if not refused_for_size(error) or len(todo) < 2:
+        return None
+    logger.info("Chroma refused %d records in one write (%s): split in two", len(todo), error)
+    half = len(todo) // 2
+    return todo[:half], todo[half:]
+
+
+class _Run(_Tally):
+    """One `ingest` call's counters, bar and Chroma calls."""
+
+    def __init__(
+        self, collection: Collection, embedder: Embedder, bar: Any, limits: WriteLimits
+    ) -> None:
+        super().__init__(embedder, bar, limits)
+        self.collection = collection
+        self.writing: deque[_Writing] = deque()
+        self.gate = _Gate(limits.writers)
+        self._pool = (
+            ThreadPoolExecutor(limits.writers, thread_name_prefix="chroma-jina-write")
+            if limits.writers > 1
+            else None
+        )
+
     def _retrying(self, what: str, call: Callable[[int], Any]) -> Any:
         """`call(attempt)` until it returns, retrying as `write_delay` says."""
         attempt = 0
@@ -533,33 +602,22 @@ class _Run:
             try:
                 return call(attempt)
             except Exception as exc:
-                delay = write_delay(attempt, exc)
+                delay = retry_delay(what, attempt, exc)
                 if delay is None:
                     raise
-                logger.info(
-                    "Chroma %s failed (%s): retry %d in %.1fs", what, exc, attempt + 1, delay
-                )
                 time.sleep(delay)
                 attempt += 1
 
     def lookup(self, ids: list[str]) -> set[str]:
         """The stored ones of `ids`, counted as skipped."""
         stored: set[str] = self._retrying("get", lambda _: self.stored(ids))
-        if stored:
-            self.skipped += len(stored)
-            if self.bar is not None:
-                if self.bar.total is not None:
-                    self.bar.total -= len(stored)
-                self._postfix()
+        self.skip(stored)
         return stored
 
     def start_write(self, chunk: Chunk, vectors: Sequence[Any]) -> None:
         """Add the chunk in slices of the client's batch size: one after the other here with
         one writer, else spread over the writers. `acknowledge` counts it once all landed."""
-        step = self.limits.max_batch_size
-        slices = [
-            list(range(i, min(i + step, len(chunk.ids)))) for i in range(0, len(chunk.ids), step)
-        ]
+        slices = self.slices(chunk)
         if self._pool is None:
 
             def one_after_the_other() -> None:
@@ -581,10 +639,7 @@ class _Run:
             for future in oldest.futures:
                 future.result()
             self.writing.popleft()
-            self.added += len(oldest.chunk.ids)
-            if self.bar is not None:
-                self._postfix()
-                self.bar.update(len(oldest.chunk.ids))
+            self.written(oldest.chunk)
 
     def settle(self) -> list[str]:
         """After a failure: wait for every write under way, count what landed, and return the
@@ -618,38 +673,21 @@ class _Run:
                 todo = [i for i in todo if chunk.ids[i] not in stored]
             if not todo:
                 return
-            metadatas = [chunk.metadatas[i] for i in todo]
             with self.gate:
-                self.collection.add(
-                    ids=[chunk.ids[i] for i in todo],
-                    embeddings=[vectors[i] for i in todo],
-                    documents=[chunk.documents[i] for i in todo],
-                    # each one passed chromadb's validate_metadata when it was read
-                    metadatas=cast("list[ChromaMetadata]", metadatas)
-                    if any(m is not None for m in metadatas)
-                    else None,
-                )
+                self.collection.add(**add_arguments(chunk, vectors, todo))
 
         try:
             self._retrying("add", add)
         except Exception as exc:
-            if not refused_for_size(exc) or len(todo) < 2:
+            halves = split_refused(exc, todo)
+            if halves is None:
                 raise
-            logger.info("Chroma refused %d records in one write (%s): split in two", len(todo), exc)
-            half = len(todo) // 2
-            self._add(chunk, vectors, todo[:half])
-            self._add(chunk, vectors, todo[half:])
+            for half in halves:
+                self._add(chunk, vectors, half)
 
     def stored(self, ids: list[str]) -> set[str]:
         """Those of `ids` the collection holds."""
         return set(self.collection.get(ids=ids, include=[])["ids"])
-
-    def _postfix(self) -> None:
-        tokens = self.embedder.counts()[1]
-        shown = {"skipped": f"{self.skipped:,}"}
-        if tokens is not None:
-            shown["tokens"] = f"{tokens:,}"
-        self.bar.set_postfix(shown, refresh=False)
 
     def unstored(self, ids: list[str]) -> list[str]:
         """Those of `ids` the collection does not hold (all of them if it cannot say)."""
@@ -670,9 +708,10 @@ def prepare(
     chunks_in_flight: int,
     limits: WriteLimits,
     total: int | None,
-) -> tuple[Embedder, int, int | None]:
+    progress: bool | None,
+) -> tuple[Embedder, Any, Generator[IngestEffect, Any, None]]:
     """Check the arguments (and, for lists, every record) before anything is sent; return the
-    embedder, the chunk size and the number of records (when known)."""
+    embedder, the progress bar (or None) and the plan, for `ingest` and `aingest` alike."""
     if chunks_in_flight < 1:
         raise ValueError(f"chunks_in_flight must be at least 1, got {chunks_in_flight!r}")
     for name, column in (("ids", ids), ("documents", documents), ("metadatas", metadatas)):
@@ -694,7 +733,8 @@ def prepare(
     except BaseException:
         embedder.close()
         raise
-    return embedder, size, total
+    chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
+    return embedder, _bar(progress, total), plan_chunks(chunks, chunks_in_flight)
 
 
 def ingest(
@@ -743,7 +783,7 @@ def ingest(
     limits = write_limits(
         collection._client, max_document_bytes=max_document_bytes, writers=writers
     )
-    embedder, size, total = prepare(
+    embedder, bar, steps = prepare(
         collection,
         ids,
         documents,
@@ -753,11 +793,11 @@ def ingest(
         chunks_in_flight,
         limits,
         total,
+        progress,
     )
-    run = _Run(collection, embedder, _bar(progress, total), limits)
+    run = _Run(collection, embedder, bar, limits)
     try:
-        chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
-        _carry_out(run, plan_chunks(chunks, chunks_in_flight), chunks_in_flight)
+        _carry_out(run, steps, chunks_in_flight)
         embedder.close()
         return run.report()
     finally:
@@ -805,45 +845,37 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None], in_flight: 
             if stage == "reading" and isinstance(exc, Exception):
                 run.acknowledge(keep=0)  # the chunks before the bad record are written
             raise  # the input's own error or an interrupt
-        not_written = _leftovers(run, effect, stage, waiting)
-        report = run.report()
-        listed = ", ".join(shown(i) for i in not_written[:SHOWN_IDS])
-        if len(not_written) > SHOWN_IDS:
-            listed += f" and {len(not_written) - SHOWN_IDS:,} more"
-        failing = "Chroma" if stage == "chroma" else "embedding"
-        raise IngestError(
-            f"ingest stopped after adding {report.added:,} records, when {failing} failed: "
-            f"{type(exc).__name__}: {cut(str(exc), 1000)}. {len(not_written):,} ids read were not written "
-            f"({listed}); run the same ingest again to add them: stored ids are skipped.",
-            report,
-            not_written,
-        ) from exc
+        not_written = run.settle()
+        lost, rest = after_failure(effect, stage, waiting)
+        not_written += lost
+        for pending in rest:
+            part, vectors, missing = what_came(pending)
+            not_written += missing
+            if part is not None:
+                run.start_write(part, vectors)
+                not_written += run.settle()
+        raise stopped(exc, stage, run.report(), not_written) from exc
 
 
-def _leftovers(
-    run: _Run, effect: IngestEffect | None, stage: str, waiting: deque[Write]
-) -> list[str]:
-    """The ids read and not stored after a failure at `effect`. The writes under way finish
-    first. When embedding failed, what was embedded of the failed chunk and the chunks behind
-    it is written next (it is paid for); when Chroma failed, nothing more is tried."""
-    not_written = run.settle()
+def after_failure(
+    effect: IngestEffect | None, stage: str, waiting: Iterable[Write]
+) -> tuple[list[str], list[Write]]:
+    """After a failure at `effect` (once the writes under way have settled): the ids read that
+    will not be written, and the chunks whose embedded part is still to write. When embedding
+    failed, what was embedded of the failed chunk and the chunks behind it is written (it is
+    paid for); when Chroma failed, nothing more is tried."""
     behind = [id_ for item in waiting for id_ in item.chunk.ids]
     if isinstance(effect, Lookup):  # Chroma could not say what it holds
-        return [*not_written, *effect.ids, *behind]
+        return [*effect.ids, *behind], []
     if stage == "chroma" or effect is None:
-        return [*not_written, *behind]
-    if isinstance(effect, Embed):
-        not_written += effect.chunk.ids
-    if isinstance(effect, Write):
-        waiting.appendleft(effect)
-    for item in waiting:
-        not_written += _write_what_came(run, item)
-    return not_written
+        return behind, []
+    lost = list(effect.chunk.ids) if isinstance(effect, Embed) else []
+    return lost, [*([effect] if isinstance(effect, Write) else []), *waiting]
 
 
-def _write_what_came(run: _Run, item: Write) -> list[str]:
-    """Write what was embedded of a chunk whose embedding may have failed in part; return the
-    ids not written."""
+def what_came(item: Write) -> tuple[Chunk | None, Sequence[Any], list[str]]:
+    """What was embedded of a chunk whose embedding may have failed in part (waiting for it):
+    the part to write (None if nothing came), its vectors, and the ids that did not come."""
     try:
         vectors: Sequence[Any] = item.handle.result()
         came: Sequence[int] = range(len(item.chunk.ids))
@@ -853,8 +885,22 @@ def _write_what_came(run: _Run, item: Write) -> list[str]:
         vectors = [finished[i] for i in came]
     got = set(came)
     missing = [id_ for i, id_ in enumerate(item.chunk.ids) if i not in got]
-    if not came:
-        return missing
-    part = item.chunk.take(came)
-    run.start_write(part, vectors)
-    return missing + run.settle()
+    return (item.chunk.take(came) if came else None), vectors, missing
+
+
+def stopped(
+    error: Exception, stage: str, report: IngestReport, not_written: list[str]
+) -> IngestError:
+    """The error `ingest` raises when `stage` ("chroma" or "embedding") failed with `error`."""
+    listed = ", ".join(shown(i) for i in not_written[:SHOWN_IDS])
+    if len(not_written) > SHOWN_IDS:
+        listed += f" and {len(not_written) - SHOWN_IDS:,} more"
+    failing = "Chroma" if stage == "chroma" else "embedding"
+    return IngestError(
+        f"ingest stopped after adding {report.added:,} records, when {failing} failed: "
+        f"{type(error).__name__}: {cut(str(error), 1000)}. {len(not_written):,} ids read were "
+        f"not written ({listed}); run the same ingest again to add them: stored ids are "
+        f"skipped.",
+        report,
+        not_written,
+    )

@@ -77,11 +77,17 @@ def plan_batches(job: Job, max_items: int, max_tokens: int) -> list[list[int]]:
                 f"document (or a few) per call."
             )
         return [list(range(n))]
+    return split_by_cost((estimate_tokens(item) for item in job.items), max_items, max_tokens)
+
+
+def split_by_cost(costs: Iterable[int], max_items: int, max_tokens: int) -> list[list[int]]:
+    """Positions split into requests, in order, of at most `max_items` each and, where
+    possible, `max_tokens` summed costs (estimated tokens): an item costlier than that goes
+    alone. No items: one empty request."""
     batches: list[list[int]] = []
     current: list[int] = []
     used = 0
-    for i, item in enumerate(job.items):
-        cost = estimate_tokens(item)
+    for i, cost in enumerate(costs):
         if current and (len(current) >= max_items or used + cost > max_tokens):
             batches.append(current)
             current, used = [], 0

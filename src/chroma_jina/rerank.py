@@ -20,12 +20,11 @@ import httpx
 import numpy as np
 import orjson
 
-from chroma_jina.client import JinaClient
-from chroma_jina.clock import SYSTEM, Clock
+from chroma_jina.clock import Clock
 from chroma_jina.embedding_function import (
     DEFAULT_API_KEY_ENV_VAR,
-    check_api_key_env_var,
-    resolve_api_key,
+    jina_client,
+    positive_int,
 )
 from chroma_jina.errors import MalformedResponseError
 from chroma_jina.images import pixels
@@ -37,8 +36,13 @@ from chroma_jina.models import (
     is_image,
     lookup_reranker,
 )
-from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, IMAGE_TOKENS, estimate_tokens
-from chroma_jina.steps import DEFAULT_BASE_URL, Context, Step, request
+from chroma_jina.planning import (
+    DEFAULT_MAX_TOKENS_PER_REQUEST,
+    IMAGE_TOKENS,
+    estimate_tokens,
+    split_by_cost,
+)
+from chroma_jina.steps import Context, Step, request
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import dumps, encode_image, require_pillow
 
@@ -80,12 +84,6 @@ class _Query:
     batches: list[list[int]]
 
 
-def _positive_int(name: str, value: object) -> int:
-    if isinstance(value, bool) or not isinstance(value, int) or value < 1:
-        raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return value
-
-
 class JinaReranker:
     """Rerank texts (and images, with jina-reranker-m0) with the Jina AI API.
 
@@ -125,37 +123,34 @@ class JinaReranker:
         """The catalog entry; None for a model the catalog does not know (sent unsplit)."""
         self._fields = self._check_fields(truncation, max_doc_length)
         cap = self.info.max_documents if self.info is not None else DEFAULT_MAX_ITEMS
-        if max_documents is not None and _positive_int("max_documents", max_documents) > cap:
+        if max_documents is not None and positive_int("max_documents", max_documents) > cap:
             raise ValueError(
                 f"max_documents={max_documents} is over the {cap} cap of {model_name!r}"
             )
         self.max_documents = max_documents or cap
-        self.max_tokens = _positive_int(
+        self.max_tokens = positive_int(
             "max_tokens_per_request", max_tokens_per_request or DEFAULT_MAX_TOKENS_PER_REQUEST
         )
-        if not isinstance(timeout, (int, float)) or timeout <= 0:
-            raise ValueError(f"timeout must be a positive number of seconds, got {timeout!r}")
-        if isinstance(max_retries, bool) or not isinstance(max_retries, int) or max_retries < 0:
-            raise ValueError(f"max_retries must be an integer >= 0, got {max_retries!r}")
         env_concurrency = os.environ.get("JINA_MAX_CONCURRENCY")
         if max_concurrency is None and env_concurrency:
             try:
-                max_concurrency = _positive_int("JINA_MAX_CONCURRENCY", int(env_concurrency))
+                max_concurrency = positive_int("JINA_MAX_CONCURRENCY", int(env_concurrency))
             except ValueError:
                 raise ValueError(
                     f"JINA_MAX_CONCURRENCY must be a positive integer, got {env_concurrency!r}"
                 ) from None
-        self._client = JinaClient(
-            resolve_api_key(api_key, check_api_key_env_var(api_key_env_var)),
-            base_url=base_url or os.environ.get("JINA_API_BASE_URL") or DEFAULT_BASE_URL,
-            timeout=float(timeout),
+        self._client = jina_client(
+            api_key,
+            api_key_env_var,
+            base_url=base_url,
+            timeout=timeout,
             max_retries=max_retries,
             http_client=http_client,
             async_http_client=async_http_client,
             max_concurrency=max_concurrency,
             requests_per_minute=requests_per_minute,
             tokens_per_minute=tokens_per_minute,
-            clock=clock or SYSTEM,
+            clock=clock,
         )
         self.last_usage: Usage | None = None
         """Token usage of the last call, whoever made it; set by every call, also one that
@@ -178,7 +173,7 @@ class JinaReranker:
                     f"max_doc_length is not accepted by {self.model_name!r}; models that take "
                     f"it: {takes}"
                 )
-            length = _positive_int("max_doc_length", max_doc_length)
+            length = positive_int("max_doc_length", max_doc_length)
             if info is not None and info.max_doc_length is not None:
                 low, high, _ = info.max_doc_length
                 if not low <= length <= high:
@@ -257,7 +252,7 @@ class JinaReranker:
 
     @staticmethod
     def _check_top_n(top_n: object) -> int | None:
-        return None if top_n is None else _positive_int("top_n", top_n)
+        return None if top_n is None else positive_int("top_n", top_n)
 
     def _candidates(
         self, query_texts: str | Sequence[str], results: Mapping[str, Any]
@@ -329,7 +324,7 @@ class JinaReranker:
                 )
             return _Query(query, sent, costs, [list(range(len(sent)))])
         costs = [c + query_cost for c in costs]
-        return _Query(query, sent, costs, _batches(costs, self.max_documents, self.max_tokens))
+        return _Query(query, sent, costs, split_by_cost(costs, self.max_documents, self.max_tokens))
 
     def _document(self, i: int, item: Document) -> str | dict[str, str]:
         if isinstance(item, str):
@@ -396,22 +391,6 @@ def _cost(document: str | dict[str, str]) -> int:
     if isinstance(document, str):
         return estimate_tokens(document)
     return estimate_tokens(document["text"]) if "text" in document else IMAGE_TOKENS
-
-
-def _batches(costs: list[int], max_documents: int, max_tokens: int) -> list[list[int]]:
-    """Positions split into requests of at most `max_documents` and, where possible,
-    `max_tokens` estimated tokens each, in order."""
-    batches: list[list[int]] = []
-    current: list[int] = []
-    used = 0
-    for i, cost in enumerate(costs):
-        if current and (len(current) >= max_documents or used + cost > max_tokens):
-            batches.append(current)
-            current, used = [], 0
-        current.append(i)
-        used += cost
-    batches.append(current)
-    return batches
 
 
 def _listwise_refusal(

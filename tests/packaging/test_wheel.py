@@ -29,6 +29,8 @@ from pathlib import Path
 
 import pytest
 
+from tests.support.chroma import stop
+
 ROOT = Path(__file__).resolve().parents[2]
 SOURCE = ROOT / "src" / "chroma_jina"
 QUICKSTART = ROOT / "snippets" / "quickstart.py"
@@ -241,12 +243,7 @@ def emulator_cli(python: Path, workdir: Path, env: dict[str, str]) -> Iterator[s
         assert re.fullmatch(r"http://127\.0\.0\.1:\d+/v1", base_url), printed
         yield base_url
     finally:
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
 
 
 def test_twine_check_strict(dists: tuple[Path, Path]) -> None:

@@ -1,4 +1,5 @@
-"""A real Chroma server (`chroma run`) on a loopback port, for the tests that need one."""
+"""A real Chroma server (`chroma run`) on a loopback port, for the tests and the benchmarks
+that need one."""
 
 from __future__ import annotations
 
@@ -52,19 +53,25 @@ def chroma_server(
                 urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=1).close()
                 break
             except OSError:
-                tail = log.read_text(errors="replace")[-2000:]
-                assert process.poll() is None, f"chroma run exited:\n{tail}"
-                assert time.monotonic() < deadline, f"chroma run did not start:\n{tail}"
+                if process.poll() is not None or time.monotonic() > deadline:
+                    tail = log.read_text(errors="replace")[-2000:]
+                    happened = "exited" if process.poll() is not None else "did not start"
+                    raise RuntimeError(f"chroma run {happened} (log: {log}):\n{tail}") from None
                 time.sleep(0.1)
         yield url
     finally:
         forget_clients_of(port)
-        process.terminate()
-        try:
-            process.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            process.kill()
-            process.wait()
+        stop(process)
+
+
+def stop(process: subprocess.Popen[bytes]) -> None:
+    """Terminate `process` and wait for it: killed if it is still there after 10 s."""
+    process.terminate()
+    try:
+        process.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        process.kill()
+        process.wait()
 
 
 def forget_clients_of(port: int) -> None:
