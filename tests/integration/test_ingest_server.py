@@ -17,7 +17,7 @@ import pytest
 from chroma_jina import cli, ingest
 from chroma_jina.testing import JinaEmulator
 from tests.integration.test_ingest import assert_exact, function, text
-from tests.support.chroma import chroma_server, free_port
+from tests.support.chroma import chroma_server, forget_clients_of, free_port
 from tests.support.service import KEY
 
 
@@ -31,16 +31,19 @@ class Server:
 
     def __init__(self, data: Path) -> None:
         self.data, self.port = data, free_port()
-        self._running = chroma_server(data, port=self.port)
+        self._running = chroma_server(data, port=self.port, restarting=True)
         self.url = self._running.__enter__()
 
     def restart(self) -> None:
-        self.stop()
-        self._running = chroma_server(self.data, port=self.port)
+        """Stop and start again on the same port; the clients of the first keep working."""
+        self._running.__exit__(None, None, None)
+        self._running = chroma_server(self.data, port=self.port, restarting=True)
         self._running.__enter__()
 
     def stop(self) -> None:
+        """Stop for good, closing the chromadb clients that reached it."""
         self._running.__exit__(None, None, None)
+        forget_clients_of(self.port)
 
 
 @pytest.fixture(scope="module")

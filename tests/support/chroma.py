@@ -23,10 +23,15 @@ def free_port() -> int:
 
 @contextmanager
 def chroma_server(
-    data_dir: Path, startup_seconds: float = 60, port: int | None = None
+    data_dir: Path,
+    startup_seconds: float = 60,
+    port: int | None = None,
+    *,
+    restarting: bool = False,
 ) -> Iterator[str]:
     """A real Chroma server (`chroma run`) on a loopback port (default: a free one); yields its
-    URL."""
+    URL. When it stops, the chromadb clients that reached it are closed (`forget_clients_of`),
+    unless it stops to be `restarting` on the same port, for clients that outlive the restart."""
     port = port or free_port()
     log = data_dir.parent / f"{data_dir.name}-chroma.log"
     with log.open("wb") as out:
@@ -60,7 +65,8 @@ def chroma_server(
                 time.sleep(0.1)
         yield url
     finally:
-        forget_clients_of(port)
+        if not restarting:
+            forget_clients_of(port)
         stop(process)
 
 
