@@ -33,6 +33,7 @@ from chroma_jina.ingestion import (
     IngestError,
     IngestReport,
     InvalidRecordError,
+    OverQuotaError,
     ingest,
 )
 from chroma_jina.planning import estimate_tokens
@@ -62,6 +63,7 @@ __all__ = [
     "MissingAPIKeyError",
     "ModelLanguageWarning",
     "NetworkError",
+    "OverQuotaError",
     "Pending",
     "RankedDocument",
     "RateLimitError",

@@ -31,6 +31,7 @@ from chroma_jina.ingestion import (
     _Tally,
     add_arguments,
     after_failure,
+    ids_of,
     prepare,
     retry_delay,
     split_refused,
@@ -89,14 +90,17 @@ class _ARun(_Tally):
             try:
                 return await call(attempt)
             except Exception as exc:
-                delay = retry_delay(what, attempt, exc)
+                delay = retry_delay(what, attempt, exc, self.retries)
                 if delay is None:
                     raise
                 await asyncio.sleep(delay)
                 attempt += 1
 
     async def stored(self, ids: list[str]) -> set[str]:
-        return set((await self.collection.get(ids=ids, include=[]))["ids"])
+        held: set[str] = set()
+        for part in self.lookups(ids):
+            held.update((await self.collection.get(ids=part, include=[]))["ids"])
+        return held
 
     async def unstored(self, ids: list[str]) -> list[str]:
         try:
@@ -252,10 +256,17 @@ async def _carry_out(run: _ARun, steps: Generator[IngestEffect, Any, None], in_f
         not_written = await run.settle()
         lost, rest = after_failure(effect, stage, waiting)
         not_written += lost
-        for pending in rest:
+        once = stage == "chroma"
+        if once:
+            run.retries = 0
+        for at, pending in enumerate(rest):
             part, vectors, missing = await asyncio.to_thread(what_came, pending)
             not_written += missing
             if part is not None:
                 run.start_write(part, vectors)
-                not_written += await run.settle()
+                unstored = await run.settle()
+                not_written += unstored
+                if once and unstored:
+                    not_written += ids_of(rest[at + 1 :])
+                    break
         raise stopped(exc, stage, run.report(), not_written) from exc

@@ -26,6 +26,7 @@ from chroma_jina.cli_chroma import (
     chroma_client,
     document_limit,
     dry_run,
+    record_quotas,
     write_options,
 )
 from chroma_jina.echo import cut, shown
@@ -154,6 +155,7 @@ def run(args: argparse.Namespace) -> int:
         total = check(
             *columns(read_jsonl(path, args.id_field, args.text_field)),
             max_document_bytes=document_limit(args),
+            quotas=record_quotas(args),
         )
     except InvalidRecordError as exc:
         raise ValueError(f"{path}, line {exc.position + 1}: {exc.reason}") from None
@@ -225,7 +227,13 @@ def parser() -> argparse.ArgumentParser:
     )
     sub.add_argument("--id-field", default="id", metavar="NAME", help="default: id")
     sub.add_argument("--text-field", default="text", metavar="NAME", help="default: text")
-    sub.add_argument("--chunk-size", type=int, metavar="N", help="records per collection.add()")
+    sub.add_argument(
+        "--chunk-size",
+        type=int,
+        metavar="N",
+        help="records read and embedded together (default: 1,024, rounded up to whole "
+        "requests); writes are sliced to what the server takes per collection.add()",
+    )
     sub.add_argument("--no-progress", action="store_true", help="no progress bar")
     return main
 

@@ -18,7 +18,12 @@ from typing import Any
 from urllib.parse import urlsplit
 
 from chroma_jina.ingestion import DEFAULT_CHUNK_SIZE, read_chunks
-from chroma_jina.limits import CLOUD_MAX_DOCUMENT_BYTES
+from chroma_jina.limits import (
+    CLOUD_MAX_DOCUMENT_BYTES,
+    CLOUD_RECORD_QUOTAS,
+    CLOUD_RECORDS_PER_WRITE,
+    RecordQuotas,
+)
 from chroma_jina.models import DEFAULT_MAX_ITEMS, lookup
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job, estimate_tokens, plan_batches
 
@@ -162,6 +167,11 @@ def document_limit(args: argparse.Namespace) -> int | None:
     return int(given) if given is not None else None
 
 
+def record_quotas(args: argparse.Namespace) -> RecordQuotas | None:
+    """Cloud's quotas on ids and metadata with `--cloud`, else None."""
+    return CLOUD_RECORD_QUOTAS if args.cloud is not None else None
+
+
 def dry_run(
     args: argparse.Namespace,
     ids: Iterable[Any],
@@ -175,13 +185,13 @@ def dry_run(
     per_request = info.max_items if info is not None else DEFAULT_MAX_ITEMS
     size = args.chunk_size or -(-DEFAULT_CHUNK_SIZE // per_request) * per_request
     documents = tokens = requests = writes = 0
-    for chunk in read_chunks(ids, texts, metadatas, size, limit):
+    for chunk in read_chunks(ids, texts, metadatas, size, limit, record_quotas(args)):
         documents += len(chunk.ids)
         tokens += sum(estimate_tokens(text) for text in chunk.documents)
         job = Job(model, chunk.documents, {}, "float", None)
         requests += len(plan_batches(job, per_request, DEFAULT_MAX_TOKENS_PER_REQUEST))
         if args.cloud is not None:
-            writes += math.ceil(len(chunk.ids) / 300)
+            writes += math.ceil(len(chunk.ids) / CLOUD_RECORDS_PER_WRITE)
     line = (
         f"{args.file}: {documents:,} documents, about {tokens:,} tokens, "
         f"{requests:,} embedding requests ({model})"

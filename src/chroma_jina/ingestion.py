@@ -38,13 +38,21 @@ from numpy.typing import NDArray
 from chroma_jina.client import Stream
 from chroma_jina.echo import cut, shown
 from chroma_jina.embedding_function import JinaEmbeddingFunction
-from chroma_jina.limits import WriteLimits, refused_as_busy, refused_for_size, write_limits
+from chroma_jina.limits import (
+    RecordQuotas,
+    WriteLimits,
+    over_quotas,
+    refused_as_busy,
+    refused_for_size,
+    write_limits,
+)
 
 logger = logging.getLogger("chroma_jina")
 
 DEFAULT_CHUNK_SIZE = 1024
-"""Records per chunk (one `collection.add()` each); with chroma-jina's function, rounded up to
-a multiple of its batch size, so that no request of a chunk is left part-empty."""
+"""Records read and embedded together (a chunk); with chroma-jina's function, rounded up to a
+multiple of its batch size, so that no request of a chunk is left part-empty. A chunk is
+written in `collection.add()` calls of at most the client's batch size (300 on Chroma Cloud)."""
 DEFAULT_CHUNKS_IN_FLIGHT = 4
 WRITE_RETRIES = 6
 """Chroma calls are retried for about 24 s in all: long enough for a server to restart."""
@@ -170,6 +178,41 @@ class DocumentsTooLargeError(InvalidRecordError):
         self.limit = limit
 
 
+class OverQuotaError(InvalidRecordError):
+    """Records whose id or metadata exceed Chroma Cloud's quotas (id bytes, metadata keys, key
+    and value bytes), found before any of them is embedded; `ids` names every one found in the
+    records read so far, `reasons` says what each exceeds."""
+
+    def __init__(self, position: int, ids: list[str], reasons: list[str]) -> None:
+        listed = "; ".join(
+            f"{shown(id_)}: {reason}"
+            for id_, reason in list(zip(ids, reasons, strict=True))[:SHOWN_IDS]
+        )
+        more = f" and {len(ids) - SHOWN_IDS:,} more" if len(ids) > SHOWN_IDS else ""
+        super().__init__(
+            position,
+            f"{len(ids):,} {'record exceeds' if len(ids) == 1 else 'records exceed'} Chroma "
+            f"Cloud's quotas: {listed}{more}; shorten them or leave them out",
+        )
+        self.ids = ids
+        self.reasons = reasons
+
+
+def _over_quotas(position: int, chunk: Chunk, quotas: RecordQuotas | None) -> None:
+    """Raise `OverQuotaError` naming every record of `chunk` over `quotas`."""
+    if quotas is None:
+        return
+    found: list[int] = []
+    reasons: list[str] = []
+    for i, (id_, metadata) in enumerate(zip(chunk.ids, chunk.metadatas, strict=True)):
+        reason = over_quotas(id_, metadata, quotas)
+        if reason is not None:
+            found.append(i)
+            reasons.append(reason)
+    if found:
+        raise OverQuotaError(position + found[0], [chunk.ids[i] for i in found], reasons)
+
+
 def _too_large(
     position: int, ids: Sequence[str], documents: Sequence[str], limit: int | None
 ) -> None:
@@ -195,12 +238,14 @@ def read_chunks(
     metadatas: Iterable[Metadata | None] | None,
     size: int,
     max_document_bytes: int | None = None,
+    quotas: RecordQuotas | None = None,
 ) -> Iterator[Chunk]:
     """Group the records in chunks of `size`, in input order. Each chunk is checked before it is
     yielded: every id a non-empty string seen nowhere earlier in the input, every document a
-    string of at most `max_document_bytes` UTF-8 bytes, every metadata one Chroma takes, and
-    ids, documents and metadatas of one length; otherwise `InvalidRecordError` names the record
-    (`DocumentsTooLargeError` every document too large in the chunk)."""
+    string of at most `max_document_bytes` UTF-8 bytes, every metadata one Chroma takes, ids and
+    metadata within `quotas`, and ids, documents and metadatas of one length; otherwise
+    `InvalidRecordError` names the record (`DocumentsTooLargeError` every document too large in
+    the chunk, `OverQuotaError` every record over `quotas`)."""
     columns: list[Iterable[Any]] = [ids, documents] + ([] if metadatas is None else [metadatas])
     names = ["ids", "documents", "metadatas"][: len(columns)]
     records = zip_longest(*columns, fillvalue=_MISSING)
@@ -229,6 +274,7 @@ def read_chunks(
                 f"id {shown(chunk.ids[repeat])} is already in the input: ids must be unique",
             )
         _too_large(position, chunk.ids, chunk.documents, max_document_bytes)
+        _over_quotas(position, chunk, quotas)
         position += len(batch)
         yield chunk
 
@@ -239,10 +285,11 @@ def check(
     metadatas: Iterable[Metadata | None] | None = None,
     chunk_size: int = 4096,
     max_document_bytes: int | None = None,
+    quotas: RecordQuotas | None = None,
 ) -> int:
     """Check every record as `ingest` does, sending nothing; return how many there are.
     Repeated ids are found exactly within a chunk, by hash across chunks (see `SeenIds`)."""
-    chunks = read_chunks(ids, documents, metadatas, chunk_size, max_document_bytes)
+    chunks = read_chunks(ids, documents, metadatas, chunk_size, max_document_bytes, quotas)
     return sum(len(chunk.ids) for chunk in chunks)
 
 
@@ -507,6 +554,8 @@ class _Tally:
         self.bar = bar
         self.limits = limits
         self.added = self.skipped = 0
+        self.retries = WRITE_RETRIES
+        """Retries of a failed Chroma call (none once Chroma has given up on one)."""
         self.started = time.perf_counter()
         if bar is not None:
             self._postfix()
@@ -533,6 +582,12 @@ class _Tally:
             self._postfix()
             self.bar.update(len(chunk.ids))
 
+    def lookups(self, ids: list[str]) -> list[list[str]]:
+        """`ids` in lookups of the client's batch size at most (Cloud's 300: no `get` asks for
+        more ids than a write may hold)."""
+        step = self.limits.max_batch_size
+        return [ids[i : i + step] for i in range(0, len(ids), step)]
+
     def slices(self, chunk: Chunk) -> list[list[int]]:
         """The chunk's positions in writes of the client's batch size at most."""
         step = self.limits.max_batch_size
@@ -548,9 +603,11 @@ class _Tally:
         self.bar.set_postfix(shown, refresh=False)
 
 
-def retry_delay(what: str, attempt: int, error: Exception) -> float | None:
+def retry_delay(
+    what: str, attempt: int, error: Exception, retries: int = WRITE_RETRIES
+) -> float | None:
     """`write_delay`, logged when there is one: seconds before Chroma's `what` is tried again."""
-    delay = write_delay(attempt, error)
+    delay = write_delay(attempt, error, retries)
     if delay is not None:
         logger.info("Chroma %s failed (%s): retry %d in %.1fs", what, error, attempt + 1, delay)
     return delay
@@ -602,7 +659,7 @@ class _Run(_Tally):
             try:
                 return call(attempt)
             except Exception as exc:
-                delay = retry_delay(what, attempt, exc)
+                delay = retry_delay(what, attempt, exc, self.retries)
                 if delay is None:
                     raise
                 time.sleep(delay)
@@ -686,8 +743,11 @@ class _Run(_Tally):
                 self._add(chunk, vectors, half)
 
     def stored(self, ids: list[str]) -> set[str]:
-        """Those of `ids` the collection holds."""
-        return set(self.collection.get(ids=ids, include=[])["ids"])
+        """Those of `ids` the collection holds (asked in lookups of the batch size)."""
+        held: set[str] = set()
+        for part in self.lookups(ids):
+            held.update(self.collection.get(ids=part, include=[])["ids"])
+        return held
 
     def unstored(self, ids: list[str]) -> list[str]:
         """Those of `ids` the collection does not hold (all of them if it cannot say)."""
@@ -729,11 +789,20 @@ def prepare(
         columns = [ids, documents] + ([] if metadatas is None else [metadatas])
         if isinstance(ids, Sequence) and all(isinstance(column, Sequence) for column in columns):
             # bad input raises before anything is sent; one chunk: repeated ids found exactly
-            total = check(ids, documents, metadatas, max(1, len(ids)), limits.max_document_bytes)
+            total = check(
+                ids,
+                documents,
+                metadatas,
+                max(1, len(ids)),
+                limits.max_document_bytes,
+                limits.record_quotas,
+            )
     except BaseException:
         embedder.close()
         raise
-    chunks = read_chunks(ids, documents, metadatas, size, limits.max_document_bytes)
+    chunks = read_chunks(
+        ids, documents, metadatas, size, limits.max_document_bytes, limits.record_quotas
+    )
     return embedder, _bar(progress, total), plan_chunks(chunks, chunks_in_flight)
 
 
@@ -848,27 +917,39 @@ def _carry_out(run: _Run, steps: Generator[IngestEffect, Any, None], in_flight: 
         not_written = run.settle()
         lost, rest = after_failure(effect, stage, waiting)
         not_written += lost
-        for pending in rest:
+        once = stage == "chroma"
+        if once:
+            run.retries = 0
+        for at, pending in enumerate(rest):
             part, vectors, missing = what_came(pending)
             not_written += missing
             if part is not None:
                 run.start_write(part, vectors)
-                not_written += run.settle()
+                unstored = run.settle()
+                not_written += unstored
+                if once and unstored:
+                    not_written += ids_of(rest[at + 1 :])
+                    break
         raise stopped(exc, stage, run.report(), not_written) from exc
+
+
+def ids_of(items: Iterable[Write]) -> list[str]:
+    """The ids of the chunks `items`."""
+    return [id_ for item in items for id_ in item.chunk.ids]
 
 
 def after_failure(
     effect: IngestEffect | None, stage: str, waiting: Iterable[Write]
 ) -> tuple[list[str], list[Write]]:
     """After a failure at `effect` (once the writes under way have settled): the ids read that
-    will not be written, and the chunks whose embedded part is still to write. When embedding
-    failed, what was embedded of the failed chunk and the chunks behind it is written (it is
-    paid for); when Chroma failed, nothing more is tried."""
-    behind = [id_ for item in waiting for id_ in item.chunk.ids]
-    if isinstance(effect, Lookup):  # Chroma could not say what it holds
-        return [*effect.ids, *behind], []
+    will not be written, and the chunks whose embedded part is still to write, in input order.
+    What was embedded behind the failure is paid for, so it is written: after an embedding
+    failure with the usual retries; after Chroma gave up, each chunk tried once (no retries),
+    stopping at the first that fails (the caller does both)."""
+    if isinstance(effect, Lookup):  # Chroma could not say what it holds: not embedded
+        return list(effect.ids), list(waiting)
     if stage == "chroma" or effect is None:
-        return behind, []
+        return [], list(waiting)
     lost = list(effect.chunk.ids) if isinstance(effect, Embed) else []
     return lost, [*([effect] if isinstance(effect, Write) else []), *waiting]
 

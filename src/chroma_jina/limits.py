@@ -2,9 +2,11 @@
 
 The records per write come from the client (`get_max_batch_size()`: a server or Chroma Cloud
 answers it in its pre-flight checks; a PersistentClient from SQLite's limits). No endpoint
-reports the bytes a document may hold: Chroma Cloud's quota is 16,384 (Chroma's "Quotas &
-Limits" page, docs/mintlify/cloud/quotas-limits.mdx in chroma-core/chroma), and a Cloud client
-is recognised by the settings chromadb's `CloudClient` gives it, whatever its host.
+reports the bytes a document may hold, nor Cloud's other record quotas: they are taken from
+Chroma's "Quotas & Limits" page (docs/mintlify/cloud/quotas-limits.mdx in chroma-core/chroma:
+document bytes 16,384; ID size bytes 128; record metadata value size bytes 8,182; metadata key
+size bytes 36; record metadata keys 32), and a Cloud client is recognised by the settings
+chromadb's `CloudClient` gives it, whatever its host.
 """
 
 from __future__ import annotations
@@ -18,11 +20,54 @@ CLOUD_MAX_DOCUMENT_BYTES = 16_384
 """Chroma Cloud's "Maximum document bytes" quota."""
 CLOUD_CONCURRENT_WRITES = 10
 """Chroma Cloud's "Maximum number of concurrent writes per collection" quota."""
+CLOUD_RECORDS_PER_WRITE = 300
+"""Chroma Cloud's "Maximum number of records per write" quota (also its pre-flight answer)."""
 REMOTE_WRITERS = CLOUD_CONCURRENT_WRITES
 """Writers for any remote client (a Chroma server or Cloud) unless told otherwise."""
 
 _FASTAPI = "chromadb.api.fastapi.FastAPI"
 _CLOUD_AUTH_PROVIDER = "chromadb.auth.token_authn.TokenAuthClientProvider"
+
+
+@dataclass(frozen=True)
+class RecordQuotas:
+    """Chroma Cloud's quotas on one record besides its document (quotas-limits.mdx)."""
+
+    id_bytes: int = 128
+    """"Maximum ID size bytes"."""
+    metadata_keys: int = 32
+    """"Maximum number of record metadata keys"."""
+    metadata_key_bytes: int = 36
+    """"Maximum metadata key size bytes"."""
+    metadata_value_bytes: int = 8_182
+    """"Maximum record metadata value size bytes" (a string's UTF-8 bytes; each string of a
+    list value on its own)."""
+
+
+CLOUD_RECORD_QUOTAS = RecordQuotas()
+
+
+def over_quotas(id_: str, metadata: Any, quotas: RecordQuotas) -> str | None:
+    """What of Cloud's record quotas `id_` and `metadata` exceed, or None."""
+    size = len(id_.encode())
+    if size > quotas.id_bytes:
+        return f"id of {size:,} bytes (at most {quotas.id_bytes})"
+    if not metadata:
+        return None
+    if len(metadata) > quotas.metadata_keys:
+        return f"{len(metadata)} metadata keys (at most {quotas.metadata_keys})"
+    for key, value in metadata.items():
+        size = len(str(key).encode())
+        if size > quotas.metadata_key_bytes:
+            return f"metadata key of {size:,} bytes (at most {quotas.metadata_key_bytes})"
+        for item in value if isinstance(value, list) else [value]:
+            size = len(item.encode()) if isinstance(item, str) else 0
+            if size > quotas.metadata_value_bytes:
+                return (
+                    f"metadata value {key!r} of {size:,} bytes (at most "
+                    f"{quotas.metadata_value_bytes:,})"
+                )
+    return None
 
 
 @dataclass(frozen=True)
@@ -37,6 +82,8 @@ class WriteLimits:
     """`collection.add()` calls at once (1: one after the other, on the calling thread)."""
     cloud: bool
     """The client is configured as chromadb's `CloudClient` configures one."""
+    record_quotas: RecordQuotas | None = None
+    """Quotas on ids and metadata checked before embedding (Cloud's; None elsewhere)."""
 
 
 def _settings(client: Any) -> Any:
@@ -96,7 +143,9 @@ def limits_from(
             isinstance(value, bool) or not isinstance(value, int) or value < 1
         ):
             raise ValueError(f"{name} must be a positive integer, got {value!r}")
-    return WriteLimits(batch, max_document_bytes, writers, cloud)
+    return WriteLimits(
+        batch, max_document_bytes, writers, cloud, CLOUD_RECORD_QUOTAS if cloud else None
+    )
 
 
 def refused_for_size(error: BaseException) -> bool:

@@ -21,7 +21,7 @@ import chromadb
 import pytest
 
 from chroma_jina import IngestError, IngestReport, aingest, cli, estimate_tokens, ingest
-from chroma_jina.ingestion import DocumentsTooLargeError
+from chroma_jina.ingestion import DocumentsTooLargeError, OverQuotaError
 from chroma_jina.limits import write_limits
 from chroma_jina.testing import JinaEmulator
 from tests.integration.test_ingest import MODEL, assert_exact, corpus, function, sent_texts
@@ -90,6 +90,7 @@ def test_ten_thousand_documents_land_within_the_quotas(chroma: str) -> None:
         assert_exact(collection, n)
     assert not quotas.refused
     assert quotas.largest_write == 300 and 1 <= quotas.most_at_once <= 10
+    assert quotas.largest_get == 300  # resume lookups of 1,024 ids are asked 300 at a time
     assert quotas.writes == 9 * 4 + 3  # nine chunks of 1,024 (4 writes each), one of 784 (3)
     assert sorted(sent_texts(emu)) == sorted(texts)  # each embedded once
 
@@ -112,6 +113,123 @@ def test_a_document_over_16_kb_is_named_before_anything_is_embedded(chroma: str)
         assert collection.count() == 2048
         assert sorted(sent_texts(emu)) == sorted(texts[18:2066])
     assert not quotas.refused
+
+
+def test_ids_and_metadata_over_clouds_quotas_are_named_before_anything_is_embedded(
+    chroma: str,
+) -> None:
+    """Cloud's record quotas (ids of 128 bytes, 32 metadata keys of 36 bytes, values of 8,182
+    bytes) are checked by id before any request; the stand-in refuses the same records."""
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(2000)
+    metadatas: list[dict[str, Any] | None] = [{"n": i} for i in range(2000)]
+    ids[5] = "长" * 43  # 129 bytes
+    metadatas[700] = {f"k{j}": j for j in range(33)}
+    metadatas[1500] = {"a" * 37: 1}
+    metadatas[1999] = {"note": "x" * 8_183, "tags": ["ok"]}
+    with cloud_standin(chroma, quotas) as port:
+        client = cloud(port)
+        collection = client.create_collection("quotas", embedding_function=function(emu))
+        with pytest.raises(OverQuotaError) as info:
+            ingest(collection, ids=ids, documents=texts, metadatas=metadatas, progress=False)
+        assert info.value.ids == [ids[5], "doc-700", "doc-1500", "doc-1999"]
+        assert info.value.reasons == [
+            "id of 129 bytes (at most 128)",
+            "33 metadata keys (at most 32)",
+            "metadata key of 37 bytes (at most 36)",
+            "metadata value 'note' of 8,183 bytes (at most 8,182)",
+        ]
+        assert info.value.position == 5 and emu.stats.requests == 0 and collection.count() == 0
+        # within the quotas by one byte or key: stored
+        fine = ["长" * 42 + "ab", "doc-1"]  # 128 bytes
+        edge = [{f"k{j}": "y" * 8_182 for j in range(31)} | {"b" * 36: 1}, None]
+        report = ingest(collection, ids=fine, documents=texts[:2], metadatas=edge)
+        assert report.added == 2
+        for i in (5, 700, 1500, 1999):  # what the check spares Cloud refuses
+            with pytest.raises(Exception, match="Quota exceeded"):
+                collection.add(
+                    ids=[ids[i]], embeddings=[[0.5] * 4], documents=["d"], metadatas=[metadatas[i]]
+                )
+    assert sum(quotas.refused.values()) == 4 and set(quotas.refused) == {
+        "ID size (bytes)",
+        "Number of metadata keys",
+        "Metadata key size (bytes)",
+        "Metadata value size (bytes)",
+    }
+
+
+def check_refusal(
+    collection: Any, error: IngestError, emu: JinaEmulator, read: list[str]
+) -> set[str]:
+    """After Chroma gave up on a write: what `not_written` lists is exactly what was read and
+    is not stored, and every document embedded (paid for) is stored but the refused ones."""
+    held = set(collection.get(include=[])["ids"])
+    assert len(error.not_written) == len(set(error.not_written))
+    assert set(error.not_written) == set(read) - held
+    assert error.report.added == len(held)
+    return held
+
+
+def test_after_a_refused_write_the_chunks_embedded_behind_it_are_stored(chroma: str) -> None:
+    """One writer, chunks of 512 (two writes each on Cloud): the stand-in refuses the first
+    write of chunk 2. Chunks 3 to 5, embedded behind it, are each written once; chunk 2 is
+    what `not_written` lists; the same ingest again completes the collection."""
+    n, emu = 3000, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, refuse_writes={3})
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("refused", embedding_function=function(emu))
+        with pytest.raises(IngestError, match="when Chroma failed: InvalidArgumentError") as info:
+            ingest(collection, ids=ids, documents=texts, chunk_size=512, writers=1, progress=False)
+        held = check_refusal(collection, info.value, emu, ids[: 5 * 512])
+        assert set(ids[512:1024]) <= set(info.value.not_written)
+        embedded = {i for i, t in zip(ids, texts, strict=True) if t in set(sent_texts(emu))}
+        assert held == embedded - set(ids[512:1024])  # everything paid for, but chunk 2
+        assert quotas.refused == {"refused outright": 1}
+        assert quotas.passed == 2 + 1 + 2 * len({i // 512 for i in map(ids.index, held)} - {0})
+        again = ingest(collection, ids=ids, documents=texts, progress=False)
+        assert again.added == n - len(held)
+        assert_exact(collection, n)
+
+
+def test_after_a_refused_write_each_chunk_behind_is_tried_once_until_one_fails(
+    chroma: str,
+) -> None:
+    """Writes 3 (chunk 2) and 5 (chunk 3's second slice) are refused: chunk 3's second slice is
+    not retried, and chunks 4 and 5 are not tried."""
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY, refuse_writes={3, 5})
+    ids, texts = corpus(3000)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection(
+            "refused-twice", embedding_function=function(emu)
+        )
+        with pytest.raises(IngestError) as info:
+            ingest(collection, ids=ids, documents=texts, chunk_size=512, writers=1, progress=False)
+        held = check_refusal(collection, info.value, emu, ids[: 5 * 512])
+        assert held == set(ids[:512]) | set(ids[1024:1324])
+    assert quotas.passed == 5 and quotas.refused == {"refused outright": 2}
+
+
+def test_aingest_after_a_refused_write_stores_what_was_embedded_behind_it(chroma: str) -> None:
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY, refuse_writes={3})
+    ids, texts = corpus(3000)
+
+    async def main() -> tuple[Any, IngestError]:
+        collection = await async_collection(port, "async-refused", emu)
+        with pytest.raises(IngestError, match="when Chroma failed") as info:
+            await aingest(
+                collection, ids=ids, documents=texts, chunk_size=512, writers=1, progress=False
+            )
+        return collection, info.value
+
+    with cloud_standin(chroma, quotas) as port:
+        _, error = asyncio.run(main())
+        collection = cloud(port).get_collection("async-refused")
+        held = check_refusal(collection, error, emu, ids[: 5 * 512])
+        embedded = {i for i, t in zip(ids, texts, strict=True) if t in set(sent_texts(emu))}
+        refused = set(error.not_written)
+        assert held == embedded - refused and refused <= set(ids[512:1024])
+    assert quotas.refused == {"refused outright": 1}
 
 
 def test_a_write_refused_for_its_size_is_split_never_sent_again_as_is(chroma: str) -> None:

@@ -3,7 +3,10 @@ Cloud's write quotas and answers as Chroma does when they are exceeded.
 
 Quotas (Chroma's "Quotas & Limits" page, docs/mintlify/cloud/quotas-limits.mdx in
 chroma-core/chroma): at most 300 records per write (also what the pre-flight answer says),
-documents of at most 16,384 bytes, at most 10 concurrent writes per collection.
+documents of at most 16,384 bytes, ids of at most 128 bytes, at most 32 metadata keys a record,
+metadata keys of at most 36 bytes and values of at most 8,182 (a string's UTF-8 bytes), at most
+10 concurrent writes per collection. It can also refuse chosen writes outright (`refuse_writes`),
+as a server that gives up on one does.
 
 Refusals have the shape of Chroma's Rust frontend (chroma-core/chroma, `ServerError` in
 rust/frontend/src/types/errors.rs: `{"error": <ErrorCodes name>, "message": <the error's
@@ -12,7 +15,10 @@ text>}`, the status and name from the code, rust/error/src/lib.rs):
   UnprocessableEntity -> HTTP 422, whose name is "ChromaError"): "Quota exceeded: 'Document size
   (bytes)' exceeded quota limit for action 'Add': current usage of N exceeds limit of 16384";
 - too many concurrent writes: HTTP 429 (ResourceExhausted, name "ChromaError"); the wording of
-  its message is this stand-in's ("Rate limit exceeded: too many concurrent writes ...").
+  its message is this stand-in's ("Rate limit exceeded: too many concurrent writes ...");
+- a write refused outright: HTTP 400, "InvalidArgumentError" (chromadb raises
+  InvalidArgumentError, which `ingest` does not retry).
+The usage-type names in the quota messages for ids and metadata are this stand-in's.
 
 Clients reach it with `chromadb.CloudClient(cloud_host="127.0.0.1", cloud_port=port,
 enable_ssl=False, api_key=..., tenant=..., database=...)`; it checks the key (X-Chroma-Token).
@@ -39,12 +45,17 @@ from tests.support.chroma import forget_clients_of
 
 MAX_BATCH = 300
 MAX_DOCUMENT_BYTES = 16_384
+MAX_ID_BYTES = 128
+MAX_METADATA_KEYS = 32
+MAX_METADATA_KEY_BYTES = 36
+MAX_METADATA_VALUE_BYTES = 8_182
 CONCURRENT_WRITES = 10
 MAX_BODY = 64 * 1024 * 1024
 TIMEOUT = 30.0
 WRITE = re.compile(
     r"^/api/v2/tenants/[^/]+/databases/[^/]+/collections/([^/]+)/(add|upsert|update)$"
 )
+GET = re.compile(r"^/api/v2/tenants/[^/]+/databases/[^/]+/collections/[^/]+/get$")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "x-chroma-token", "host"}
 
 logger = logging.getLogger("cloud_standin")
@@ -61,8 +72,14 @@ class Quotas:
     refused by the quota)."""
     max_document_bytes: int = MAX_DOCUMENT_BYTES
     concurrent_writes: int = CONCURRENT_WRITES
+    refuse_writes: set[int] = field(default_factory=set)
+    """Writes (numbered from 1 in the order they pass the quotas) answered with a 400."""
     requests: int = 0
     writes: int = 0
+    passed: int = 0
+    """Writes that passed the quotas (numbered for `refuse_writes`)."""
+    largest_get: int = 0
+    """The most ids one `get` asked for."""
     most_at_once: int = 0
     largest_write: int = 0
     refused: Counter[str] = field(default_factory=Counter)
@@ -88,6 +105,21 @@ def _quota(usage_type: str, action: str, usage: int, limit: int) -> tuple[int, d
         f"current usage of {usage} exceeds limit of {limit}"
     )
     return 422, {"error": "ChromaError", "message": message}
+
+
+def _metadata_refusal(metadata: dict[str, Any], action: str) -> tuple[int, dict[str, str]] | None:
+    if len(metadata) > MAX_METADATA_KEYS:
+        return _quota("Number of metadata keys", action, len(metadata), MAX_METADATA_KEYS)
+    for key, value in metadata.items():
+        if len(key.encode()) > MAX_METADATA_KEY_BYTES:
+            return _quota(
+                "Metadata key size (bytes)", action, len(key.encode()), MAX_METADATA_KEY_BYTES
+            )
+        for item in value if isinstance(value, list) else [value]:
+            size = len(item.encode()) if isinstance(item, str) else 0
+            if size > MAX_METADATA_VALUE_BYTES:
+                return _quota("Metadata value size (bytes)", action, size, MAX_METADATA_VALUE_BYTES)
+    return None
 
 
 class _Handler(BaseHTTPRequestHandler):
@@ -153,6 +185,9 @@ class _Handler(BaseHTTPRequestHandler):
             checks["max_batch_size"] = quotas.advertised_batch
             self._answer(status, json.dumps(checks).encode(), headers)
             return
+        if self.command == "POST" and GET.match(path):
+            with quotas._lock:
+                quotas.largest_get = max(quotas.largest_get, len(json.loads(body).get("ids") or []))
         write = WRITE.match(path) if self.command == "POST" else None
         if write is None:
             self._answer(*self._forward(body))
@@ -162,6 +197,19 @@ class _Handler(BaseHTTPRequestHandler):
         if refusal is not None:
             quotas.refused[refusal[1]["message"].split("'")[1]] += 1
             self._json(*refusal)
+            return
+        with quotas._lock:
+            quotas.passed += 1
+            refused = quotas.passed in quotas.refuse_writes
+        if refused:
+            quotas.refused["refused outright"] += 1
+            self._json(
+                400,
+                {
+                    "error": "InvalidArgumentError",
+                    "message": f"the stand-in refuses write {quotas.passed}",
+                },
+            )
             return
         with quotas._lock:
             if quotas._in_flight[collection] >= quotas.concurrent_writes:
@@ -200,6 +248,13 @@ class _Handler(BaseHTTPRequestHandler):
             size = len(document.encode()) if isinstance(document, str) else 0
             if size > quotas.max_document_bytes:
                 return _quota("Document size (bytes)", action, size, quotas.max_document_bytes)
+        for id_ in record.get("ids") or []:
+            if len(id_.encode()) > MAX_ID_BYTES:
+                return _quota("ID size (bytes)", action, len(id_.encode()), MAX_ID_BYTES)
+        for metadata in record.get("metadatas") or []:
+            refusal = _metadata_refusal(metadata or {}, action)
+            if refusal is not None:
+                return refusal
         return None
 
     def do_GET(self) -> None:

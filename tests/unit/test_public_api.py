@@ -36,6 +36,7 @@ PUBLIC = {
         "MissingAPIKeyError",
         "ModelLanguageWarning",
         "NetworkError",
+        "OverQuotaError",
         "Pending",
         "RankedDocument",
         "RateLimitError",
