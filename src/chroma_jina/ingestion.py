@@ -2,8 +2,9 @@
 
 Records are read in chunks. For each chunk, Chroma is asked which ids it already holds
 (`get(ids=..., include=[])`) and those are skipped; the rest start embedding at once, and
-chunks are written in input order by one writer while the requests of the chunks behind them
-are out. At most `chunks_in_flight` chunks are held between reading and writing.
+chunks are written (by one writer, or spread over several and counted in input order) while
+the requests of the chunks behind them are out. At most `chunks_in_flight` chunks are
+embedding; with several writers, up to `chunks_in_flight` more are being written.
 
 The decisions are pure: `read_chunks` checks and groups the records, and `plan_chunks` is a
 generator that yields effects (`Lookup`, `Embed`, `Write`); `ingest` carries them out against
@@ -54,6 +55,8 @@ DEFAULT_CHUNK_SIZE = 1024
 multiple of its batch size, so that no request of a chunk is left part-empty. A chunk is
 written in `collection.add()` calls of at most the client's batch size (300 on Chroma Cloud)."""
 DEFAULT_CHUNKS_IN_FLIGHT = 4
+"""Chunks embedding at once; with several writers, as many more may be being written (what a
+crash can make `ingest` embed, and bill, again: twice this many chunks at most)."""
 WRITE_RETRIES = 6
 """Chroma calls are retried for about 24 s in all: long enough for a server to restart."""
 WRITE_BACKOFF, WRITE_BACKOFF_CAP = 0.5, 8.0
@@ -326,8 +329,9 @@ def plan_chunks(chunks: Iterable[Chunk], in_flight: int) -> Generator[IngestEffe
     """Resume, overlap and bound memory, as decisions.
 
     Each chunk's stored ids are looked up and skipped; the rest is embedded at once; chunks are
-    written in input order, the oldest as soon as `in_flight` chunks are embedding, so at most
-    `in_flight` chunks are held at any time. When the input turns out bad further on, the
+    handed to be written in input order, the oldest as soon as `in_flight` chunks are embedding,
+    so at most `in_flight` chunks are embedding at any time (the caller bounds those being
+    written). When the input turns out bad further on, the
     chunks read before it are still written (their embeddings are paid for), then the error is
     raised."""
     waiting: deque[Write] = deque()
@@ -827,8 +831,9 @@ def ingest(
     generator over a file works). Ids the collection already holds are skipped, checked per
     chunk with `get(ids=..., include=[])`: run the same call again after a crash and it adds
     only what is missing, embedding nothing twice. Records are read and embedded in chunks of
-    `chunk_size` (default 1,024, rounded up to a multiple of chroma-jina's batch size), and at
-    most `chunks_in_flight` chunks are held at once.
+    `chunk_size` (default 1,024, rounded up to a multiple of chroma-jina's batch size); at most
+    `chunks_in_flight` chunks are embedding at once and, with several writers, at most as many
+    more are being written (with one writer, a chunk is read only once the oldest is stored).
 
     Writes follow the client's limits whatever `chunk_size` says: each `collection.add()` holds
     at most `get_max_batch_size()` records (300 on Chroma Cloud), and a write Chroma refuses
@@ -844,9 +849,11 @@ def ingest(
 
     Bad records raise `InvalidRecordError` naming the record: with lists, before anything is
     sent; with other iterables, before the chunk that holds it is embedded (the chunks before
-    it are stored). A failed Chroma write is retried, adding only the ids that did not land;
-    when the embedding function or Chroma gives up, `IngestError` says which ids were not
-    written. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
+    it are stored). On a Chroma Cloud client, ids and metadata over Cloud's quotas raise
+    `OverQuotaError` naming them, at the same moment. A failed Chroma write is retried, adding
+    only the ids that did not land. When the embedding function or Chroma gives up, what was
+    already embedded is still written (after Chroma gave up: each chunk tried once, stopping at
+    the first that fails), and `IngestError.not_written` lists the ids read and not stored. `progress` shows a tqdm bar (None: when standard error is a terminal); `total`
     gives it an ETA for an iterable without a length.
     """
     limits = write_limits(

@@ -6,6 +6,7 @@ re-embedding, bad input refused before it is sent, faults survived or reported."
 from __future__ import annotations
 
 import math
+import time
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -145,6 +146,41 @@ def test_reading_runs_ahead_of_writing_by_less_than_chunks_in_flight(collection)
         progress=False,
     )
     assert max(lags) == (in_flight - 1) * size
+    assert_exact(collection, n)
+
+
+def test_with_several_writers_up_to_chunks_in_flight_more_are_being_written(
+    collection, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The bound the pages state: with several writers and slow writes, up to `chunks_in_flight`
+    chunks are being written while up to `chunks_in_flight` more embed, so a crash re-bills at
+    most twice as many chunks as with one writer. Every write is slowed by the same 0.3 s."""
+    size, in_flight, n = 128, 3, 1500
+    lags = []
+    add = collection.add
+
+    def slow_add(**arguments: object) -> None:
+        time.sleep(0.3)
+        add(**arguments)
+
+    monkeypatch.setattr(collection, "add", slow_add)
+
+    def documents() -> Iterator[str]:
+        for i in range(n):
+            if i % size == 0:
+                lags.append(i - collection.count())
+            yield text(i)
+
+    ingest(
+        collection,
+        ids=(f"doc-{i}" for i in range(n)),
+        documents=documents(),
+        chunk_size=size,
+        chunks_in_flight=in_flight,
+        writers=10,
+        progress=False,
+    )
+    assert max(lags) == (2 * in_flight - 1) * size
     assert_exact(collection, n)
 
 
