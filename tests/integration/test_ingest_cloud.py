@@ -393,6 +393,13 @@ def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
         err = capsys.readouterr().err
         assert f"{file}, line 3000: 1 document is larger than the 16,384 bytes" in err
         assert "'doc-2999' (20,000 bytes)" in err
+        lines = file.read_text(encoding="utf-8").splitlines()
+        lines[2999] = json.dumps({"id": "d" * 129, "text": "short"})
+        file.write_text("\n".join(lines) + "\n", encoding="utf-8")
+        assert cli.main(command) == 1
+        err = capsys.readouterr().err
+        assert f"{file}, line 3000: 1 record exceeds Chroma Cloud's quotas: " in err
+        assert "id of 129 bytes (at most 128)" in err
     assert emu.stats.requests == 0 and quotas.requests == 0
 
 
