@@ -360,6 +360,8 @@ def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES
         return None
     if refused_as_busy(error):
         return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)
+    if "Quota exceeded" in str(error):  # Cloud's refusal of the data, whatever its HTTP status
+        return None
     if isinstance(error, ChromaError):
         code = error.code()
         if 400 <= code < 500 and code != 429:

@@ -14,7 +14,7 @@ import chromadb
 import httpx
 import numpy as np
 import pytest
-from chromadb.errors import InternalError, InvalidArgumentError
+from chromadb.errors import ChromaError, InternalError, InvalidArgumentError
 
 from chroma_jina import (
     IngestError,
@@ -376,6 +376,11 @@ def test_write_retries_only_what_may_pass_again() -> None:
     assert write_delay(6, InternalError("disk")) is None
     assert write_delay(0, InvalidArgumentError("dimension")) is None
     assert write_delay(0, ValueError("bad metadata")) is None
+    # a Cloud quota refusal is about the data, whichever way chromadb raises it: a ChromaError,
+    # or a plain Exception holding the body when the error's name is not one it knows
+    quota = "Quota exceeded: 'Document size' exceeded quota limit for action 'Add'"
+    assert write_delay(0, ChromaError(quota)) is None
+    assert write_delay(0, Exception(quota)) is None
 
 
 # ---- any other function, progress ------------------------------------------------------
