@@ -45,8 +45,8 @@ manual = (
     "创建集合时传入嵌入函数，它的配置随集合保存。"
     "重新打开集合时，为什么不用再传嵌入函数？因为 Chroma 会按保存的配置把它重建出来。"
 )
-chapters = sentences(manual)  # 每句一个片段
-vectors, windows = embed_long_document(jina, chapters)
+chunks = sentences(manual)  # 每句一个片段
+vectors, windows = embed_long_document(jina, chunks)
 print(windows)  # (3)!
 #> [(0, 6), (4, 10), (8, 14)]
 print(np.stack(vectors).shape)

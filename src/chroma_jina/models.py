@@ -484,6 +484,8 @@ RERANKERS: dict[str, RerankerInfo] = {
             released="2024-06-25",
         ),
         RerankerInfo("jina-colbert-v2", 8192, False, _RERANK_FIELDS, released="2024-08-31"),
+        # English only; in CAT-2026 and OAS-2026, and no report of it being retired.
+        RerankerInfo("jina-colbert-v1-en", 8192, False, _RERANK_FIELDS, released="2024-02-17"),
     )
 }
 

@@ -5,8 +5,9 @@ Requests go through the same engine as embeddings (`chroma_jina.steps.request` c
 
 What a model can take decides how a long candidate list is sent (see `models.RERANKERS`):
 pointwise models (v2, m0, ColBERT) score each document on its own, so a list over the
-per-request caps is split and the rankings merged by score; listwise models (v3, v3.5) read
-the whole list at once, so a list over their caps is refused before anything is sent.
+per-request caps is split and the rankings merged by score; listwise models (v3, v3.5) score
+documents against each other, so chroma-jina refuses a list over their caps before anything is
+sent rather than split it.
 """
 
 from __future__ import annotations
@@ -279,19 +280,28 @@ class JinaReranker:
         return queries, candidates
 
     def _candidate(self, q: int, j: int, documents: Any, data: Any, uris: Any) -> Document:
-        """What to rank for result `j` of query `q`: its document, else (m0) its image."""
+        """What to rank for result `j` of query `q`: its document, else (m0) its image's
+        pixels from `data`, else its uri, which must be an http(s) URL Jina can fetch."""
         if documents is not None and documents[q][j] is not None:
             return cast(Document, documents[q][j])
         multimodal = self.info is None or self.info.multimodal
         if multimodal and data is not None and data[q][j] is not None:
             return cast(Document, data[q][j])
         if multimodal and uris is not None and uris[q][j] is not None:
-            return {"image": uris[q][j]}
+            uri = uris[q][j]
+            if not isinstance(uri, str) or not uri.lower().startswith(("http://", "https://")):
+                raise ValueError(
+                    f"result {j} of query {q} has no document and no image data, only the uri "
+                    f"{str(uri)[:200]!r}, which Jina cannot fetch (only an http(s) URL can be "
+                    "sent as it is): query with include=['data'] (and the collection's "
+                    "data_loader) so that the image's pixels are sent"
+                )
+            return {"image": uri}
         raise ValueError(
             f"result {j} of query {q} has no document to rank: include 'documents' in the "
             "query"
             + ("" if multimodal else f" ({self.model_name!r} ranks text only)")
-            + (" (or 'data' / 'uris' for images with jina-reranker-m0)" if multimodal else "")
+            + (" (or 'data' for images with jina-reranker-m0)" if multimodal else "")
         )
 
     def _plan(self, query: object, documents: Sequence[Document]) -> _Query:
@@ -304,11 +314,12 @@ class JinaReranker:
             raise ValueError(f"documents must be a list, got {type(documents).__name__}")
         if all(type(d) is str for d in documents):
             sent: list[str | dict[str, str]] = [cast(str, d) for d in documents]
+            costs = [estimate_tokens(d) for d in sent]
         else:
-            sent = [self._document(i, d) for i, d in enumerate(documents)]
+            pairs = [self._document(i, d) for i, d in enumerate(documents)]
+            sent, costs = [d for d, _ in pairs], [c for _, c in pairs]
         query_cost = estimate_tokens(query)
         info = self.info
-        costs = [_cost(d) for d in sent]
         if info is not None and info.max_doc_length is not None:
             most = int(cast(int, self._fields.get("max_doc_length", info.max_doc_length[2])))
             costs = [min(c, most) for c in costs]
@@ -326,23 +337,26 @@ class JinaReranker:
         costs = [c + query_cost for c in costs]
         return _Query(query, sent, costs, split_by_cost(costs, self.max_documents, self.max_tokens))
 
-    def _document(self, i: int, item: Document) -> str | dict[str, str]:
+    def _document(self, i: int, item: Document) -> tuple[str | dict[str, str], int]:
+        """Document `i` as sent, and its estimated tokens (an image array by its 224x224
+        tiles, as embeddings are; an image URL or base64 string, whose size is unknown here,
+        as one tile)."""
         if isinstance(item, str):
-            return item
+            return item, estimate_tokens(item)
         name = self.model_name
         images_ok = self.info is None or self.info.multimodal
         image_models = [m.name for m in RERANKERS.values() if m.multimodal]
         if isinstance(item, Mapping) and len(item) == 1:
             ((key, value),) = item.items()
             if key == "text" and isinstance(value, str):
-                return {"text": value}
+                return {"text": value}, estimate_tokens(value)
             if key == "image" and isinstance(value, str) and value:
                 if not images_ok:
                     raise ValueError(
                         f"document {i} is an image but {name!r} ranks text only; image "
                         f"rerankers: {image_models}"
                     )
-                return {"image": value}
+                return {"image": value}, IMAGE_TOKENS
         if is_image(item):
             if not images_ok:
                 raise ValueError(
@@ -350,7 +364,8 @@ class JinaReranker:
                     f"rerankers: {image_models}"
                 )
             require_pillow()
-            return {"image": encode_image(pixels(item))}  # as a viewer shows it
+            image = pixels(item)  # as a viewer shows it
+            return {"image": encode_image(image)}, estimate_tokens(image)
         raise ValueError(
             f"document {i} is a {type(item).__name__}; each document must be a str, "
             "{'text': str}, {'image': url-or-base64} or an image array (model "
@@ -387,12 +402,6 @@ class JinaReranker:
         return _merge(planned, got, top_n)
 
 
-def _cost(document: str | dict[str, str]) -> int:
-    if isinstance(document, str):
-        return estimate_tokens(document)
-    return estimate_tokens(document["text"]) if "text" in document else IMAGE_TOKENS
-
-
 def _listwise_refusal(
     name: str, count: int, tokens: int, info: RerankerInfo | None, cap: int
 ) -> str:
@@ -404,9 +413,9 @@ def _listwise_refusal(
         )
     else:
         why = (
-            f"{name!r} is listwise: it reads the query and all documents together in one "
-            f"{info.context}-token context, so a document's score depends on the others and "
-            "splitting the list across requests would change the ranking"
+            f"{name!r} is listwise: a document's score depends on the others it is read with, "
+            "so chroma-jina does not split the list across requests (scores from different "
+            "requests would not compare)"
         )
     return (
         f"{count} documents (about {tokens} tokens with the query) do not fit one request "

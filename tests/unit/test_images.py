@@ -3,7 +3,8 @@
 library cannot read are refused naming the conversion; images are estimated by their size.
 
 Before: chromadb's ImageLoader sent a red palette PNG as a grey image of its palette indices
-(pixel 15), a red CMYK JPEG as RGBA (0, 255, 255, 0), and a 16-bit PNG was refused."""
+(pixel 15), a red CMYK JPEG as RGBA (0, 255, 255, 0), and (with Pillow versions that open it
+as mode I) a 16-bit PNG was refused."""
 
 from __future__ import annotations
 
@@ -123,6 +124,31 @@ def test_arrays_the_library_reads(tmp_path: Path) -> None:
     )
     got = [image.getpixel((1, 1)) for image in sent_images(emu)]
     assert got == [(128, 128, 128), (156, 156, 156), (255, 255, 255), (7, 7, 7, 7)]
+
+
+@pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
+def test_with_the_pinned_pillow_a_16_bit_png_passes_chromas_own_loader(tmp_path: Path) -> None:
+    """What the Images page says of Chroma's own path (numpy.asarray of the opened file): with
+    the Pillow in uv.lock a 16-bit greyscale PNG opens as I;16, a uint16 array, sent as the grey
+    it shows. (Pillow versions that open it as mode I give int32, which is refused.) And
+    Chroma's add(images=...) takes numpy arrays, not PIL images."""
+    from chromadb.utils.data_loaders import ImageLoader as ChromaImageLoader
+
+    path = files(tmp_path)["grey16"]
+    with Image.open(path) as opened:
+        assert opened.mode == "I;16"
+        assert np.asarray(opened).dtype == np.uint16
+    emu = JinaEmulator()
+    ef = JinaEmbeddingFunction(
+        KEY, "jina-clip-v2", http_client=httpx.Client(transport=emu.transport())
+    )
+    collection = chromadb.EphemeralClient().create_collection(
+        "grey16", embedding_function=ef, data_loader=ChromaImageLoader()
+    )
+    collection.add(ids=["grey16"], uris=[str(path)])
+    check("grey16", sent_images(emu)[0])
+    with Image.open(path) as pil, pytest.raises(ValueError, match="numpy array"):
+        collection.add(ids=["pil"], images=[pil])
 
 
 @pytest.mark.parametrize(

@@ -433,6 +433,40 @@ def test_images_come_from_uris_when_a_result_has_no_document(emu: JinaEmulator) 
     assert emu.requests[0].json["documents"] == [{"image": u} for u in images["uris"][0]]
 
 
+@pytest.mark.parametrize("uri", ["/home/me/photos/louvre.png", "file:///tmp/louvre.png", "c.jpg"])
+def test_a_uri_jina_cannot_fetch_is_refused_naming_the_fix(emu: JinaEmulator, uri: str) -> None:
+    """A file path kept by a data loader is not sent as an image URL (Jina cannot fetch it):
+    the call is refused before anything is sent, naming the result and include=['data']."""
+    images = {
+        "ids": [["tower", "louvre"]],
+        "documents": [[None, None]],
+        "uris": [["https://example.com/eiffel-tower.jpg", uri]],
+    }
+    r = reranker(emu, model_name="jina-reranker-m0")
+    with pytest.raises(ValueError, match=r"result 1 of query 0 .*include=\['data'\]") as caught:
+        r.rerank_results("eiffel tower", images)
+    assert repr(uri) in str(caught.value)
+    assert emu.stats.requests == 0
+    # with the pixels included (include=["data"]), they are sent and the path is not
+    pixels = [np.zeros((4, 4, 3), np.uint8), np.full((4, 4, 3), 255, np.uint8)]
+    got = r.rerank_results("eiffel tower", {**images, "data": [pixels]})
+    assert sorted(got["ids"][0]) == ["louvre", "tower"]
+    sent = emu.requests[0].json["documents"]
+    assert all(d["image"].startswith("iVBOR") for d in sent)
+
+
+def test_image_arrays_are_estimated_by_their_tiles_as_for_embeddings(emu: JinaEmulator) -> None:
+    """Two 448x448 images are 4 tiles, about 4,000 tokens, each: under a 5,000-token cap per
+    request they go in two requests; two 8x8 images (one tile each) go in one."""
+    r = reranker(emu, model_name="jina-reranker-m0", max_tokens_per_request=5_000)
+    big = [np.zeros((448, 448, 3), np.uint8), np.full((448, 448, 3), 255, np.uint8)]
+    r.rerank("q", big)
+    assert [len(q.json["documents"]) for q in emu.requests] == [1, 1]
+    small = [np.zeros((8, 8, 3), np.uint8), np.full((8, 8, 3), 255, np.uint8)]
+    r.rerank("q", small)
+    assert len(emu.requests[2].json["documents"]) == 2
+
+
 def test_a_refused_call_leaves_last_usage_at_nothing_billed(emu: JinaEmulator) -> None:
     r = reranker(emu)
     r.rerank(QUESTION, DOCUMENTS)
