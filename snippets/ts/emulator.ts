@@ -3,7 +3,7 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 // @chroma-core/jina always posts to https://api.jina.ai/v1/embeddings and ignores
 // JINA_API_BASE_URL. Send its requests to that base URL instead: the offline emulator
 // (python -m chroma_jina.testing --port 8080, then JINA_API_BASE_URL=http://127.0.0.1:8080/v1),
-// a gateway or a proxy. Run this before the first request.
+// a gateway or a reverse proxy. Run this before the first request.
 const JINA_BASE = "https://api.jina.ai/v1";
 const baseUrl = process.env.JINA_API_BASE_URL?.replace(/\/+$/, "");
 if (baseUrl) {
