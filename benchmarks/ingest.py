@@ -34,7 +34,7 @@ import numpy as np
 from benchmarks.contender import API_KEY, MODEL
 from benchmarks.corpus import passages
 from benchmarks.ingest_contender import COLLECTION
-from benchmarks.report import rounded, write_blocks
+from benchmarks.report import ZhCount, rounded, write_blocks
 from benchmarks.run import warm_up
 from chroma_jina.testing import JinaEmulator, Latency
 from tests.support.chroma import chroma_server
@@ -55,11 +55,11 @@ LABELS = {
         "{big_mb:,.0f} MB, writing alone {small_write_mb:,.0f} and {big_write_mb:,.0f} MB.",
         "resume": "`python -m chroma_jina ingest` killed with SIGKILL after {stored:,} of {n:,} "
         "passages were stored, then run again, sent {requests} requests for the {remaining:,} "
-        "left (the fewest possible: {fewest}); the collection ended with every passage once, "
+        "left ({fewest} at the fewest); the collection ended with every passage once, "
         "with its vector.",
         "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator at "
         "{latency:g} ms + {per_token:g} µs per token, `jina-embeddings-v3` (1,024 dimensions), a "
-        "PersistentClient; each way run {rounds} times in turn, the median shown.",
+        "`PersistentClient`; each way run {rounds} times in turn, the median shown.",
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
@@ -70,10 +70,10 @@ LABELS = {
         "memory": "{small:,}段和 {n:,}段文本时的内存峰值：`ingest` 分别为 {small_mb:,.0f} MB 和 "
         "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
         "resume": "`python -m chroma_jina ingest` 存入 {stored:,}段（共 {n:,}段）后被 SIGKILL "
-        "杀掉，再运行一次：剩下的 {remaining:,}段只发了 {requests} 个请求（最少需要 {fewest} 个），"
-        "集合最终每段文本恰好一条，向量无误。",
+        "杀掉；再运行一次，剩下的 {remaining:,}段发了 {requests} 个请求（最少需要 {fewest} 个）。"
+        "最终集合里每段文本恰好一条记录，向量都正确。",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} 毫秒，"
-        "外加每个 token {per_token:g} 微秒，`jina-embeddings-v3`（1024 维），PersistentClient；"
+        "外加每个 token {per_token:g} 微秒，`jina-embeddings-v3`（1024 维），`PersistentClient`；"
         "四种做法轮流各跑 {rounds} 次，取中位数。",
     },
 }
@@ -236,7 +236,7 @@ SERVER_LABELS = {
         "ingest": "`ingest`，并发写入 {w} 路",
         "head": "| {n:,}段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得：模拟器每个请求 {latency:g} 毫秒 "
-        "+ 每 token {per_token:g} 微秒，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
+        "+ 每个 token {per_token:g} 微秒，`jina-embeddings-v3`，同一台机器上的 `chroma run` 服务器，"
         "通过 `HttpClient` 连接；{rounds_text}。`ingest` 以 10 路并发写入时，"
         "耗时是“只做向量化”和“最快的只写入”两者中较慢者的 {ratio:.2f} 倍。"
         "服务器、客户端和模拟器在同一台机器上争用 CPU：向量化进行时写入会变慢，并发写入数加大，收益也不大。"
@@ -403,19 +403,6 @@ def table(results: dict[str, Any], lang: str) -> str:
             f"| {run['rss_peak_mb']:.0f} MB |"
         )
     return "\n".join(lines)
-
-
-class ZhCount(int):
-    """A count as the Chinese pages write it in prose (docs/glossary.yml): round figures from
-    10,000 up with 万 ("3 万"), others without a separator ("12288 "). Formatted with any spec,
-    e.g. the English templates' `{n:,}`; the trailing space of the plain form stands before the
-    measure word, which the zh templates write right after the field ("{n:,}段")."""
-
-    def __format__(self, spec: str) -> str:
-        n = int(self)
-        if n >= 10_000 and n % 1_000 == 0:
-            return f"{n / 10_000:g} 万"
-        return f"{n} "
 
 
 def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:

@@ -23,6 +23,8 @@ HEADERS = {
 }
 ALSO = {"en": "Also met elsewhere: ", "zh": "别处也写作："}
 SEPARATOR = {"en": ", ", "zh": "、"}
+NOTE_JOIN = {"en": " ", "zh": ""}
+"""Between a note and the other names: a Chinese sentence ends with 。, after which no space."""
 
 
 def load_terms(path: Path = GLOSSARY) -> list[dict[str, Any]]:
@@ -64,7 +66,7 @@ def table(lang: str, terms: list[dict[str, Any]] | None = None) -> str:
                     term["zh"],
                     source,
                     sep.join(term.get("avoid") or []) or "—",
-                    " ".join(n for n in notes if n) or "—",
+                    NOTE_JOIN[lang].join(n for n in notes if n) or "—",
                 )
             )
             + " |"

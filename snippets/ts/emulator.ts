@@ -16,7 +16,8 @@ if (baseUrl) {
   };
 }
 
-// Your code, unchanged: the key is any value starting with jina_ for the emulator.
+// Your code, unchanged. The key comes from JINA_API_KEY (never CHROMA_JINA_API_KEY);
+// for the emulator, any value starting with jina_ will do.
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.passage",

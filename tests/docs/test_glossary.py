@@ -280,3 +280,25 @@ def test_glossary_page_shows_every_term(built_site: Path, lang: str) -> None:
     assert not missing, f"{lang}/glossary lacks rows for {missing}"
     missing = [c["en"] for c in CONVENTIONS if f"<td>{c['zh']}</td>" not in article]
     assert not missing, f"{lang}/glossary lacks the conventions {missing}"
+
+
+def test_chinese_notes_are_joined_without_a_half_width_space() -> None:
+    """A Chinese note ends with 。; the other names follow it directly, as Chinese text runs."""
+    row = HOOK.table(
+        "zh",
+        [
+            {
+                "en": "x",
+                "zh": "甲",
+                "source_zh": "本指南",
+                "note_zh": "一句话。",
+                "also": ["乙（某处）"],
+            }
+        ],
+    ).splitlines()[-1]
+    assert "一句话。别处也写作：乙（某处）" in row
+    assert not re.search(r"。 [^|]", HOOK.table("zh"))
+    en = HOOK.table(
+        "en", [{"en": "x", "zh": "甲", "source": "s", "note_en": "One.", "also": ["b"]}]
+    )
+    assert "One. Also met elsewhere: b" in en
