@@ -8,6 +8,7 @@
 from __future__ import annotations
 
 import asyncio
+import bisect
 import contextlib
 import hashlib
 import os
@@ -24,15 +25,21 @@ LEARNED_MARGIN = 61 / 60
 request takes to arrive."""
 
 
-@dataclass
+@dataclass(eq=False)
 class _Sent:
-    """One request this client sent (or is about to): when, how many tokens, its ticket."""
+    """One request this client sent (or is about to): when, how many tokens, its ticket.
+    Compared by identity: two bookings alike are still two requests."""
 
     at: float
     tokens: int
     """Estimated until the response says what was billed."""
     ticket: int
     billed: bool = False
+
+
+Booking = _Sent
+"""A request's place in a function's own pacer (see `CappedPacer.book`): booked before the
+request takes a slot of the key, moved to the time the key lets it start."""
 
 
 class Pacer:
@@ -68,7 +75,8 @@ class Pacer:
         self.clock = clock
         self._not_before = 0.0
         self._sent: deque[_Sent] = deque()
-        """Sorted by `at`: each reservation starts no earlier than the one before."""
+        """Sorted by `at`: each reservation starts no earlier than the one before (a booking
+        moved to its start is put back in its place)."""
         self._tickets = 0
         self._reported = 0
         """Ticket of the newest request whose response reported what remains."""
@@ -165,33 +173,47 @@ class Pacer:
                     estimates.append(remaining + used)
                     self._limits[kind] = int(statistics.median_low(estimates))
 
+    def book(self, tokens: int) -> tuple[float, Booking]:
+        """Seconds until this pacer accepts one more request of about `tokens` tokens, and
+        the request's booking (ticket 0 until `reserve_together` gives it the key's)."""
+        with self._lock:
+            now = self.clock()
+            self._prune(now)
+            booking = Booking(self._earliest(tokens, now), tokens, 0)
+            self._sent.append(booking)  # sorted: `_earliest` is no earlier than the last
+            return booking.at - now, booking
 
-MAX_FIT_PASSES = 8
-"""Rounds of `reserve_together` looking for a time both pacers accept (each round only moves
-the time later; in practice two rounds agree)."""
+    def forget(self, booking: Booking) -> None:
+        """Drop a booking whose request was never sent."""
+        with self._lock, contextlib.suppress(ValueError):
+            self._sent.remove(booking)
 
 
-def reserve_together(key: Pacer, own: Pacer | None, tokens: int) -> tuple[float, int]:
-    """Reserve a request of about `tokens` tokens in the key's pacer and, if given, in one
-    function's own pacer (its `requests_per_minute` / `tokens_per_minute`): the wait until
-    both accept it, and its ticket (the key's; the own pacer records it under the same one).
+def reserve_together(
+    key: Pacer, own: Pacer | None, tokens: int, booking: Booking | None = None
+) -> tuple[float, int]:
+    """Reserve a request of about `tokens` tokens in the key's pacer: the wait until the key's
+    limits (and holds) accept it, and its ticket. The function's own caps are not the key's
+    business: they were waited for before (`Pacer.book` on `own`); the request's `booking` in
+    `own` is moved to the time the request starts, under the key's ticket, so that it counts
+    there when it is really sent (and `observe` finds it).
 
     Locks are taken own first, then the key's, everywhere, so two functions never deadlock."""
     with own._lock if own is not None else contextlib.nullcontext(), key._lock:
         now = key.clock()
         key._prune(now)
         start = key._earliest(tokens, now)
-        if own is not None:
-            own._prune(now)
-            for _ in range(MAX_FIT_PASSES):
-                later = key._earliest(tokens, own._earliest(tokens, start))
-                if later == start:
-                    break
-                start = later
+        if own is not None and booking is not None:
+            # an executor may wake a little before the time it was asked to: never earlier
+            # than the function's own caps allow
+            start = max(start, booking.at)
         key._tickets += 1
-        for pacer in (key, own):
-            if pacer is not None:
-                pacer._sent.append(_Sent(start, tokens, key._tickets))
+        key._sent.append(_Sent(start, tokens, key._tickets))
+        if own is not None and booking is not None:
+            with contextlib.suppress(ValueError):
+                own._sent.remove(booking)
+            booking.at, booking.ticket = start, key._tickets
+            bisect.insort(own._sent, booking, key=lambda s: s.at)
         return start - now, key._tickets
 
 
@@ -453,7 +475,11 @@ class CappedSlots:
 class CappedPacer:
     """The key's pacer as one function uses it: its requests also wait for its own
     `requests_per_minute` / `tokens_per_minute`, if set. Holds after a 429 and the limits
-    learned from the service's headers belong to the key."""
+    learned from the service's headers belong to the key.
+
+    A request waits for its own caps first (`book`), holding no slot of the key and leaving
+    nothing in the key's pacer, then takes a slot and reserves in the key's pacer (`reserve`):
+    a function's own caps delay that function only."""
 
     def __init__(self, key: Pacer, requests_per_minute: int | None, tokens_per_minute: int | None):
         self.key = key
@@ -463,9 +489,21 @@ class CappedPacer:
             else Pacer(requests_per_minute, tokens_per_minute, clock=key.clock)
         )
 
-    def reserve(self, tokens: int) -> tuple[float, int]:
-        """Seconds to wait before sending, and the request's ticket (see `Pacer.reserve`)."""
-        return reserve_together(self.key, self.own, tokens)
+    def book(self, tokens: int) -> tuple[float, Booking | None]:
+        """Seconds this function's own caps make a request of about `tokens` tokens wait,
+        before it takes a slot of the key, and its booking (None without caps of its own):
+        pass it to `reserve`, or to `forget` if the request is not sent."""
+        return (0.0, None) if self.own is None else self.own.book(tokens)
+
+    def forget(self, booking: Booking | None) -> None:
+        """Drop the booking of a request that will not be sent."""
+        if self.own is not None and booking is not None:
+            self.own.forget(booking)
+
+    def reserve(self, tokens: int, booking: Booking | None) -> tuple[float, int]:
+        """Seconds the key's limits make the request wait (its slot held), and its ticket;
+        its `booking` moves to the time it starts (see `reserve_together`)."""
+        return reserve_together(self.key, self.own, tokens, booking)
 
     def observe(self, ticket: int, headers: Mapping[str, str], billed: int) -> None:
         """Record the answer to request `ticket` (see `Pacer.observe`)."""

@@ -231,14 +231,22 @@ def request(
     `tokens` is the request's estimate, for pacing until the answer says what was billed;
     `indices` are the call's inputs this request carries, named by any error it raises.
 
-    Each try holds a slot of the key from the pacer's wait to the answer. A refusal for
+    Each try first waits for the function's own per-minute caps, holding nothing of the key;
+    then it holds a slot of the key from the key's pacing wait to the answer. A refusal for
     concurrency that the shared limit now explains is sent again when a slot frees, without
     spending a retry; every other failure spends one."""
     attempt = 0
     while True:
-        slot = cast(Slot, (yield Acquire()))
+        own_wait, booking = ctx.pacer.book(tokens)
         try:
-            wait, ticket = ctx.pacer.reserve(tokens)
+            if own_wait > 0:
+                yield Sleep(own_wait)  # other functions of the key go on meanwhile
+            slot = cast(Slot, (yield Acquire()))
+        except BaseException:
+            ctx.pacer.forget(booking)
+            raise
+        try:
+            wait, ticket = ctx.pacer.reserve(tokens, booking)
             if wait > 0:
                 yield Sleep(wait)
             reply = yield Send(path, body)

@@ -13,7 +13,14 @@ from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.pacing import LEARNED_MARGIN, PROBE_INTERVAL, Pacer, Slots, budget_for
+from chroma_jina.pacing import (
+    LEARNED_MARGIN,
+    PROBE_INTERVAL,
+    CappedPacer,
+    Pacer,
+    Slots,
+    budget_for,
+)
 from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.testing import JinaEmulator, RateLimits, TooManyRequests
 from tests.support.service import KEY, FakeClock, make_ef, same, want
@@ -40,6 +47,21 @@ def test_requests_per_minute_budget() -> None:
     assert _waits(pacer, 4) == [0, 0, 0, 60]
     clock.now = 30
     assert _waits(pacer, 1) == [30]  # in order: not before the one reserved for t=60
+
+
+def test_a_functions_bookings_move_to_where_the_key_starts_them() -> None:
+    """A function's own cap is booked before its requests take a slot of the key; each
+    booking then moves to the start the key gives it, under the key's ticket, in order. Two
+    bookings alike stay two requests."""
+    clock = Clock()
+    capped = CappedPacer(Pacer(requests_per_minute=1, clock=clock), 2, None)
+    (w1, first), (w2, second) = capped.book(10), capped.book(10)
+    assert (w1, w2) == (0, 0) and capped.book(10)[0] == 60  # its own 2 a minute
+    assert capped.reserve(10, second) == (0, 1)  # the second took its slot first
+    assert capped.reserve(10, first) == (60, 2)  # the key's 1 a minute
+    assert capped.own is not None
+    assert [(s.at, s.ticket) for s in capped.own._sent] == [(0, 1), (60, 0), (60, 2)]
+    assert [s.at for s in capped.key._sent] == [0, 60]  # nothing of the own cap in the key's
 
 
 def test_tokens_per_minute_budget() -> None:
