@@ -337,6 +337,8 @@ class JinaClient:
         then send nothing more, and those with a request out wait for its answer (it is paid
         for). `on_done(i)` is called as step `i` finishes; `settled`, if given, is filled with
         each finished step's result or exception."""
+        if not steps:  # e.g. nothing to rerank: no pool of no threads
+            return []
         self._sync_http_client()  # create the shared httpx.Client before the threads need it
         stop = threading.Event()
         sleep = self.sleep or stop.wait
@@ -460,6 +462,8 @@ class JinaClient:
         Without an `async_http_client` but with an `http_client`, runs `run_steps` in a
         thread; with neither, uses an `httpx.AsyncClient` of its own per event loop, kept for
         later calls on that loop so that they reuse its connections."""
+        if not steps:
+            return []
         if self._async_http is None and not self._owns_sync_http:
             return await asyncio.to_thread(self.run_steps, ctx, steps, on_done, settled)
         client = self._async_http or await self._async_http_client_for_loop()

@@ -36,8 +36,8 @@ from chroma_jina.models import (
 )
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
 from chroma_jina.steps import DEFAULT_BASE_URL
-from chroma_jina.tracking import record
-from chroma_jina.usage import Meter, Usage
+from chroma_jina.tracking import metered
+from chroma_jina.usage import Usage
 from chroma_jina.wire import require_pillow, wire_fields
 
 CONFIG_KEYS = ("api_key_env_var", "model_name", *PARAMETERS, "query_config")
@@ -334,22 +334,12 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         )
 
     def _run(self, input: Any, query: bool) -> Embeddings:
-        meter = Meter()
-        try:
+        with metered(self) as meter:
             return list(self._jina_client.run(self._job(input, query), meter))
-        finally:
-            self._account(meter)
 
     async def _arun(self, input: Any, query: bool) -> Embeddings:
-        meter = Meter()
-        try:
+        with metered(self) as meter:
             return list(await self._jina_client.arun(self._job(input, query), meter))
-        finally:
-            self._account(meter)
-
-    def _account(self, meter: Meter) -> None:
-        self.last_usage = usage = meter.usage()
-        record(usage)
 
     def __call__(self, input: Embeddable) -> Embeddings:
         """Embed documents (texts, or images on multimodal models): one float32 vector per

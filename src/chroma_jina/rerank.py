@@ -44,6 +44,7 @@ from chroma_jina.planning import (
     split_by_cost,
 )
 from chroma_jina.steps import Context, Step, request
+from chroma_jina.tracking import metered
 from chroma_jina.usage import Meter, Usage
 from chroma_jina.wire import dumps, encode_image, require_pillow
 
@@ -382,23 +383,17 @@ class JinaReranker:
         ]
 
     def _execute(self, planned: list[_Query], top_n: int | None) -> list[list[RankedDocument]]:
-        meter = Meter()
-        try:
+        with metered(self) as meter:
             ctx = self._client.context(meter)
             got = self._client.run_steps(ctx, self._steps(planned, top_n, ctx))
-        finally:
-            self.last_usage = meter.usage()
         return _merge(planned, got, top_n)
 
     async def _aexecute(
         self, planned: list[_Query], top_n: int | None
     ) -> list[list[RankedDocument]]:
-        meter = Meter()
-        try:
+        with metered(self) as meter:
             ctx = self._client.context(meter)
             got = await self._client.arun_steps(ctx, self._steps(planned, top_n, ctx))
-        finally:
-            self.last_usage = meter.usage()
         return _merge(planned, got, top_n)
 
 

@@ -1,5 +1,6 @@
 """The usage of the calls made inside a `with track_usage():` block, per thread and per asyncio
-task, so that callers sharing one function each see their own figures."""
+task, so that callers sharing one function each see their own figures; `metered` accounts one
+call of an embedding function or a reranker."""
 
 from __future__ import annotations
 
@@ -7,14 +8,15 @@ import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from contextvars import ContextVar
+from typing import Protocol
 
-from chroma_jina.usage import Usage
+from chroma_jina.usage import Meter, Usage
 
 _ACTIVE: ContextVar[tuple[UsageTracker, ...]] = ContextVar("chroma_jina_usage", default=())
 
 
 class UsageTracker:
-    """Sums the usage of the embedding calls made in its block (failed calls included: what
+    """Sums the usage of the embedding and rerank calls made in its block (failed calls included: what
     they billed before failing)."""
 
     def __init__(self) -> None:
@@ -45,7 +47,7 @@ class UsageTracker:
 
 @contextmanager
 def track_usage() -> Iterator[UsageTracker]:
-    """Collect the usage of every embedding call made inside the block by this thread or
+    """Collect the usage of every embedding or rerank call made inside the block by this thread or
     asyncio task (and by the tasks it starts inside it), whatever function makes it:
 
         with chroma_jina.track_usage() as tracked:
@@ -67,3 +69,21 @@ def record(usage: Usage) -> None:
     """Add one call's usage to every block the current thread or task is in."""
     for tracker in _ACTIVE.get():
         tracker.add(usage)
+
+
+class Accountable(Protocol):
+    """What makes calls: an embedding function or a reranker."""
+
+    last_usage: Usage | None
+
+
+@contextmanager
+def metered(caller: Accountable) -> Iterator[Meter]:
+    """The meter of one call of `caller`: when the call ends, failed or not, what it billed
+    becomes `caller.last_usage` and is counted by every `track_usage()` block it runs in."""
+    meter = Meter()
+    try:
+        yield meter
+    finally:
+        caller.last_usage = usage = meter.usage()
+        record(usage)

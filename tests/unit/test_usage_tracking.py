@@ -5,11 +5,12 @@ from __future__ import annotations
 
 import asyncio
 import threading
+from typing import cast
 
 import httpx
 import pytest
 
-from chroma_jina import JinaEmbeddingFunction, Usage, track_usage
+from chroma_jina import JinaEmbeddingFunction, JinaReranker, Usage, track_usage
 from chroma_jina.testing import JinaEmulator, Latency
 
 KEY = "jina_offline_emulator_key"
@@ -97,3 +98,31 @@ def test_asyncio_tasks_sharing_a_function_each_read_their_own_usage() -> None:
         docs, query = _alone(2 + caller, caller), _alone(1, caller)
         assert usage.total_tokens == docs.total_tokens + query.total_tokens, caller
         assert usage.requests == docs.requests + query.requests, caller
+
+
+def test_rerank_calls_are_tracked_too() -> None:
+    """Before: inside `track_usage()`, a rerank left the tracker at 0 calls and 0 tokens."""
+    emu = JinaEmulator()
+    ef = function(emu)
+    ranker = JinaReranker(
+        KEY,
+        http_client=httpx.Client(transport=emu.transport()),
+        async_http_client=httpx.AsyncClient(transport=emu.transport()),
+    )
+    documents = ["rivers flow to the sea", "mountains are high", "the sea is salty"]
+    with track_usage() as tracked:
+        ranker.rerank("where do rivers go", documents)
+        ranked = ranker.last_usage
+        assert ranked is not None and ranked.total_tokens > 0 and ranked.requests == 1
+        assert tracked.calls == 1 and tracked.usage == ranked
+        asyncio.run(ranker.arerank("what is salty", documents))
+        assert tracked.calls == 2 and tracked.usage.requests == 2
+        ef(["one text"])
+        embedded = ef.last_usage
+    assert embedded is not None and tracked.calls == 3
+    reranked = tracked.usage.total_tokens - embedded.total_tokens
+    assert reranked == ranked.total_tokens + cast(Usage, ranker.last_usage).total_tokens
+    with track_usage() as empty:  # nothing to rank: nothing sent (before: ValueError from
+        assert ranker.rerank("q", []) == []  # a thread pool of 0 workers)
+        assert asyncio.run(ranker.arerank("q", [])) == []
+    assert empty.usage == ranker.last_usage == Usage(0, None, 0) and empty.calls == 2
