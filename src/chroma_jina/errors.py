@@ -6,7 +6,8 @@ Jina's `code` and `request_id` when the service sent them, the service's `messag
 every input that was not embedded, `embedded`: the vectors of the inputs that were (paid for:
 keep them), and `at_fault`: the inputs the error is about. An error of httpx is the
 `__cause__`. The API key never appears in any of them: should the service echo it in any
-field, `mask` replaces it there (the client calls it on every error).
+field, `mask` replaces it there (the client calls it on every error), and in the exceptions
+chained to the error, whose httpx request shows `Authorization: Bearer ***`.
 """
 
 from __future__ import annotations
@@ -14,6 +15,8 @@ from __future__ import annotations
 import sys
 import warnings
 from typing import Any
+
+import httpx
 
 
 class JinaError(Exception):
@@ -50,15 +53,16 @@ class JinaError(Exception):
     """Every field that holds text from the service or about it."""
 
     def mask(self, secret: str | None) -> JinaError:
-        """Replace `secret` with `***` in every text field (and `args`); returns self."""
+        """Replace `secret` with `***` in every text field (and `args`), and in the exceptions
+        chained to this one (their messages, and the headers of an httpx request they carry,
+        whose Authorization becomes `Bearer ***`); returns self."""
         if secret:
             for name in self.TEXT_FIELDS:
                 value = getattr(self, name)
                 if isinstance(value, str) and secret in value:
                     setattr(self, name, value.replace(secret, "***"))
-            self.args = tuple(
-                a.replace(secret, "***") if isinstance(a, str) else a for a in self.args
-            )
+            self.args = _masked(self.args, secret)
+        _mask_chained(self, secret)
         return self
 
     def __str__(self) -> str:
@@ -79,6 +83,54 @@ class JinaError(Exception):
         if self.hint:
             text += f"\nHint: {self.hint}"
         return text
+
+
+def _masked(args: tuple[Any, ...], secret: str) -> tuple[Any, ...]:
+    return tuple(a.replace(secret, "***") if isinstance(a, str) else a for a in args)
+
+
+MAX_CHAINED = 16
+"""Chained exceptions looked at by `mask`: the chain is short (ours, httpx's, httpcore's)."""
+
+
+def _mask_chained(error: BaseException, secret: str | None) -> None:
+    """Mask `secret` in the exceptions chained to `error` (`__cause__`, `__context__`) and
+    the Authorization header of the httpx request each carries, so that an error tracker
+    that records the chain never sees the key."""
+    seen = {id(error)}
+    todo = [error.__cause__, error.__context__]
+    while todo and len(seen) <= MAX_CHAINED:
+        exc = todo.pop()
+        if exc is None or id(exc) in seen:
+            continue
+        seen.add(id(exc))
+        if secret:
+            exc.args = _masked(exc.args, secret)
+        for request in _requests_of(exc):
+            _mask_headers(request.headers, secret)
+        todo += [exc.__cause__, exc.__context__]
+
+
+def _requests_of(exc: BaseException) -> list[httpx.Request]:
+    """The httpx requests an exception carries (its own, its response's)."""
+    found: list[httpx.Request] = []
+    for holder in (exc, getattr(exc, "response", None)):
+        try:  # httpx raises RuntimeError for a request that was never set
+            request = getattr(holder, "request", None)
+        except RuntimeError:
+            continue
+        if isinstance(request, httpx.Request):
+            found.append(request)
+    return found
+
+
+def _mask_headers(headers: httpx.Headers, secret: str | None) -> None:
+    for name, value in list(headers.items()):
+        if name.lower() in ("authorization", "proxy-authorization"):
+            scheme = value.split(" ", 1)[0] if " " in value else ""
+            headers[name] = f"{scheme} ***".strip()
+        elif secret and secret in value:
+            headers[name] = value.replace(secret, "***")
 
 
 def _describe_indices(indices: list[int]) -> str:
