@@ -165,7 +165,9 @@ class RateLimitError(JinaError):
     """429: too many requests, tokens or concurrent requests, after all retries."""
 
     default_hint = (
-        "Lower max_concurrency, set requests_per_minute / tokens_per_minute, or raise max_retries."
+        "Set the key's limits for the process with JINA_MAX_CONCURRENCY, "
+        "JINA_REQUESTS_PER_MINUTE and JINA_TOKENS_PER_MINUTE (each process its share when "
+        "several use the key), or raise max_retries."
     )
 
     def __init__(self, message: str, *, retry_after: float | None = None, **kw: Any) -> None:

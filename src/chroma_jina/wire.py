@@ -246,8 +246,9 @@ _HINTS = {
     "INPUT_TOKEN_LIMIT_EXCEEDED": TOO_LONG_HINT,
     "INPUT_MODEL_NOT_FOUND": "Check model_name against chroma_jina.models.MODELS.",
     "RATE_CONCURRENCY_LIMIT_EXCEEDED": (
-        "Other processes or machines use the same key: give each a share of the key's limit "
-        "with max_concurrency (the free tier allows 5 in all)."
+        "Other processes or machines use the same key: give each process a share of the key's "
+        "limit with JINA_MAX_CONCURRENCY (the free tier allows 5 in all; a function's "
+        "max_concurrency only lowers its own share)."
     ),
 }
 _RID = re.compile(r"^\s*\[RID:\s*([0-9a-fA-F]+)\]\s*")

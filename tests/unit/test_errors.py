@@ -18,6 +18,7 @@ from chroma_jina import (
     RateLimitError,
     ServerError,
 )
+from chroma_jina.pacing import ENV_VARIABLES
 from chroma_jina.testing import ErrorReply, JinaEmulator
 from chroma_jina.wire import parse_error
 from tests.support.service import KEY, make_ef
@@ -185,3 +186,18 @@ def test_errors_carry_status_code_request_id_and_hint_in_str() -> None:
     assert text.startswith("HTTP 403 AUTHZ_INSUFFICIENT_BALANCE: Insufficient balance")
     assert re.fullmatch("[0-9a-f]{32}", info.value.request_id)  # the emulator's, as the API's
     assert info.value.request_id in text and "input 0" in text and "Hint: Top up" in text
+
+
+def test_rate_limit_hints_name_the_process_wide_settings() -> None:
+    """The key's limits are set per process (JINA_*); a function's max_concurrency or
+    requests_per_minute only lower its own share, so hints do not offer them as the fix
+    (before: "give each a share of the key's limit with max_concurrency")."""
+    crowded = parse_error(
+        429, {}, b'{"detail": "too many", "code": "RATE_CONCURRENCY_LIMIT_EXCEEDED"}'
+    )
+    assert crowded.hint is not None and ENV_VARIABLES["concurrency"] in crowded.hint
+    assert "only lowers its own share" in crowded.hint
+    plain = parse_error(429, {}, b'{"detail": "too many"}')
+    assert plain.hint == RateLimitError.default_hint
+    assert all(name in plain.hint for name in ENV_VARIABLES.values())
+    assert "Lower max_concurrency" not in plain.hint
