@@ -8,6 +8,7 @@ left its budget behind."""
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import gc
 import threading
 import time
@@ -303,3 +304,46 @@ def test_a_capped_import_does_not_hold_up_queries_live() -> None:
         importing.join(10)
         asyncio.run(b_async_http.aclose())
     assert not importing.is_alive() and emu.stats.requests == 5
+
+
+def test_a_capped_import_on_the_event_loop_does_not_hold_up_queries_live() -> None:
+    """The same with both on one event loop (the async executor runs the same steps)."""
+    emu = JinaEmulator()
+    url = "http://own-cap-live-async.test/v1"
+
+    async def main() -> float:
+        woken = asyncio.Event()
+
+        async def nap(seconds: float) -> None:  # A's waits, ended by the test
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(woken.wait(), seconds)
+
+        def http() -> httpx.AsyncClient:
+            return httpx.AsyncClient(transport=emu.transport())
+
+        a = JinaEmbeddingFunction(
+            KEY,
+            base_url=url,
+            async_http_client=http(),
+            requests_per_minute=2,
+            batch_size=1,
+            clock=Clock(async_sleep=nap),
+        )
+        b = JinaEmbeddingFunction(KEY, base_url=url, async_http_client=http())
+        importing = asyncio.ensure_future(a.aembed(["one", "two", "three"]))
+        try:
+            deadline = time.monotonic() + 10
+            while emu.stats.requests < 2 and time.monotonic() < deadline:
+                await asyncio.sleep(0.01)
+            assert emu.stats.requests == 2 and not importing.done()
+            began = time.monotonic()
+            await asyncio.wait_for(b.aembed_query(["q"]), 5)  # before: TimeoutError
+            took = time.monotonic() - began
+            assert emu.stats.requests == 3
+        finally:
+            woken.set()
+            await asyncio.wait_for(importing, 10)
+        return took
+
+    assert asyncio.run(main()) < 2.0
+    assert emu.stats.requests == 4
