@@ -103,21 +103,30 @@ class Pacer:
         """The first time >= `start` at which a request of `tokens` fits this pacer's budgets
         and learned limits (under the lock)."""
         start = max(start, self._not_before, self._sent[-1].at if self._sent else start)
+        return self._within_limits(tokens, start)
+
+    def _within_limits(self, tokens: int, start: float, *, reserved: bool = False) -> float:
+        """The first time >= `start` at which a request of `tokens` fits this pacer's budgets
+        and learned limits (under the lock); `reserved`: counting only the requests the key
+        has given a start (not the bookings of those still waiting for their slot)."""
+        sent = [s for s in self._sent if s.ticket] if reserved else list(self._sent)
         for kind in ("requests", "tokens"):
             for limit, margin in (
                 (self._budgets[kind], 1.0),
                 (self._limits.get(kind), LEARNED_MARGIN),
             ):
                 if limit:
-                    start = self._fit(kind, tokens, limit, start, self.window * margin)
+                    start = self._fit(kind, tokens, limit, start, self.window * margin, sent)
         return start
 
-    def _fit(self, kind: str, tokens: int, limit: int, start: float, span: float) -> float:
+    def _fit(
+        self, kind: str, tokens: int, limit: int, start: float, span: float, sent: list[_Sent]
+    ) -> float:
         """The first time >= `start` at which one more request keeps the requests (or tokens)
-        sent in the `span` seconds before it within `limit`.
+        of `sent` (sorted by time) in the `span` seconds before it within `limit`.
 
         Walks the sent requests oldest first, dropping one per step, so it ends after at most
-        `len(self._sent)` steps whatever the clock values. A request counts as gone from the
+        `len(sent)` steps whatever the clock values. A request counts as gone from the
         window at exactly its time + `span` (never recomputed from that float sum, which may
         round below its time)."""
         scale = 1.05 * self._billed / self._estimated if self._estimated else 1.0
@@ -126,11 +135,10 @@ class Pacer:
             return 1 if kind == "requests" else s.tokens if s.billed else s.tokens * scale
 
         cost = 1 if kind == "requests" else tokens * scale
-        sent = self._sent
         first = 0
         while first < len(sent) and sent[first].at + span <= start:
             first += 1
-        used = sum(size(s) for s in list(sent)[first:])
+        used = sum(size(s) for s in sent[first:])
         t = start
         while first < len(sent) and used + cost > limit:
             t = max(t, sent[first].at + span)
@@ -189,29 +197,42 @@ class Pacer:
             self._sent.remove(booking)
 
 
+MAX_FIT_PASSES = 8
+"""Rounds of `reserve_together` looking for a time both pacers accept (each round only moves
+the time later; in practice one round agrees)."""
+
+
 def reserve_together(
     key: Pacer, own: Pacer | None, tokens: int, booking: Booking | None = None
 ) -> tuple[float, int]:
     """Reserve a request of about `tokens` tokens in the key's pacer: the wait until the key's
-    limits (and holds) accept it, and its ticket. The function's own caps are not the key's
-    business: they were waited for before (`Pacer.book` on `own`); the request's `booking` in
-    `own` is moved to the time the request starts, under the key's ticket, so that it counts
-    there when it is really sent (and `observe` finds it).
+    limits (and holds) accept it, and its ticket. A function's own caps (`own`) were waited
+    for before, with the request's `booking` there (`Pacer.book`); it moves to the time the
+    request starts, under the key's ticket, so that it counts there when it is really sent
+    (and `observe` finds it). Only if the key delayed this function's earlier requests so far
+    that its own caps no longer hold at that time does the request start later for them.
 
     Locks are taken own first, then the key's, everywhere, so two functions never deadlock."""
     with own._lock if own is not None else contextlib.nullcontext(), key._lock:
         now = key.clock()
         key._prune(now)
         start = key._earliest(tokens, now)
-        if own is not None and booking is not None:
-            # an executor may wake a little before the time it was asked to: never earlier
-            # than the function's own caps allow
+        if own is not None:
+            if booking is None:  # not waited for: counted from its start
+                booking = Booking(now, tokens, 0)
+            else:
+                with contextlib.suppress(ValueError):
+                    own._sent.remove(booking)
+            # an executor may wake a little before the time it was asked to
             start = max(start, booking.at)
+            for _ in range(MAX_FIT_PASSES):
+                later = key._earliest(tokens, own._within_limits(tokens, start, reserved=True))
+                if later == start:
+                    break
+                start = later
         key._tickets += 1
         key._sent.append(_Sent(start, tokens, key._tickets))
         if own is not None and booking is not None:
-            with contextlib.suppress(ValueError):
-                own._sent.remove(booking)
             booking.at, booking.ticket = start, key._tickets
             bisect.insort(own._sent, booking, key=lambda s: s.at)
         return start - now, key._tickets

@@ -64,6 +64,23 @@ def test_a_functions_bookings_move_to_where_the_key_starts_them() -> None:
     assert [s.at for s in capped.key._sent] == [0, 60]  # nothing of the own cap in the key's
 
 
+def test_a_function_delayed_by_the_key_still_keeps_its_own_cap() -> None:
+    """Two requests of a function (2 a minute of its own) booked at 0 s are held by the key
+    until 59 s (a 429's Retry-After); the third, booked for 60 s, then starts at 119 s: never
+    three of the function in one minute."""
+    clock = Clock()
+    capped = CappedPacer(Pacer(clock=clock), 2, None)
+    bookings = [capped.book(10) for _ in range(3)]
+    assert [wait for wait, _ in bookings] == [0, 0, 60]
+    capped.key.hold(59)
+    assert capped.reserve(10, bookings[0][1]) == (59, 1)
+    assert capped.reserve(10, bookings[1][1]) == (59, 2)
+    clock.now = 60
+    assert capped.reserve(10, bookings[2][1]) == (59, 3)  # at 119 s (not at once)
+    assert capped.own is not None
+    assert [s.at for s in capped.own._sent] == [59, 59, 119]
+
+
 def test_tokens_per_minute_budget() -> None:
     clock = Clock()
     pacer = Pacer(tokens_per_minute=1000, clock=clock)
