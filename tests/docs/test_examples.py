@@ -13,6 +13,7 @@
 from __future__ import annotations
 
 import ctypes
+import functools
 import re
 import traceback
 from collections.abc import Callable, Iterator
@@ -37,6 +38,7 @@ from tests.docs.docs_examples import (
     snippet_files,
 )
 from tests.docs.recording import offline, recording, replaying
+from tests.support.chroma import forget_clients_of
 
 LINE_LENGTH = 100
 """The project's line length (pyproject.toml); `#>` output is wrapped to it too."""
@@ -119,9 +121,11 @@ def session_for(
     replay = (request.config.getoption("--record-mode") or "none") == "none"
     cloud = uses_cloud(case)
     if cloud:
-        point_cloud_client(
-            request.getfixturevalue("cloud_standin") if replay else None, monkeypatch
-        )
+        standin = request.getfixturevalue("cloud_standin") if replay else None
+        point_cloud_client(standin, monkeypatch)
+        if standin is not None:  # the snippet's clients are closed when it ends, not when
+            # the module's stand-in stops (collected open in a later test otherwise)
+            request.addfinalizer(functools.partial(forget_clients_of, standin.port))
     if replay:
         return replaying(case, monkeypatch, allow_localhost=cloud)
     return recording(case, monkeypatch, tmp_path)
