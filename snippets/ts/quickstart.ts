@@ -25,8 +25,8 @@ await collection.upsert({
   documents: Object.values(documents),
 });
 
-// @chroma-core/jina has no query task: embed questions with a second
-// function that uses the query task.
+// @chroma-core/jina cannot give queries their own task: embed questions
+// with a second function that uses the query task.
 const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",

@@ -155,7 +155,8 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
     The positional parameters and their defaults are those of chromadb's built-in
     `JinaEmbeddingFunction` and are what Chroma persists. The keyword-only ones are runtime
     settings, never persisted: `base_url` (default env JINA_API_BASE_URL, else
-    https://api.jina.ai/v1), `timeout` (seconds per request), `max_retries`, `http_client` /
+    https://api.jina.ai/v1), `timeout` (seconds httpx waits at each step of a request, not
+    for the whole request), `max_retries`, `http_client` /
     `async_http_client` (httpx clients, e.g. with an emulator's transport),
     `max_concurrency`, `requests_per_minute` / `tokens_per_minute` (this function's own caps,
     inside the API key's limits, which every function, thread and task of the process using

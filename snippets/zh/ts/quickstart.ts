@@ -25,7 +25,7 @@ await collection.upsert({
   documents: Object.values(documents),
 });
 
-// @chroma-core/jina 没有查询任务：问题要交给
+// @chroma-core/jina 不能给查询单独设任务：问题要交给
 // 另一个设了查询任务的嵌入函数来向量化。
 const queries = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
