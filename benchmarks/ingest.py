@@ -535,7 +535,7 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
         },
         "targets": [],
     }
-    with emu.serve() as base_url:
+    with emu.serve(gzip=False) as base_url:  # the service compresses on its machines, not ours
         args.base_url = base_url
         if args.only != "server":
             runs, res = local_runs(args, emu, reference)
