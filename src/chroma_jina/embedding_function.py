@@ -34,6 +34,7 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
+from chroma_jina.pickling import PickledAsSettings
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
 from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.tracking import metered
@@ -149,7 +150,7 @@ def jina_client(
     )
 
 
-class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
+class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
     """Embed texts (and images, on multimodal models) with the Jina AI API, for Chroma.
 
     The positional parameters and their defaults are those of chromadb's built-in
@@ -202,6 +203,8 @@ class JinaEmbeddingFunction(EmbeddingFunction[Embeddable]):
         strict: bool = True,
         clock: Clock | None = None,
     ) -> None:
+        self._settings = {name: value for name, value in locals().items() if name != "self"}
+        """What it was created with: a pickle carries these (see `PickledAsSettings`)."""
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
         check_api_key_env_var(api_key_env_var)

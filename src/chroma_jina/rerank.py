@@ -37,6 +37,7 @@ from chroma_jina.models import (
     is_image,
     lookup_reranker,
 )
+from chroma_jina.pickling import PickledAsSettings
 from chroma_jina.planning import (
     DEFAULT_MAX_TOKENS_PER_REQUEST,
     IMAGE_TOKENS,
@@ -86,7 +87,7 @@ class _Query:
     batches: list[list[int]]
 
 
-class JinaReranker:
+class JinaReranker(PickledAsSettings):
     """Rerank texts (and images, with jina-reranker-m0) with the Jina AI API.
 
     Takes the same key, base URL and client arguments as `JinaEmbeddingFunction` and shares
@@ -118,6 +119,8 @@ class JinaReranker:
         tokens_per_minute: int | None = None,
         clock: Clock | None = None,
     ) -> None:
+        self._settings = {name: value for name, value in locals().items() if name != "self"}
+        """What it was created with: a pickle carries these (see `PickledAsSettings`)."""
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
         self.model_name = model_name

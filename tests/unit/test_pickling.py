@@ -1,0 +1,68 @@
+"""A function or reranker can be handed to worker processes (multiprocessing, process pools pickle what
+they send): it is pickled as the settings it was created with, never as its HTTP client or
+locks, and the worker rebuilds it (the audit's "Top missing": nothing said whether it pickles,
+and it raised `TypeError: cannot pickle '_thread.lock' object`)."""
+
+from __future__ import annotations
+
+import multiprocessing
+import pickle
+from concurrent.futures import ProcessPoolExecutor
+
+import httpx
+import numpy as np
+import pytest
+
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+from chroma_jina.testing import JinaEmulator
+
+KEY = "jina_offline_emulator_key"
+
+
+def test_a_pickled_function_is_rebuilt_with_the_same_settings(monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    function = JinaEmbeddingFunction(
+        model_name="jina-embeddings-v3",
+        task="retrieval.passage",
+        dimensions=256,
+        query_config={"task": "retrieval.query"},
+        timeout=5.0,
+        max_retries=1,
+        batch_size=8,
+    )
+    copy = pickle.loads(pickle.dumps(function))
+    assert copy is not function and copy.get_config() == function.get_config()
+    assert copy._settings == function._settings
+    assert copy._jina_client is not function._jina_client  # a client of its own
+
+
+def test_a_pickled_reranker_is_rebuilt_with_the_same_settings(monkeypatch) -> None:
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    reranker = JinaReranker(model_name="jina-reranker-v2-base-multilingual", truncation=True)
+    copy = pickle.loads(pickle.dumps(reranker))
+    assert (copy.model_name, copy._fields) == (reranker.model_name, reranker._fields)
+    assert copy._settings == reranker._settings
+
+
+def test_an_object_with_its_own_http_client_is_not_pickled() -> None:
+    with httpx.Client() as client:
+        for made in (JinaEmbeddingFunction, JinaReranker):
+            with pytest.raises(TypeError, match="created with http_client cannot be pickled"):
+                pickle.dumps(made(api_key=KEY, http_client=client))
+
+
+def test_a_worker_process_embeds_with_the_pickled_function(monkeypatch) -> None:
+    """Over real sockets: the parent serves the emulator, a spawned worker (nothing inherited
+    but what the pickle carries and the environment) embeds with the function it was sent."""
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    emu = JinaEmulator()
+    with emu.serve() as base_url:
+        function = JinaEmbeddingFunction(model_name="jina-embeddings-v3", base_url=base_url)
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(1, mp_context=context) as pool:
+            vectors = pool.submit(function, ["one text", "another"]).result(timeout=90)
+        function.close()
+    expected = emu.embed(["one text", "another"], model="jina-embeddings-v3")
+    assert [v.shape for v in vectors] == [(1024,), (1024,)]
+    np.testing.assert_allclose(np.array(vectors), np.array(expected), rtol=1e-6)
+    assert emu.stats.requests == 1
