@@ -314,8 +314,9 @@ class JinaClient:
         self.close()
 
     def _send(self, effect: Send) -> HttpReply | Exception:
+        client = self._sync_http_client()
         try:
-            r = self._sync_http_client().post(
+            r = client.post(
                 self.base_url + effect.path,
                 content=effect.body,
                 headers=self._secret.headers(),
@@ -323,6 +324,10 @@ class JinaClient:
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # typed by the step
             return exc
+        except RuntimeError as exc:  # httpx refuses a closed client: typed by the step
+            if client.is_closed:
+                return exc
+            raise
         return HttpReply(r.status_code, r.headers, r.content)
 
     def run_steps(
@@ -435,6 +440,10 @@ class JinaClient:
             )
         except (httpx.HTTPError, httpx.InvalidURL) as exc:  # typed by the step
             return exc
+        except RuntimeError as exc:  # httpx refuses a closed client: typed by the step
+            if client.is_closed:
+                return exc
+            raise
         return HttpReply(r.status_code, r.headers, r.content)
 
     async def _async_http_client_for_loop(self) -> httpx.AsyncClient:

@@ -217,12 +217,28 @@ class JinaTimeoutError(NetworkError):
 
 
 class ConfigurationError(JinaError):
-    """The request could not be sent as configured: `base_url` is not an http(s) URL, or
-    redirects never end (never retried)."""
+    """The request could not be sent as configured: `base_url` is not an http(s) URL,
+    redirects never end, the http client passed in was closed, or a proxy or gateway refused
+    the request with a 402/403 that Jina's API did not write (never retried)."""
 
     default_hint = (
         "Check base_url (env JINA_API_BASE_URL), e.g. https://api.jina.ai/v1, and any proxy."
     )
+
+
+CLOSED_CLIENT_HINT = (
+    "The http_client or async_http_client passed to the function was closed: keep it open "
+    "until the function's last call (close it when the application shuts down), or pass none "
+    "and let chroma-jina manage its own."
+)
+"""The hint of a `ConfigurationError` when httpx refuses a closed client."""
+
+NOT_JINA_HINT = (
+    "This 402/403 answer is not in the Jina API's error format, so it is not about the account's "
+    "balance: a proxy, firewall or the gateway at base_url (env JINA_API_BASE_URL) refused the "
+    "request. Check the proxy settings and base_url; the message shows what that refusal said."
+)
+"""The hint of a `ConfigurationError` for a 402/403 that Jina's API did not write."""
 
 
 class MalformedResponseError(JinaError):

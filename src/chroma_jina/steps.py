@@ -21,6 +21,7 @@ from typing import NoReturn, TypeVar, cast
 import httpx
 
 from chroma_jina.errors import (
+    CLOSED_CLIENT_HINT,
     MAINLAND_CHINA_HINT,
     ConfigurationError,
     InvalidRequestError,
@@ -206,6 +207,10 @@ def _network_error(exc: Exception) -> JinaError:
         error = JinaTimeoutError(f"request timed out ({type(exc).__name__})", hint=hint)
     elif isinstance(exc, (httpx.UnsupportedProtocol, httpx.InvalidURL, httpx.TooManyRedirects)):
         error = ConfigurationError(f"the request could not be sent: {name}")
+    elif isinstance(exc, RuntimeError):  # only a closed client's refusal gets here
+        error = ConfigurationError(
+            f"the request could not be sent: {name}", hint=CLOSED_CLIENT_HINT
+        )
     elif isinstance(exc, httpx.DecodingError):
         error = MalformedResponseError(f"the response body could not be decoded: {name}")
     else:

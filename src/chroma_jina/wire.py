@@ -25,7 +25,9 @@ import pybase64
 from numpy.typing import NDArray
 
 from chroma_jina.errors import (
+    NOT_JINA_HINT,
     AuthenticationError,
+    ConfigurationError,
     InsufficientBalanceError,
     InvalidRequestError,
     JinaError,
@@ -223,8 +225,11 @@ def parse_error(
     cls: type[JinaError] = MalformedResponseError
     if status == 401:
         cls = AuthenticationError
-    elif status in (402, 403):
+    elif status in (402, 403) and _from_jina_billing(status, code, content):
         cls = InsufficientBalanceError
+    elif status in (402, 403):  # a proxy, firewall or gateway: topping up would not help
+        cls = ConfigurationError
+        kw["hint"] = NOT_JINA_HINT
     elif status == 408:
         cls = JinaTimeoutError
     elif 400 <= status < 500:
@@ -252,6 +257,18 @@ _HINTS = {
     ),
 }
 _RID = re.compile(r"^\s*\[RID:\s*([0-9a-fA-F]+)\]\s*")
+
+
+def _from_jina_billing(status: int, code: str | None, content: bytes) -> bool:
+    """True for a 402/403 in Jina's error format: a 2026 `AUTHZ_*` code, or an older 402
+    with a JSON `detail`. An HTML page or other JSON came from something in between."""
+    if code is not None:
+        return code.startswith("AUTHZ_") or (status == 402 and "BALANCE" in code)
+    try:
+        body = orjson.loads(content)
+    except ValueError:
+        return False
+    return status == 402 and isinstance(body, dict) and isinstance(body.get("detail"), str)
 
 
 def _error_fields(content: bytes) -> tuple[str, str | None, str | None]:

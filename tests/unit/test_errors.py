@@ -9,6 +9,7 @@ import pytest
 
 from chroma_jina import (
     AuthenticationError,
+    ConfigurationError,
     InsufficientBalanceError,
     InvalidRequestError,
     JinaError,
@@ -19,7 +20,7 @@ from chroma_jina import (
     ServerError,
 )
 from chroma_jina.pacing import ENV_VARIABLES
-from chroma_jina.testing import ErrorReply, JinaEmulator
+from chroma_jina.testing import ErrorReply, JinaEmulator, RawReply
 from chroma_jina.wire import parse_error
 from tests.support.service import KEY, make_ef
 
@@ -201,3 +202,74 @@ def test_rate_limit_hints_name_the_process_wide_settings() -> None:
     assert plain.hint == RateLimitError.default_hint
     assert all(name in plain.hint for name in ENV_VARIABLES.values())
     assert "Lower max_concurrency" not in plain.hint
+
+
+GATEWAY_REFUSALS = [
+    (403, b"<html><body><h1>403 Forbidden</h1>Request blocked by firewall</body></html>"),
+    (403, b'{"error": "forbidden", "reason": "ip not allowed"}'),
+    (403, b'{"detail": "Forbidden"}'),
+    (402, b"<html>Payment required by proxy</html>"),
+    (402, b'{"message": "quota of this gateway exhausted"}'),
+]
+
+
+@pytest.mark.parametrize(("status", "body"), GATEWAY_REFUSALS)
+def test_a_402_or_403_not_written_by_jina_is_not_a_balance_error(status: int, body: bytes) -> None:
+    """A proxy's, firewall's or gateway's refusal keeps its status and names them, instead
+    of sending the reader to top up an account that may be full (before: every 402/403 was
+    InsufficientBalanceError, "Top up the account")."""
+    err = parse_error(status, {}, body)
+    assert type(err) is ConfigurationError and err.status == status
+    assert err.hint is not None and "proxy" in err.hint and "Top up" not in str(err)
+
+
+def test_jinas_own_402_and_403_stay_balance_errors() -> None:
+    old = parse_error(402, {}, b'{"detail": "Insufficient balance"}')
+    assert type(old) is InsufficientBalanceError and "Top up" in str(old)
+    for code in ("AUTHZ_INSUFFICIENT_BALANCE", "AUTHZ_RESOURCE_LIMIT_EXCEEDED"):
+        assert type(parse_error(403, {}, f'{{"detail": "m", "code": "{code}"}}'.encode())) is (
+            InsufficientBalanceError
+        )
+
+
+def test_a_gateways_403_through_the_function_is_not_retried() -> None:
+    emu = JinaEmulator()
+    emu.script(RawReply(403, b"<html><h1>Access denied</h1></html>", "text/html"))
+    ef, clock = make_ef(emu, KEY)
+    with pytest.raises(ConfigurationError) as info:
+        ef(["a"])
+    assert info.value.status == 403 and "Access denied" in info.value.message
+    assert len(emu.requests) == 1 and clock.sleeps == []
+
+
+def test_a_closed_http_client_is_a_configuration_error() -> None:
+    """httpx raises RuntimeError for a closed client; the caller gets a JinaError naming the
+    fix, and nothing is retried or sent."""
+    import httpx
+
+    emu = JinaEmulator()
+    client = httpx.Client(transport=emu.transport())
+    ef, clock = make_ef(emu, KEY, http_client=client)
+    client.close()
+    with pytest.raises(ConfigurationError) as info:
+        ef(["a"])
+    assert "closed" in info.value.message and "keep it open" in (info.value.hint or "")
+    assert emu.requests == [] and clock.sleeps == []
+
+
+def test_a_closed_async_http_client_is_a_configuration_error() -> None:
+    import asyncio
+
+    import httpx
+
+    emu = JinaEmulator()
+
+    async def main() -> None:
+        client = httpx.AsyncClient(transport=emu.transport())
+        ef, _ = make_ef(emu, KEY, asynchronous=True, async_http_client=client)
+        await client.aclose()
+        with pytest.raises(ConfigurationError, match="closed"):
+            await ef.aembed(["a"])
+
+    asyncio.run(main())
+    assert emu.requests == []
