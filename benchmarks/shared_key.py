@@ -4,8 +4,9 @@ against the emulator with the free tier's 5 concurrent requests and 50 ms per re
     python -m benchmarks.shared_key
 
 For each scenario: calls that failed, requests sent and refused (429), wall time, and the bound
-(successful requests / 5 x latency). Run by `make bench`; tests/integration/test_shared_key.py asserts the
-same scenarios' counts.
+(successful requests / 5 x latency). Run by `make bench`, which writes the table into the Web
+servers page (`<!-- bench:shared-key -->`, both languages); tests/integration/test_shared_key.py
+asserts the same scenarios' counts.
 """
 
 from __future__ import annotations
@@ -15,9 +16,11 @@ import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 
+from benchmarks.report import write_blocks
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator, Latency, RateLimits
 
@@ -140,19 +143,56 @@ def queries() -> Outcome:
 
 SCENARIOS = (six_threads, six_tasks, three_functions, queries)
 
+LABELS = {
+    "en": {
+        "6 threads, one function": "6 threads, 1,024 texts each, one function",
+        "6 asyncio tasks, one function": "6 asyncio tasks, 1,024 texts each, one function",
+        "3 functions, same key": "3 functions with the same key, one thread each",
+        "200 concurrent queries": "200 concurrent `aembed_query` calls",
+    },
+    "zh": {
+        "6 threads, one function": "6 个线程共用一个函数，各 1024 条文本",
+        "6 asyncio tasks, one function": "6 个 asyncio 任务共用一个函数，各 1024 条文本",
+        "3 functions, same key": "同一密钥的 3 个函数，各占一个线程",
+        "200 concurrent queries": "200 个并发的 `aembed_query` 调用",
+    },
+}
+HEADERS = {
+    "en": ("Callers of one key", "Calls failed", "Requests refused", "Wall time", "Bound"),
+    "zh": ("同一密钥的调用方", "失败的调用", "被拒的请求", "耗时", "理论下限"),
+}
+PAGES = {lang: Path(__file__).parent.parent / "docs" / lang / "applications.md" for lang in LABELS}
+"""The pages whose `<!-- bench:shared-key -->` block holds the table."""
+
+
+def table(outcomes: list[Outcome], lang: str) -> str:
+    """The Markdown table of a run, in `lang` ("en" or "zh")."""
+    of, unit = (" of ", " s") if lang == "en" else (" / ", " 秒")
+    rows = [
+        f"| {LABELS[lang][o.name]} | {o.failed_calls}{of}{o.calls} | {o.refused}{of}"
+        f"{o.requests} | {o.seconds:.2f}{unit} | {o.bound:.2f}{unit} |"
+        for o in outcomes
+    ]
+    return "\n".join(["| " + " | ".join(HEADERS[lang]) + " |", "|---|---|---|---|---|", *rows])
+
 
 def main() -> None:
-    """Print one row per scenario."""
+    """Print one row per scenario, and write the table into the Web servers page (both
+    languages)."""
     _function(JinaEmulator(), asynchronous=False)(TEXTS[:64])  # warm up imports and numpy
     print(f"One key, emulator at {CONCURRENCY} concurrent requests and {LATENCY * 1000:.0f} ms:")
     print(f"{'scenario':<32}{'failed calls':>14}{'refused':>16}{'wall':>9}{'bound':>8}{'ratio':>7}")
+    outcomes = []
     for scenario in SCENARIOS:
         o = scenario()
+        outcomes.append(o)
         refused = f"{o.refused}/{o.requests}"
         print(
             f"{o.name:<32}{o.failed_calls:>8}/{o.calls:<5}{refused:>16}{o.seconds:>8.2f}s"
             f"{o.bound:>7.2f}s{o.seconds / o.bound:>7.2f}"
         )
+    for lang, page in PAGES.items():
+        write_blocks(page, {"shared-key": table(outcomes, lang)})
 
 
 if __name__ == "__main__":
