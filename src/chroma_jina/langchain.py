@@ -2,7 +2,7 @@
 
 `langchain_chroma.Chroma` embeds with the `Embeddings` it is given and hands Chroma the vectors;
 given none, it leaves the embedding to the collection's saved function, rebuilt from its config
-for every call, and refuses MMR, search by vector and `update_documents`. This adapter gives it the
+for every call, and refuses MMR from a text query and `update_documents`. This adapter gives it the
 same function the collection was created with, so LangChain stores exactly the vectors the
 collection would, queries with the query task, and runs on that function's client, key budget,
 retries and typed errors.
