@@ -30,6 +30,24 @@ def test_many_callers_on_one_key_are_never_refused_into_failure(scenario) -> Non
     assert outcome.refused <= 0.05 * outcome.requests
 
 
+def test_the_measured_table_is_written_into_both_pages(tmp_path) -> None:
+    """`make bench` writes the table between the Web servers page's bench markers, in each
+    language's number style; nothing between the markers is typed by hand."""
+    from benchmarks.report import write_blocks
+
+    run = [shared_key.Outcome("6 threads, one function", 6, 0, 97, 1, 1.234)]
+    for lang, page in shared_key.PAGES.items():
+        copy = tmp_path / f"{lang}.md"
+        copy.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
+        write_blocks(copy, {"shared-key": shared_key.table(run, lang)})
+        text = copy.read_text(encoding="utf-8")
+        row = {
+            "en": "1,024 texts each, one function | 0 of 6 | 1 of 97 | 1.23 s | 0.96 s |",
+            "zh": "各 1024 条文本 | 0 / 6 | 1 / 97 | 1.23 秒 | 0.96 秒 |",
+        }[lang]
+        assert row in text and text.count("<!-- bench:shared-key -->") == 1
+
+
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
     """A function's requests count in the process-wide budget of its key and base URL (the one
     `budget_for` gives, whatever the trailing slash): what one learns, all of them know. Another
