@@ -44,7 +44,7 @@ ImageArray = NDArray[Any]
 
 PILLOW_MISSING = (
     "Embedding images needs Pillow, which is not installed. "
-    "Install it with: pip install 'chroma-jina[images]'"
+    "Install it with: pip install 'Pillow>=10' (or install chroma-jina with its 'images' extra)"
 )
 
 
