@@ -133,3 +133,22 @@ def test_both_charts_have_one_bar_label_per_value(lang: str) -> None:
     assert sum(t.endswith(f" {unit}") for t in texts) == 5  # 3 wall (with the bound) + 2 CPU
     if lang == "en":
         assert "20,000 passages" in texts[1] and "114.6k" in texts
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_bytes_panel_says_uncompressed_and_adds_the_gzip_bar_when_measured(lang: str) -> None:
+    """The panel plots `wire_bytes`, the uncompressed bodies of the plain-JSON timed runs: its
+    bars say so, and chroma-jina's gzipped bytes (the extra run) get their own bar."""
+    plain = _texts(chart.render(RESULTS, lang))
+    uncompressed = "chroma-jina，不压缩" if lang == "zh" else "chroma-jina, uncompressed"
+    gzipped = "chroma-jina，响应经 gzip 压缩" if lang == "zh" else "chroma-jina, answers gzipped"
+    assert uncompressed in plain and gzipped not in plain
+    assert not any("网络传输量" in t or "on the wire" in t for t in plain)
+    results = copy.deepcopy(RESULTS)
+    results["runs"]["ours"]["wire_bytes_gzip"] = 97_400_000
+    results["runs"]["builtin"]["wire_bytes_gzip"] = 279_600_000
+    texts = _texts(chart.render(results, lang))
+    assert texts[texts.index(gzipped) + 1] == "97 MB"
+    table = report.comparison(results, lang)
+    row = "实际传输的字节数" if lang == "zh" else "bytes actually sent"
+    assert any(line.startswith(f"| {row}") and "97.4 MB" in line for line in table.splitlines())
