@@ -56,7 +56,9 @@ def test_chinese_counts_follow_the_glossary_conventions() -> None:
     )
     assert "存入 12288 段（共 3 万段）" in line
     assert "剩下的 17712 段" in line
-    when = LABELS["zh"]["when"].format(date="d", cpus=2, latency=100, per_token=5, rounds=3)
+    when = LABELS["zh"]["when"].format(
+        date="d", cpus=2, latency=100, per_token=5, rounds=3, ratio=1.01
+    )
     assert "100 毫秒" in when and "5 微秒" in when and "1,024" not in when
 
 
@@ -81,3 +83,42 @@ def test_the_server_figures_say_a_single_run_is_not_a_median(lang: str) -> None:
         assert "| 3 万段文本写入 `chroma run` |" in once["server-table"]
         assert "| 12.6 秒 | 2381 |" in once["server-table"]
         assert "写入线程" not in once["server-table"]
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_server_sentence_is_computed_from_the_figures(lang: str) -> None:
+    """Which of 1 and 10 writers was faster, by how much, and `ingest`'s ratio to the slower of
+    embedding alone and the best writing alone come from the figures: the same template says
+    "10 writers faster" for one run and "1 writer faster" or "about as fast" for another."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT))
+        server_blocks = importlib.import_module("benchmarks.ingest").server_blocks
+    settings = {"n": 30_000, "latency_ms": 100.0, "per_token_us": 5.0, "rounds": 1}
+
+    def sentence(**walls: float) -> str:
+        server = {key: {"n": 30_000, "wall_s": wall} for key, wall in walls.items()}
+        results = {"date": "d", "cpus": 2, "server": server, "settings": settings}
+        return server_blocks(results, lang)["server-measured"]
+
+    ten_faster = sentence(
+        embed=12.6, write_w1=130.4, write_w10=91.9, ingest_w1=204.7, ingest_w10=157.3
+    )
+    one_faster = sentence(
+        embed=12.6, write_w1=80.0, write_w10=100.0, ingest_w1=81.0, ingest_w10=82.0
+    )
+    if lang == "en":
+        assert "Writing alone ran 1.42x as fast with 10 writers as with 1 writer" in ten_faster
+        assert "`ingest` ran 1.30x as fast with 10 writers as with 1 writer" in ten_faster
+        assert "took 1.71x as long" in ten_faster and "(10 writers)" in ten_faster
+        assert "the writes slow down" in ten_faster
+        assert "Writing alone ran 1.25x as fast with 1 writer as with 10 writers" in one_faster
+        assert "`ingest` ran about as fast with 1 writer as with 10" in one_faster
+        assert "took 1.02x as long" in one_faster and "(1 writer)" in one_faster
+        assert "done while the writes went on" in one_faster
+    else:
+        assert "只写入时，10 路写入的速度是 1 路写入的 1.42 倍" in ten_faster
+        assert "1.71 倍" in ten_faster and "写入会变慢" in ten_faster
+        assert "只写入时，1 路写入的速度是 10 路写入的 1.25 倍" in one_faster
+        assert "`ingest` 时，1 路和 10 路写入耗时相差不到 5%" in one_faster
+    for text in (ten_faster, one_faster):
+        assert "gain little" not in text and "收益也不大" not in text
