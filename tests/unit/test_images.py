@@ -195,7 +195,7 @@ def test_pillow_stays_optional() -> None:
     run = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "pip install 'chroma-jina[images]'" in run.stdout
+    assert "pip install 'Pillow>=10'" in run.stdout
 
 
 @pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
