@@ -5,11 +5,12 @@ from chroma_jina import JinaEmbeddingFunction
 jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3",
     task="retrieval.passage",
+    query_config={"task": "retrieval.query"},
     batch_size=100,  # (1)!
     max_concurrency=2,  # (2)!
     max_retries=5,  # (3)!
-    requests_per_minute=500,  # (4)!
-    tokens_per_minute=1_000_000,
+    requests_per_minute=100,  # (4)!
+    tokens_per_minute=200_000,
     progress=False,  # (5)!
 )
 documents = [

@@ -24,7 +24,10 @@ def embed_long_document(jina, chunks, window=6, overlap=2):  # (1)!
 
 
 jina = JinaEmbeddingFunction(
-    model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    late_chunking=True,
+    query_config={"task": "retrieval.query", "late_chunking": False},
 )
 chapters = [
     f"Chapter {n} of the manual explains step {n} of the set-up." for n in range(1, 15)

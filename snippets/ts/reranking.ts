@@ -35,6 +35,12 @@ const ids = found.ids[0];
 console.log("before:", ids);
 //> before: [ 'faq', 'height', 'visits', 'built' ]
 
+// Send only results that have a document: an empty string would be ranked too.
+const candidates = ids.flatMap((id, i) => {
+  const document = found.documents[0][i];
+  return document == null ? [] : [{ id, document }];
+});
+
 // Chroma's TypeScript client has no reranker: POST the candidates to /v1/rerank.
 const response = await fetch("https://api.jina.ai/v1/rerank", {
   method: "POST",
@@ -45,7 +51,7 @@ const response = await fetch("https://api.jina.ai/v1/rerank", {
   body: JSON.stringify({
     model: "jina-reranker-v3.5",
     query: question,
-    documents: found.documents[0].map((document) => document ?? ""),
+    documents: candidates.map((candidate) => candidate.document),
     top_n: 2,
     return_documents: false,
   }),
@@ -59,7 +65,7 @@ type Reranked = {
 };
 const { results, usage } = (await response.json()) as Reranked;
 // Results come best first; `index` is the position in the documents sent.
-console.log("after:", results.map((result) => ids[result.index]));
+console.log("after:", results.map((result) => candidates[result.index].id));
 //> after: [ 'built', 'faq' ]
 console.log("tokens billed:", usage.total_tokens);
 //> tokens billed: 71

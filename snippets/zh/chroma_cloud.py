@@ -5,7 +5,12 @@ import chromadb
 from chroma_jina import JinaEmbeddingFunction, ingest
 
 client = chromadb.CloudClient(api_key=os.environ["CHROMA_API_KEY"])  # (1)!
-jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", dimensions=256)  # (2)!
+jina = JinaEmbeddingFunction(  # (2)!
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    query_config={"task": "retrieval.query"},
+    dimensions=256,
+)
 collection = client.get_or_create_collection("handbook", embedding_function=jina)
 
 ids = [f"page-{n}" for n in range(700)]

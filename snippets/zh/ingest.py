@@ -2,7 +2,12 @@ import chromadb
 
 from chroma_jina import JinaEmbeddingFunction, ingest
 
-jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", dimensions=256)  # (1)!
+jina = JinaEmbeddingFunction(  # (1)!
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    query_config={"task": "retrieval.query"},
+    dimensions=256,
+)
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
 

@@ -32,7 +32,10 @@ def sentences(text: str) -> list[str]:
 
 
 jina = JinaEmbeddingFunction(
-    model_name="jina-embeddings-v3", task="retrieval.passage", late_chunking=True
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    late_chunking=True,
+    query_config={"task": "retrieval.query", "late_chunking": False},
 )
 manual = (
     "先确认本机装有 Python 3.11 或更高版本。为项目创建一个虚拟环境，并激活它。"

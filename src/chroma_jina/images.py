@@ -122,15 +122,20 @@ def _eight_bits(image: np.ndarray) -> np.ndarray:
     )
 
 
-def load(path: str | os.PathLike[str]) -> np.ndarray:
-    """The pixels of an image file as a viewer shows it (see `pixels`)."""
+def load(path: str | os.PathLike[str], max_side: int | None = None) -> np.ndarray:
+    """The pixels of an image file as a viewer shows it (see `pixels`), shrunk to at most
+    `max_side` pixels on its long side when given (the aspect ratio kept; never enlarged)."""
     try:
         from PIL import Image
     except ImportError as exc:
         raise ImportError(PILLOW_MISSING) from exc
     with Image.open(path) as image:
         image.load()
-        return pixels(image)
+        if max_side is None:
+            return pixels(image)
+        shown = viewable(image)
+        shown.thumbnail((max_side, max_side), Image.Resampling.LANCZOS)
+        return pixels(shown)
 
 
 class ImageLoader:
@@ -143,20 +148,27 @@ class ImageLoader:
         )
         collection.add(ids=["cat"], uris=["cat.png"])
 
-    Returns 8-bit RGB or RGBA numpy arrays, None for a None uri."""
+    `max_side` shrinks each image to at most that many pixels on its long side (a phone photo
+    sent whole, as PNG, is far over the 8 MB Jina documents). Returns 8-bit RGB or RGBA numpy
+    arrays, None for a None uri."""
 
-    def __init__(self, max_workers: int | None = None) -> None:
+    def __init__(self, max_workers: int | None = None, max_side: int | None = None) -> None:
+        if max_side is not None and (
+            not isinstance(max_side, int) or isinstance(max_side, bool) or max_side < 1
+        ):
+            raise ValueError(f"max_side must be a whole number of pixels >= 1, got {max_side!r}")
         try:
             import PIL.Image  # noqa: F401  (fail at creation, as Chroma's loader does)
         except ImportError as exc:
             raise ImportError(PILLOW_MISSING) from exc
         self.max_workers = max_workers or min(8, os.cpu_count() or 1)
+        self.max_side = max_side
 
     def __call__(self, uris: Sequence[str | None]) -> list[np.ndarray | None]:
         """Load each uri (a file path) in order."""
 
         def one(uri: str | None) -> np.ndarray | None:
-            return None if uri is None else load(uri)
+            return None if uri is None else load(uri, self.max_side)
 
         if len(uris) <= 1:
             return [one(uri) for uri in uris]

@@ -195,4 +195,34 @@ def test_pillow_stays_optional() -> None:
     run = subprocess.run(
         [sys.executable, "-c", program], capture_output=True, text=True, timeout=60, check=True
     )
-    assert "pip install 'chroma-jina[images]'" in run.stdout
+    assert "pip install 'Pillow>=10'" in run.stdout
+
+
+@pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
+def test_the_image_loader_shrinks_to_max_side_upright(tmp_path: Path) -> None:
+    """ImageLoader(max_side=...) is the Images page's way to keep photos under Jina's 8 MB: the
+    long side is cut to max_side after the EXIF orientation is applied, the aspect ratio kept,
+    and a smaller image is sent as it is."""
+    photo = Image.new("RGB", (400, 300), RED)
+    exif = photo.getexif()
+    exif[0x0112] = 6  # shown upright as 300 wide, 400 high
+    photo.save(tmp_path / "photo.jpg", exif=exif, quality=95)
+    Image.new("RGB", (40, 30), RED).save(tmp_path / "small.png")
+    emu = JinaEmulator()
+    ef = JinaEmbeddingFunction(
+        KEY, "jina-clip-v2", http_client=httpx.Client(transport=emu.transport())
+    )
+    collection = chromadb.EphemeralClient().create_collection(
+        "shrunk", embedding_function=ef, data_loader=ImageLoader(max_side=100)
+    )
+    collection.add(
+        ids=["photo", "small"], uris=[str(tmp_path / n) for n in ("photo.jpg", "small.png")]
+    )
+    sizes = [image.size for image in sent_images(emu)]
+    assert sizes == [(75, 100), (40, 30)]
+
+
+@pytest.mark.parametrize("bad", [0, -3, 2.5, True, "1024"])
+def test_the_image_loader_refuses_a_max_side_that_is_not_a_size(bad: object) -> None:
+    with pytest.raises(ValueError, match="max_side"):
+        ImageLoader(max_side=bad)  # type: ignore[arg-type]

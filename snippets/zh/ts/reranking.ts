@@ -35,6 +35,12 @@ const ids = found.ids[0];
 console.log("重排前：", ids);
 //> 重排前： [ 'faq', 'height', 'visits', 'built' ]
 
+// 只发送有文档的结果：空字符串也会被打分、参与排序。
+const candidates = ids.flatMap((id, i) => {
+  const document = found.documents[0][i];
+  return document == null ? [] : [{ id, document }];
+});
+
 // Chroma 的 TypeScript 客户端没有重排功能：自己把候选结果 POST 到 /v1/rerank。
 const response = await fetch("https://api.jina.ai/v1/rerank", {
   method: "POST",
@@ -45,7 +51,7 @@ const response = await fetch("https://api.jina.ai/v1/rerank", {
   body: JSON.stringify({
     model: "jina-reranker-v3.5",
     query: question,
-    documents: found.documents[0].map((document) => document ?? ""),
+    documents: candidates.map((candidate) => candidate.document),
     top_n: 2,
     return_documents: false,
   }),
@@ -59,7 +65,7 @@ type Reranked = {
 };
 const { results, usage } = (await response.json()) as Reranked;
 // 结果按相关性从高到低排列；`index` 是文档在请求里的位置。
-console.log("重排后：", results.map((result) => ids[result.index]));
+console.log("重排后：", results.map((result) => candidates[result.index].id));
 //> 重排后： [ 'built', 'faq' ]
 console.log("计费 token 数：", usage.total_tokens);
 //> 计费 token 数： 107

@@ -1,0 +1,57 @@
+import asyncio
+
+import chromadb
+
+from chroma_jina import JinaEmbeddingFunction, track_usage
+
+corpus = {  # (1)!
+    f"city-{n}": [f"City {n} lies on a river.", "The city has a large harbour."]
+    for n in range(30)
+}
+
+client = chromadb.EphemeralClient()
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    late_chunking=True,
+    query_config={"task": "retrieval.query", "late_chunking": False},
+)
+collection = client.get_or_create_collection("cities", embedding_function=jina)
+max_batch = client.get_max_batch_size()  # (2)!
+
+
+async def add_document(doc_id, chunks):
+    ids = [f"{doc_id}-{i}" for i in range(len(chunks))]
+    stored = await asyncio.to_thread(collection.get, ids=ids, include=[])
+    if len(stored["ids"]) == len(ids):  # (3)!
+        return 0
+    vectors = await jina.aembed(chunks)  # (4)!
+    for start in range(0, len(ids), max_batch):
+        end = start + max_batch
+        await asyncio.to_thread(
+            collection.upsert,
+            ids=ids[start:end],
+            embeddings=vectors[start:end],
+            documents=chunks[start:end],
+        )
+    return 1
+
+
+async def add_corpus(documents, at_once=100):
+    items = list(documents.items())
+    added = 0
+    for start in range(0, len(items), at_once):  # (5)!
+        block = items[start : start + at_once]
+        done = await asyncio.gather(*(add_document(d, c) for d, c in block))
+        added += sum(done)
+    return added
+
+
+for run in ("first run", "run again"):  # (6)!
+    with track_usage() as tracked:
+        added = asyncio.run(add_corpus(corpus, at_once=10))
+    print(f"{run}: {added} documents added, {tracked.usage.requests} requests")
+    #> first run: 30 documents added, 30 requests
+    #> run again: 0 documents added, 0 requests
+print(collection.count(), "chunks stored")
+#> 60 chunks stored
