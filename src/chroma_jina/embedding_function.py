@@ -34,7 +34,7 @@ from chroma_jina.models import (
     output_dimensions,
     usable_params,
 )
-from chroma_jina.pickling import PickledAsSettings
+from chroma_jina.pickling import PickledAsSettings, settings_of
 from chroma_jina.planning import DEFAULT_MAX_TOKENS_PER_REQUEST, Job
 from chroma_jina.steps import DEFAULT_BASE_URL
 from chroma_jina.tracking import metered
@@ -203,7 +203,7 @@ class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
         strict: bool = True,
         clock: Clock | None = None,
     ) -> None:
-        self._settings = {name: value for name, value in locals().items() if name != "self"}
+        self._settings = settings_of(locals())
         """What it was created with: a pickle carries these (see `PickledAsSettings`)."""
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")

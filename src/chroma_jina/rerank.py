@@ -37,7 +37,7 @@ from chroma_jina.models import (
     is_image,
     lookup_reranker,
 )
-from chroma_jina.pickling import PickledAsSettings
+from chroma_jina.pickling import PickledAsSettings, settings_of
 from chroma_jina.planning import (
     DEFAULT_MAX_TOKENS_PER_REQUEST,
     IMAGE_TOKENS,
@@ -119,7 +119,7 @@ class JinaReranker(PickledAsSettings):
         tokens_per_minute: int | None = None,
         clock: Clock | None = None,
     ) -> None:
-        self._settings = {name: value for name, value in locals().items() if name != "self"}
+        self._settings = settings_of(locals())
         """What it was created with: a pickle carries these (see `PickledAsSettings`)."""
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")

@@ -66,3 +66,12 @@ def test_a_worker_process_embeds_with_the_pickled_function(monkeypatch) -> None:
     assert [v.shape for v in vectors] == [(1024,), (1024,)]
     np.testing.assert_allclose(np.array(vectors), np.array(expected), rtol=1e-6)
     assert emu.stats.requests == 1
+
+
+def test_a_key_passed_in_travels_in_the_pickle_but_shows_in_no_repr() -> None:
+    secret = "jina_" + "s3cr3t" * 10
+    function = JinaEmbeddingFunction(api_key=secret)
+    assert secret not in repr(vars(function))
+    copy = pickle.loads(pickle.dumps(function))
+    assert copy._jina_client is not function._jina_client
+    assert secret in str(copy._settings["api_key"].value) and secret not in repr(vars(copy))
