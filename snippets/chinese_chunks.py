@@ -5,8 +5,8 @@ from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 def sentences(text: str) -> list[str]:
     """Split after each run of Chinese end-of-sentence marks (。！？, also doubled as in ？！),
-    keeping the marks and any closing quote or bracket after them (”’」』）) with the sentence."""
-    return [s for s in re.findall(r"[^。！？]*(?:[。！？]+[”’」』）]*|$)", text) if s.strip()]
+    keeping the marks and any closing quotes or brackets after them with the sentence."""
+    return [s for s in re.findall(r"[^。！？]*(?:[。！？]+[”\u2019」』）]*|$)", text) if s.strip()]
 
 
 def chunks(text: str, max_chars: int) -> list[str]:

@@ -15,9 +15,5 @@ try:
 except InvalidRequestError as error:  # (4)!
     print(error.code, error.at_fault)
     #> INPUT_TOKEN_LIMIT_EXCEEDED [1]
-    print(error.hint)
-    """
-    An input is longer than the model's context: pass truncate=True, or split the text into chunks that fit.
-    """
     print(strict.last_usage)
     #> Usage(total_tokens=0, prompt_tokens=None, requests=2)
