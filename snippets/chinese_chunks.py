@@ -4,8 +4,9 @@ from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 
 def sentences(text: str) -> list[str]:
-    """Split after each Chinese end-of-sentence mark, keeping the mark with its sentence."""
-    return [s for s in re.split(r"(?<=[。！？])", text) if s.strip()]
+    """Split after each run of Chinese end-of-sentence marks (。！？, also doubled as in ？！),
+    keeping the marks and any closing quotes or brackets after them with the sentence."""
+    return [s for s in re.findall(r"[^。！？]*(?:[。！？]+[”\u2019」』）]*|$)", text) if s.strip()]
 
 
 def chunks(text: str, max_chars: int) -> list[str]:

@@ -1,6 +1,12 @@
+import json
+
 import chromadb
+import httpx
 
 from chroma_jina import JinaEmbeddingFunction
+
+sent = []
+http = httpx.Client(event_hooks={"request": [lambda r: sent.append(json.loads(r.content))]})
 
 documents = {
     "wall": "The Berlin Wall divided the city.",
@@ -18,14 +24,15 @@ setups = {  # (1)!
 }
 client = chromadb.EphemeralClient()
 for number, (setup, options) in enumerate(setups.items()):
-    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", **options)
+    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", http_client=http, **options)
     collection = client.create_collection(f"task-setup-{number}", embedding_function=jina)
     collection.add(ids=list(documents), documents=list(documents.values()))
     found = collection.query(query_texts=[question], n_results=3)
-    print(f"{setup}:", found["ids"][0])  # (2)!
-    #> passage + query task: ['1961', 'wall', 'capital']
-    #> passage for both: ['wall', '1961', 'capital']
-    #> text-matching for both: ['wall', '1961', 'capital']
+    add_task, query_task = sent[-2]["task"], sent[-1]["task"]  # what add() and query() sent
+    print(f"{setup}:", found["ids"][0], "sent:", add_task, "/", query_task)  # (2)!
+    #> passage + query task: ['1961', 'wall', 'capital'] sent: retrieval.passage / retrieval.query
+    #> passage for both: ['wall', '1961', 'capital'] sent: retrieval.passage / retrieval.passage
+    #> text-matching for both: ['wall', '1961', 'capital'] sent: text-matching / text-matching
 
 try:
     JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (3)!

@@ -4,8 +4,9 @@ from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 
 def sentences(text: str) -> list[str]:
-    """在句末标点之后断句，标点留在所属的句子里。"""
-    return [s for s in re.split(r"(?<=[。！？])", text) if s.strip()]
+    """在句末标点（。！？，连用的如“？！”也算一处）之后断句。
+    标点和紧跟其后的后引号、后括号都留在所属的句子里。"""
+    return [s for s in re.findall(r"[^。！？]*(?:[。！？]+[”\u2019」』）]*|$)", text) if s.strip()]
 
 
 def chunks(text: str, max_chars: int) -> list[str]:

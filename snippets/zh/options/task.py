@@ -1,6 +1,12 @@
+import json
+
 import chromadb
+import httpx
 
 from chroma_jina import JinaEmbeddingFunction
+
+sent = []
+http = httpx.Client(event_hooks={"request": [lambda r: sent.append(json.loads(r.content))]})
 
 documents = {
     "wall": "柏林墙将柏林分隔为东西两半。",
@@ -18,14 +24,15 @@ setups = {  # (1)!
 }
 client = chromadb.EphemeralClient()
 for number, (setup, options) in enumerate(setups.items()):
-    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", **options)
+    jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", http_client=http, **options)
     collection = client.create_collection(f"task-setup-{number}", embedding_function=jina)
     collection.add(ids=list(documents), documents=list(documents.values()))
     found = collection.query(query_texts=[question], n_results=3)
-    print(f"{setup}：{found['ids'][0]}")  # (2)!
-    #> 段落任务 + 查询任务：['1961', 'wall', 'capital']
-    #> 两边都用段落任务：['wall', '1961', 'capital']
-    #> 两边都用 text-matching：['wall', '1961', 'capital']
+    add_task, query_task = sent[-2]["task"], sent[-1]["task"]  # add() 和 query() 各自发送的任务
+    print(f"{setup}：{found['ids'][0]}（{add_task} / {query_task}）")  # (2)!
+    #> 段落任务 + 查询任务：['1961', 'wall', 'capital']（retrieval.passage / retrieval.query）
+    #> 两边都用段落任务：['wall', '1961', 'capital']（retrieval.passage / retrieval.passage）
+    #> 两边都用 text-matching：['wall', '1961', 'capital']（text-matching / text-matching）
 
 try:
     JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (3)!
