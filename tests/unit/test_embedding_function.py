@@ -192,7 +192,7 @@ def test_a_missing_pillow_is_named_before_anything_is_sent(monkeypatch: pytest.M
     emu = JinaEmulator()
     ef, _ = make_ef(emu, KEY, "jina-clip-v2")
     assert len(ef(["text still works"])) == 1
-    with pytest.raises(ImportError, match=r"pip install 'chroma-jina\[images\]'"):
+    with pytest.raises(ImportError, match=r"pip install 'Pillow>=10'"):
         ef(["a", IMAGE])
     assert len(sent(emu)) == 1
 
