@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import os
 import sys
 import threading
 import weakref
@@ -244,9 +245,12 @@ class JinaClient:
         self._secret = _Secret(api_key)
         self.timeout = timeout
         self.policy = RetryPolicy(max_retries)
+        self._caps = (max_concurrency, requests_per_minute, tokens_per_minute)
+        self._monotonic = clock.monotonic
+        self._pid = os.getpid()
         self.budget = budget_for(api_key, base_url, clock.monotonic)
         """Shared with every client of the same key and base URL in this process."""
-        self.share = self.budget.share(max_concurrency, requests_per_minute, tokens_per_minute)
+        self.share = self.budget.share(*self._caps)
         """This client's use of the budget: its own caps inside the key's limits."""
         self.max_items = max_items
         self.max_tokens = max_tokens_per_request
@@ -273,9 +277,26 @@ class JinaClient:
 
     def context(self, meter: Meter) -> Context:
         """What the steps of one call share: the retry policy, the key's budget, `meter`."""
+        self._after_fork()
         return Context(
             self.policy, self.share.pacer, self.share.slots, meter, self.wall, self._scrub
         )
+
+    def _after_fork(self) -> None:
+        """In a process forked after this client was made (multiprocessing's fork start
+        method, a server that forks its workers after importing): take this process's budget
+        and open HTTP clients of its own. The parent's slots in use would never be given back
+        here, and its connections are the parent's."""
+        if self._pid == os.getpid():
+            return
+        self._pid = os.getpid()
+        self.budget = budget_for(self._secret.value, self.base_url, self._monotonic)
+        self.share = self.budget.share(*self._caps)
+        if self._owns_sync_http:
+            self._sync_http = None
+        self._owned = _Owned()  # the parent's are left to the parent
+        weakref.finalize(self, self._owned.close)
+        self._async_http_per_loop = self._owned.loops
 
     def _bar(self, job: Job, batches: list[list[int]]) -> Any:
         show = self.progress

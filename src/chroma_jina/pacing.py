@@ -596,6 +596,18 @@ _BUDGETS: dict[tuple[str, str, Callable[[], float]], Budget] = {}
 _BUDGETS_LOCK = threading.Lock()
 
 
+def _forget_budgets_after_fork() -> None:
+    """In a forked child: the parent's budgets (their slots in use, waiters and locks, copied
+    as they were at the fork) are not this process's; its clients get budgets of their own."""
+    global _BUDGETS_LOCK
+    _BUDGETS.clear()
+    _BUDGETS_LOCK = threading.Lock()
+
+
+if hasattr(os, "register_at_fork"):  # not on Windows, which does not fork
+    os.register_at_fork(after_in_child=_forget_budgets_after_fork)
+
+
 def budget_for(api_key: str, base_url: str, clock: Callable[[], float] = time.monotonic) -> Budget:
     """The process-wide budget of `api_key` at `base_url`, counted on `clock`, created on first
     use with the limits of the environment (`env_limits`); a client on another clock, such as a

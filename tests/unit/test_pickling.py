@@ -7,14 +7,16 @@ from __future__ import annotations
 
 import multiprocessing
 import pickle
-from concurrent.futures import ProcessPoolExecutor
+import time
+import warnings
+from concurrent.futures import ProcessPoolExecutor, ThreadPoolExecutor
 
 import httpx
 import numpy as np
 import pytest
 
 from chroma_jina import JinaEmbeddingFunction, JinaReranker
-from chroma_jina.testing import JinaEmulator
+from chroma_jina.testing import JinaEmulator, Latency
 
 KEY = "jina_offline_emulator_key"
 
@@ -75,3 +77,34 @@ def test_a_key_passed_in_travels_in_the_pickle_but_shows_in_no_repr() -> None:
     copy = pickle.loads(pickle.dumps(function))
     assert copy._jina_client is not function._jina_client
     assert secret in str(copy._settings["api_key"].value) and secret not in repr(vars(copy))
+
+
+def test_a_worker_forked_while_the_parent_holds_every_slot_gets_its_own(monkeypatch) -> None:
+    """multiprocessing's fork start method (Linux's default before Python 3.14) copies the
+    parent's budget with its slots in use, which no one in the child would ever give back:
+    the worker's first call waited forever. It now takes a budget of its own."""
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    emu = JinaEmulator(latency=Latency(1.5))
+    with emu.serve() as base_url:
+        function = JinaEmbeddingFunction(
+            model_name="jina-embeddings-v3", base_url=base_url, batch_size=1
+        )
+        with ThreadPoolExecutor(1) as threads:
+            parent_call = threads.submit(function, [f"text {i}" for i in range(5)])
+            deadline = time.monotonic() + 10
+            while function._jina_client.share.slots.in_use < 5:  # all five slots held
+                assert time.monotonic() < deadline, "the parent's requests never started"
+                time.sleep(0.01)
+            context = multiprocessing.get_context("fork")
+            pool = ProcessPoolExecutor(1, mp_context=context)
+            try:
+                with warnings.catch_warnings():  # 3.12+: forking a multi-threaded process
+                    warnings.simplefilter("ignore", DeprecationWarning)
+                    vectors = pool.submit(function, ["in the worker"]).result(timeout=30)
+            finally:
+                for process in list(pool._processes.values()):  # never left waiting
+                    process.kill()
+                pool.shutdown(wait=True, cancel_futures=True)
+            assert len(parent_call.result(timeout=30)) == 5
+        function.close()
+    assert [v.shape for v in vectors] == [(1024,)]
