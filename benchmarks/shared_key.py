@@ -12,6 +12,8 @@ asserts the same scenarios' counts.
 from __future__ import annotations
 
 import asyncio
+import os
+import textwrap
 import time
 from collections.abc import Callable
 from concurrent.futures import ThreadPoolExecutor
@@ -176,6 +178,51 @@ def table(outcomes: list[Outcome], lang: str) -> str:
     return "\n".join(["| " + " | ".join(HEADERS[lang]) + " |", "|---|---|---|---|---|", *rows])
 
 
+def note(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
+    """What the run measured, in `lang`: the rows share one budget, so a refusal shows where
+    the learned limit's one try above 5 fell, not how the calls were made."""
+    refused = [o for o in outcomes if o.refused]
+    total = sum(o.refused for o in outcomes)
+    seconds = sum(o.seconds for o in outcomes)
+    if lang == "en":
+        rows = " and ".join(f"“{LABELS['en'][o.name]}”" for o in refused)
+        where = (
+            f"the emulator refused {total} request{'s' if total > 1 else ''}, in the "
+            f"row{'s' if len(refused) > 1 else ''} {rows}"
+            if refused
+            else "the emulator refused no request"
+        )
+        machine = f" on a {cores}-core machine" if cores else ""
+        return (
+            f"Measured{machine}. The rows ran one after another, {seconds:.1f} s in all, in one "
+            "process with the same key, so they shared one budget: its learned limit starts at "
+            "5, rises to 6 after five answers while other requests wait, drops back when the "
+            "emulator refuses the sixth, and does not rise again for a minute. In this run "
+            f"{where}. A refusal in one row and none in another shows where that one try fell, "
+            "not a difference between threads, tasks and functions."
+        )
+    rows = "、".join(f"“{LABELS['zh'][o.name]}”" for o in refused)
+    where = f"模拟器拒绝了 {total} 个请求，在{rows}这一行" if refused else "模拟器没有拒绝任何请求"
+    machine = f"机器是 {cores} 核。" if cores else ""
+    return (
+        f"{machine}各行在同一个进程里依次运行，共 {seconds:.1f} 秒，用的是同一个密钥，所以共用"
+        "一份额度：学到的并发上限从 5 开始；有请求在等时，收到 5 个响应后升到 6，模拟器拒绝"
+        f"第 6 个请求后退回 5，一分钟内不再上调。这次运行中，{where}。某一行有拒绝、另一行没有，"
+        "只说明那一次试探落在哪一行，不说明线程、任务和多个函数之间有差别。"
+    )
+
+
+def block(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
+    """What `make bench` writes between the page's markers: the table and what it measured."""
+    text = note(outcomes, lang, cores)
+    lines = (
+        textwrap.wrap(text, 100)
+        if lang == "en"
+        else [sentence + "。" for sentence in text.split("。") if sentence]
+    )
+    return "\n".join([table(outcomes, lang), "", *lines])
+
+
 def main() -> None:
     """Print one row per scenario, and write the table into the Web servers page (both
     languages)."""
@@ -192,7 +239,7 @@ def main() -> None:
             f"{o.bound:>7.2f}s{o.seconds / o.bound:>7.2f}"
         )
     for lang, page in PAGES.items():
-        write_blocks(page, {"shared-key": table(outcomes, lang)})
+        write_blocks(page, {"shared-key": block(outcomes, lang, os.cpu_count())})
 
 
 if __name__ == "__main__":
