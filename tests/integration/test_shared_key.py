@@ -39,13 +39,20 @@ def test_the_measured_table_is_written_into_both_pages(tmp_path) -> None:
     for lang, page in shared_key.PAGES.items():
         copy = tmp_path / f"{lang}.md"
         copy.write_text(page.read_text(encoding="utf-8"), encoding="utf-8")
-        write_blocks(copy, {"shared-key": shared_key.table(run, lang)})
+        write_blocks(copy, {"shared-key": shared_key.block(run, lang, 2)})
         text = copy.read_text(encoding="utf-8")
         row = {
             "en": "1,024 texts each, one function | 0 of 6 | 1 of 97 | 1.23 s | 0.96 s |",
             "zh": "各 1024 条文本 | 0 / 6 | 1 / 97 | 1.23 秒 | 0.96 秒 |",
         }[lang]
         assert row in text and text.count("<!-- bench:shared-key -->") == 1
+        # the note under the table says where the run's one refusal fell, and on what machine
+        where = {
+            "en": "refused 1 request, in the row “6 threads, 1,024 texts each, one function”",
+            "zh": "模拟器拒绝了 1 个请求，在“6 个线程共用一个函数，各 1024 条文本”这一行",
+        }[lang]
+        assert where in text.replace("\n", " ") or where in text
+        assert {"en": "2-core machine", "zh": "机器是 2 核"}[lang] in text
 
 
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
