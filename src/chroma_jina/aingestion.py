@@ -182,12 +182,15 @@ async def aingest(
     progress: bool | None = None,
     max_document_bytes: int | None = None,
     writers: int | None = None,
+    cloud: bool | None = None,
 ) -> IngestReport:
     """`ingest` for a collection of `await chromadb.AsyncHttpClient(...)`: the same arguments,
     checks, resume and limits (see `ingest`); up to `writers` writes run as tasks (default 10).
+    chromadb has no async Cloud client: Chroma Cloud is recognised by its host
+    (api.trychroma.com); elsewhere (a proxy) pass `cloud=True` for Cloud's quotas.
     """
     limits = await awrite_limits(
-        collection._client, max_document_bytes=max_document_bytes, writers=writers
+        collection._client, max_document_bytes=max_document_bytes, writers=writers, cloud=cloud
     )
     embedder, bar, steps = prepare(
         collection,

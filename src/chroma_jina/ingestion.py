@@ -825,6 +825,7 @@ def ingest(
     progress: bool | None = None,
     max_document_bytes: int | None = None,
     writers: int | None = None,
+    cloud: bool | None = None,
 ) -> IngestReport:
     """Embed documents and add them to `collection`, streaming: resumable, in bounded memory,
     embedding the next chunks while the current one is written.
@@ -840,9 +841,9 @@ def ingest(
     Writes follow the client's limits whatever `chunk_size` says: each `collection.add()` holds
     at most `get_max_batch_size()` records (300 on Chroma Cloud), and a write Chroma refuses
     for its size is split, never sent again as is. Documents over `max_document_bytes` (default:
-    16,384 on a Chroma Cloud client, recognised by its settings; no limit elsewhere) raise
-    `DocumentsTooLargeError` naming them before anything is embedded. With a remote client
-    (HttpClient, CloudClient), up to `writers` writes run at once (default 10, Cloud's limit
+    16,384 on a Chroma Cloud client, recognised by its settings or its host, or when `cloud` is
+    True; no limit elsewhere) raise `DocumentsTooLargeError` naming them before anything is
+    embedded. With a remote client (HttpClient, CloudClient, AsyncHttpClient), up to `writers` writes run at once (default 10, Cloud's limit
     per collection); with a local one, one writer.
 
     The embedding function is the collection's unless `embedding_function` is given. With
@@ -859,7 +860,7 @@ def ingest(
     gives it an ETA for an iterable without a length.
     """
     limits = write_limits(
-        collection._client, max_document_bytes=max_document_bytes, writers=writers
+        collection._client, max_document_bytes=max_document_bytes, writers=writers, cloud=cloud
     )
     embedder, bar, steps = prepare(
         collection,

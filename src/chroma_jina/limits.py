@@ -5,8 +5,9 @@ answers it in its pre-flight checks; a PersistentClient from SQLite's limits). N
 reports the bytes a document may hold, nor Cloud's other record quotas: they are taken from
 Chroma's "Quotas & Limits" page (docs/mintlify/cloud/quotas-limits.mdx in chroma-core/chroma:
 document bytes 16,384; ID size bytes 128; record metadata value size bytes 8,182; metadata key
-size bytes 36; record metadata keys 32), and a Cloud client is recognised by the settings
-chromadb's `CloudClient` gives it, whatever its host.
+size bytes 36; record metadata keys 32). A Cloud client is recognised by the settings
+chromadb's `CloudClient` gives it (whatever its host) or by Cloud's host; chromadb has no async
+Cloud client, so an `AsyncHttpClient` is recognised by its host, or told (`cloud=True`).
 """
 
 from __future__ import annotations
@@ -25,7 +26,9 @@ CLOUD_RECORDS_PER_WRITE = 300
 REMOTE_WRITERS = CLOUD_CONCURRENT_WRITES
 """Writers for any remote client (a Chroma server or Cloud) unless told otherwise."""
 
-_FASTAPI = "chromadb.api.fastapi.FastAPI"
+_FASTAPI = ("chromadb.api.fastapi.FastAPI", "chromadb.api.async_fastapi.AsyncFastAPI")
+CLOUD_HOST = "api.trychroma.com"
+"""Chroma Cloud's host (chromadb's `CloudClient` default)."""
 _CLOUD_AUTH_PROVIDER = "chromadb.auth.token_authn.TokenAuthClientProvider"
 
 
@@ -92,17 +95,20 @@ def _settings(client: Any) -> Any:
 
 
 def is_remote(settings: Any) -> bool:
-    """The client talks HTTP to a server (HttpClient, CloudClient)."""
-    return getattr(settings, "chroma_api_impl", None) == _FASTAPI
+    """The client talks HTTP to a server (HttpClient, CloudClient, AsyncHttpClient)."""
+    return getattr(settings, "chroma_api_impl", None) in _FASTAPI
 
 
 def is_cloud(settings: Any) -> bool:
-    """The client is set up as `chromadb.CloudClient` sets one up: HTTP, a token sent in the
-    X-Chroma-Token header, tenant and database taken from the key."""
+    """The client talks to Cloud's host, or is set up as `chromadb.CloudClient` sets one up:
+    HTTP, a token sent in the X-Chroma-Token header, tenant and database taken from the key."""
+    if not is_remote(settings):
+        return False
+    if str(getattr(settings, "chroma_server_host", "")).lower() == CLOUD_HOST:
+        return True
     header = getattr(settings, "chroma_auth_token_transport_header", None)
     return (
-        is_remote(settings)
-        and getattr(settings, "chroma_client_auth_provider", None) == _CLOUD_AUTH_PROVIDER
+        getattr(settings, "chroma_client_auth_provider", None) == _CLOUD_AUTH_PROVIDER
         and str(getattr(header, "value", header)).lower() == "x-chroma-token"
         and bool(
             getattr(settings, "chroma_overwrite_singleton_tenant_database_access_from_auth", False)
@@ -111,26 +117,43 @@ def is_cloud(settings: Any) -> bool:
 
 
 def write_limits(
-    client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
+    client: Any,
+    *,
+    max_document_bytes: int | None = None,
+    writers: int | None = None,
+    cloud: bool | None = None,
 ) -> WriteLimits:
     """The limits of `client` (a collection's `_client`), with the caller's overrides."""
-    return limits_from(_settings(client), client.get_max_batch_size(), max_document_bytes, writers)
+    return limits_from(
+        _settings(client), client.get_max_batch_size(), max_document_bytes, writers, cloud
+    )
 
 
 async def awrite_limits(
-    client: Any, *, max_document_bytes: int | None = None, writers: int | None = None
+    client: Any,
+    *,
+    max_document_bytes: int | None = None,
+    writers: int | None = None,
+    cloud: bool | None = None,
 ) -> WriteLimits:
     """`write_limits` for an async client (an AsyncHttpClient collection's `_client`)."""
     return limits_from(
-        _settings(client), await client.get_max_batch_size(), max_document_bytes, writers
+        _settings(client), await client.get_max_batch_size(), max_document_bytes, writers, cloud
     )
 
 
 def limits_from(
-    settings: Any, max_batch_size: Any, max_document_bytes: int | None, writers: int | None
+    settings: Any,
+    max_batch_size: Any,
+    max_document_bytes: int | None,
+    writers: int | None,
+    cloud: bool | None = None,
 ) -> WriteLimits:
-    """The limits a client with `settings` and `max_batch_size` sets, with the overrides."""
-    cloud = is_cloud(settings)
+    """The limits a client with `settings` and `max_batch_size` sets, with the overrides
+    (`cloud`: Chroma Cloud's quotas apply; None: recognised from `settings`)."""
+    if cloud is not None and not isinstance(cloud, bool):
+        raise ValueError(f"cloud must be True, False or None, got {cloud!r}")
+    cloud = is_cloud(settings) if cloud is None else cloud
     batch = int(max_batch_size)
     if batch < 1:  # an older server that does not say
         batch = 1024

@@ -22,7 +22,7 @@ import pytest
 
 from chroma_jina import IngestError, IngestReport, aingest, cli, estimate_tokens, ingest
 from chroma_jina.ingestion import DocumentsTooLargeError, OverQuotaError
-from chroma_jina.limits import write_limits
+from chroma_jina.limits import awrite_limits, limits_from, write_limits
 from chroma_jina.testing import JinaEmulator
 from tests.integration.test_ingest import MODEL, assert_exact, corpus, function, sent_texts
 from tests.support.chroma import chroma_server
@@ -468,3 +468,38 @@ def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: st
         assert again.added == 2500 - stored_before == len(error.not_written)
         assert_exact(cloud(port).get_collection("async-credit"), 2500)
     assert emu.stats.tokens == whole.stats.tokens  # every document billed once
+
+
+def test_aingest_checks_clouds_quotas_before_embedding(chroma: str) -> None:
+    """chromadb has no async Cloud client: an AsyncHttpClient is Cloud by its host
+    (api.trychroma.com) or when told (`cloud=True`, here: the stand-in is on 127.0.0.1); then
+    ids, metadata and documents over Cloud's quotas are named before anything is embedded."""
+    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    ids, texts = corpus(600)
+    ids[3] = "长" * 43  # 129 bytes
+    metadatas: list[dict[str, Any] | None] = [{"n": i} for i in range(600)]
+    metadatas[400] = {f"k{j}": j for j in range(33)}
+    big = [*texts[:-1], "x" * 16_385]
+
+    async def main() -> tuple[Any, Any, Any]:
+        collection = await async_collection(port, "async-quotas", emu)
+        plain = await awrite_limits(collection._client)
+        with pytest.raises(OverQuotaError) as info:
+            await aingest(collection, ids=ids, documents=texts, metadatas=metadatas, cloud=True)
+        with pytest.raises(DocumentsTooLargeError, match="'doc-599' \\(16,385 bytes\\)"):
+            await aingest(collection, ids=corpus(600)[0], documents=big, cloud=True)
+        return plain, info.value, await collection.count()
+
+    with cloud_standin(chroma, quotas) as port:
+        plain, error, count = asyncio.run(main())
+    assert (plain.cloud, plain.writers, plain.max_batch_size) == (False, 10, 300)
+    assert error.ids == [ids[3], "doc-400"] and error.position == 3
+    assert emu.stats.requests == 0 and count == 0 and quotas.writes == 0
+    settings = chromadb.config.Settings(
+        chroma_api_impl="chromadb.api.async_fastapi.AsyncFastAPI",
+        chroma_server_host="api.trychroma.com",
+    )
+    assert limits_from(settings, 300, None, None).record_quotas is not None
+    assert limits_from(settings, 300, None, None).max_document_bytes == 16_384
+    with pytest.raises(ValueError, match="cloud must be True, False or None"):
+        limits_from(settings, 300, None, None, "yes")  # type: ignore[arg-type]
