@@ -55,8 +55,10 @@ LABELS = {
         "{big_mb:,.0f} MB, writing alone {small_write_mb:,.0f} and {big_write_mb:,.0f} MB.",
         "resume": "`python -m chroma_jina ingest` killed with SIGKILL after {stored:,} of {n:,} "
         "passages were stored, then run again, sent {requests} requests for the {remaining:,} "
-        "left ({fewest} at the fewest); the collection ended with every passage once, "
-        "with its vector.",
+        "left ({fewest} at the fewest); {ending}",
+        "ending_ok": "the collection ended with every passage once, with its text and vector.",
+        "ending_bad": "the collection did NOT end with every passage once, with its text and "
+        "vector: see build/bench/ingest.json.",
         "when": "Measured on {date} on a {cpus}-core machine with `make bench`: the emulator's "
         "latency set to {latency:g} ms per request plus {per_token:g} µs per token, "
         "`jina-embeddings-v3` (1,024 dimensions), a `PersistentClient`; each way run {rounds} "
@@ -73,7 +75,10 @@ LABELS = {
         "{big_mb:,.0f} MB，只写入时分别为 {small_write_mb:,.0f} MB 和 {big_write_mb:,.0f} MB。",
         "resume": "`python -m chroma_jina ingest` 存入 {stored:,}段（共 {n:,}段）后被 SIGKILL "
         "杀掉；再运行一次，剩下的 {remaining:,}段发了 {requests} 个请求（最少需要 {fewest} 个）。"
-        "最终集合里每段文本恰好一条记录，向量都正确。",
+        "{ending}",
+        "ending_ok": "最终集合里每段文本恰好一条记录，文本和向量都正确。",
+        "ending_bad": "最终集合**不对**：并非每段文本恰好一条记录、文本和向量都正确，"
+        "详见 build/bench/ingest.json。",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得。模拟器的延迟设为每个请求 "
         "{latency:g} 毫秒，外加每个 token {per_token:g} 微秒；模型为 `jina-embeddings-v3`（1024 维），"
         "写入 `PersistentClient`；四种做法轮流各跑 {rounds} 次，取中位数。"
@@ -241,15 +246,15 @@ SERVER_LABELS = {
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
-        "write": "只写入，{w} 路写入",
-        "ingest": "`ingest`，{w} 路写入",
+        "write": "只写入，{w} 路并发",
+        "ingest": "`ingest`，{w} 路并发写入",
         "head": "| {n:,}段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得。模拟器的延迟设为每个请求 "
         "{latency:g} 毫秒，外加每个 token {per_token:g} 微秒；模型为 `jina-embeddings-v3`；"
         "写入同一台机器上的 `chroma run` 服务器，通过 `HttpClient` 连接；{rounds_text}。"
         "{writers}`ingest` 以 10 路写入时，耗时是“只做向量化”和最快的“只写入”（{best}）"
         "两者中较慢者的 {ratio:.2f} 倍{why}。Chroma Cloud 每个集合最多允许 10 路并发写入（配额）。",
-        "writers": "只写入时，{write}；`ingest` 时，{ingest}。",
+        "writers": "只写入时，{write}；用 `ingest` 时，{ingest}。",
         "faster": "{fast}的速度是 {slow}的 {x:.2f} 倍",
         "same": "1 路和 10 路写入耗时相差不到 5%",
         "n_writers": "{w} 路写入",
@@ -469,14 +474,22 @@ def blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
             big_mb=results["runs"]["ingest"]["rss_peak_mb"],
             big_write_mb=results["runs"]["write"]["rss_peak_mb"],
         ),
-        "ingest-resume": t["resume"].format(
-            stored=count(res["stored_at_kill"]),
-            n=count(res["n"]),
-            requests=res["requests"],
-            remaining=count(res["remaining"]),
-            fewest=res["fewest"],
-        ),
+        "ingest-resume": resume_line(res, lang),
     }
+
+
+def resume_line(res: dict[str, Any], lang: str) -> str:
+    """The resumed run in a sentence; how the collection ended is what was measured."""
+    t = LABELS[lang]
+    count = ZhCount if lang == "zh" else int
+    return t["resume"].format(
+        stored=count(res["stored_at_kill"]),
+        n=count(res["n"]),
+        requests=res["requests"],
+        remaining=count(res["remaining"]),
+        fewest=res["fewest"],
+        ending=t["ending_ok" if res["exact"] else "ending_bad"],
+    )
 
 
 def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:

@@ -43,7 +43,7 @@ def test_the_command_killed_half_way_resumes_exactly(tmp_path: Path) -> None:
 def test_chinese_counts_follow_the_glossary_conventions() -> None:
     """The Chinese page's generated prose writes round counts with 万 and no thousands separator
     (docs/glossary.yml), as the English templates' `{n:,}` would not."""
-    from benchmarks.ingest import LABELS, ZhCount
+    from benchmarks.ingest import LABELS, ZhCount, resume_line
 
     assert [f"{ZhCount(n):,}段" for n in (10_000, 30_000, 12_288, 999)] == [
         "1 万段",
@@ -51,15 +51,32 @@ def test_chinese_counts_follow_the_glossary_conventions() -> None:
         "12288 段",
         "999 段",
     ]
-    line = LABELS["zh"]["resume"].format(
-        stored=ZhCount(12_288), n=ZhCount(30_000), requests=35, remaining=ZhCount(17_712), fewest=35
-    )
+    res = {"stored_at_kill": 12_288, "n": 30_000, "requests": 35, "remaining": 17_712}
+    line = resume_line({**res, "fewest": 35, "exact": True}, "zh")
     assert "存入 12288 段（共 3 万段）" in line
-    assert "剩下的 17712 段" in line
+    assert "剩下的 17712 段" in line and "文本和向量都正确。" in line
     when = LABELS["zh"]["when"].format(
         date="d", cpus=2, latency=100, per_token=5, rounds=3, ratio=1.01
     )
     assert "100 毫秒" in when and "5 微秒" in when and "1,024" not in when
+
+
+@pytest.mark.parametrize("lang", ["en", "zh"])
+def test_the_resume_sentence_says_how_the_collection_ended(lang: str) -> None:
+    """The page says the collection ended exact only when the run measured it so."""
+    from benchmarks.ingest import resume_line
+
+    res = {"stored_at_kill": 12_288, "n": 30_000, "requests": 35, "remaining": 17_712, "fewest": 35}
+    exact, wrong = (
+        resume_line({**res, "exact": True}, lang),
+        resume_line({**res, "exact": False}, lang),
+    )
+    assert (
+        ("NOT" in wrong and "NOT" not in exact)
+        if lang == "en"
+        else ("不对" in wrong and "不对" not in exact)
+    )
+    assert "ingest.json" in wrong and "ingest.json" not in exact
 
 
 @pytest.mark.parametrize("lang", ["en", "zh"])
@@ -119,6 +136,6 @@ def test_the_server_sentence_is_computed_from_the_figures(lang: str) -> None:
         assert "只写入时，10 路写入的速度是 1 路写入的 1.42 倍" in ten_faster
         assert "1.71 倍" in ten_faster and "写入会变慢" in ten_faster
         assert "只写入时，1 路写入的速度是 10 路写入的 1.25 倍" in one_faster
-        assert "`ingest` 时，1 路和 10 路写入耗时相差不到 5%" in one_faster
+        assert "用 `ingest` 时，1 路和 10 路写入耗时相差不到 5%" in one_faster
     for text in (ten_faster, one_faster):
         assert "gain little" not in text and "收益也不大" not in text
