@@ -17,8 +17,9 @@ documents = [f"工单 {n}：{n % 7 + 1} 楼的打印机卡纸了。" for n in ra
 
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
-for start in range(0, len(documents), 500):  # (6)!
-    batch = documents[start : start + 500]
+step = min(500, client.get_max_batch_size())  # (6)!
+for start in range(0, len(documents), step):
+    batch = documents[start : start + step]
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
     usage = jina.last_usage
