@@ -20,29 +20,32 @@ collection = client.get_or_create_collection("cities", embedding_function=jina)
 max_batch = client.get_max_batch_size()  # (2)!
 
 
-async def add_document(doc_id, chunks):
+async def add_document(doc_id, chunks, chroma_calls):
     ids = [f"{doc_id}-{i}" for i in range(len(chunks))]
-    stored = await asyncio.to_thread(collection.get, ids=ids, include=[])
+    async with chroma_calls:
+        stored = await asyncio.to_thread(collection.get, ids=ids, include=[])
     if len(stored["ids"]) == len(ids):  # (3)!
         return 0
     vectors = await jina.aembed(chunks)  # (4)!
     for start in range(0, len(ids), max_batch):
         end = start + max_batch
-        await asyncio.to_thread(
-            collection.upsert,
-            ids=ids[start:end],
-            embeddings=vectors[start:end],
-            documents=chunks[start:end],
-        )
+        async with chroma_calls:
+            await asyncio.to_thread(
+                collection.upsert,
+                ids=ids[start:end],
+                embeddings=vectors[start:end],
+                documents=chunks[start:end],
+            )
     return 1
 
 
 async def add_corpus(documents, at_once=100):
     items = list(documents.items())
+    chroma_calls = asyncio.Semaphore(10)  # (7)!
     added = 0
     for start in range(0, len(items), at_once):  # (5)!
         block = items[start : start + at_once]
-        done = await asyncio.gather(*(add_document(d, c) for d, c in block))
+        done = await asyncio.gather(*(add_document(d, c, chroma_calls) for d, c in block))
         added += sum(done)
     return added
 
