@@ -64,7 +64,7 @@ LABELS = {
     },
     "zh": {
         "metric": "",
-        "builtin": "内置实现，每次 512 条",
+        "builtin": "内置实现，每次 512 段",
         "ours": "chroma-jina，默认参数",
         "ratio": "内置 / 本库",
         "returned": "返回的向量数",

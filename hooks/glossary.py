@@ -16,7 +16,7 @@ import yaml
 GLOSSARY = Path(__file__).resolve().parent.parent / "docs" / "glossary.yml"
 MARKER = "<!-- glossary -->"
 CONVENTIONS_MARKER = "<!-- conventions -->"
-CONVENTION_HEADERS = {"en": ("Rule", "In Chinese", "How"), "zh": ("规则", "英文", "写法")}
+CONVENTION_HEADERS = {"en": ("Rule", "In Chinese", "How"), "zh": ("规则", "写法", "英文")}
 HEADERS = {
     "en": ("English", "Chinese", "Where the rendering comes from", "Not used", "Notes"),
     "zh": ("英文", "中文", "出处", "不要写作", "说明"),
@@ -81,8 +81,12 @@ def conventions_table(lang: str, rules: list[dict[str, Any]] | None = None) -> s
         "|" + "---|" * len(CONVENTION_HEADERS[lang]),
     ]
     for rule in rules if rules is not None else load_conventions():
-        first, second = (rule["en"], rule["zh"]) if lang == "en" else (rule["zh"], rule["en"])
-        cells = (first, second, rule[f"rule_{lang}"])
+        # zh: the English name last, as a reference (it writes 10,000, which a zh page does not)
+        cells = (
+            (rule["en"], rule["zh"], rule["rule_en"])
+            if lang == "en"
+            else (rule["zh"], rule["rule_zh"], rule["en"])
+        )
         rows.append("| " + " | ".join(_cell(c) for c in cells) + " |")
     return "\n".join(rows)
 

@@ -23,6 +23,7 @@ from tests.docs.docs_examples import ROOT, snippet_example
 from tests.docs.recording import (
     RECORD_BASE_URL_ENV,
     SECRET_MASK,
+    _scrub_interaction,
     check_recording,
     leaks,
     provenance,
@@ -168,6 +169,39 @@ def test_a_recording_that_still_holds_the_key_is_not_saved(secret: str, tmp_path
         check_recording(tmp_path / "leaky.py", scratch, "real", secret)
     assert secret not in str(failure.value)
     assert not scratch.exists()
+
+
+def test_a_zstd_body_is_decoded_before_the_key_is_scrubbed(secret: str) -> None:
+    """httpx offers zstd when `zstandard` is installed, and vcrpy decodes only gzip, deflate and br:
+    a zstd body would be saved compressed, where the mask cannot see an echoed key."""
+    import vcr.request
+    import zstandard
+
+    plain = f'{{"detail":"the key {secret} was revoked"}}'.encode()
+    packed = zstandard.ZstdCompressor().compress(plain)
+    response = {
+        "status": {"code": 401, "message": "Unauthorized"},
+        "headers": {"Content-Encoding": ["zstd"], "Content-Length": [str(len(packed))]},
+        "body": {"string": packed},
+    }
+    request = vcr.request.Request("POST", REAL_URI, b"{}", {})
+    _, saved = _scrub_interaction(request, response, secret=secret)
+    assert saved["body"]["string"] == plain.replace(secret.encode(), SECRET_MASK.encode())
+    assert {k.lower() for k in saved["headers"]} == {"content-length"}
+
+    response["headers"]["Content-Encoding"] = ["compress"]
+    with pytest.raises(ValueError, match="cannot be checked"):
+        _scrub_interaction(request, response, secret=secret)
+
+
+def test_a_cassette_with_a_compressed_body_is_a_leak(tmp_path: Path) -> None:
+    scratch = tmp_path / "cassette.yaml"
+    response = {"headers": {"content-encoding": ["zstd"]}, "body": {"string": "(bytes)"}}
+    interaction = {"request": {"uri": REAL_URI, "headers": {}}, "response": response}
+    scratch.write_text(yaml.safe_dump({"interactions": [interaction], "version": 1}))
+    assert leaks(scratch, None) == [
+        "interaction 1: a compressed response body, which cannot be checked"
+    ]
 
 
 def test_the_override_needs_a_key_and_a_safe_url(monkeypatch: pytest.MonkeyPatch) -> None:
