@@ -33,8 +33,9 @@ def image_tokens(height: int, width: int) -> int:
 
 
 def estimate_tokens(item: object) -> int:
-    """A cheap, slightly generous token estimate: ~4 characters per token for Latin text,
-    one token per wide (e.g. CJK) character, plus the 2 special tokens Jina counts; an image
+    """A cheap token estimate: ~4 characters per token for Latin text, one token per wide
+    (e.g. CJK) character, plus the 2 special tokens Jina counts (whether it is above or below
+    what a given model counts is known only for some: see the guide's Chinese page); an image
     (pixels, shape (h, w, ...)) by its size, as Jina bills it (`image_tokens`)."""
     if not isinstance(item, str):
         shape = getattr(item, "shape", (1, 1))
