@@ -4,7 +4,7 @@ from chroma_jina import JinaEmbeddingFunction, estimate_tokens
 
 
 def sentences(text: str) -> list[str]:
-    """在句末标点（。！？，连用的如“？！”也算一处）之后断句。
+    """在句末的“。”“！”“？”之后断句，连用的如“？！”算一处。
     标点和紧跟其后的后引号、后括号都留在所属的句子里。"""
     return [s for s in re.findall(r"[^。！？]*(?:[。！？]+[”\u2019」』）]*|$)", text) if s.strip()]
 
