@@ -246,8 +246,8 @@ SERVER_LABELS = {
     },
     "zh": {
         "embed": "只做向量化（嵌入函数，一次调用）",
-        "write": "只写入，{w} 路并发",
-        "ingest": "`ingest`，{w} 路并发写入",
+        "write": "只写入，{w} 路写入",
+        "ingest": "`ingest`，{w} 路写入",
         "head": "| {n:,}段文本写入 `chroma run` | 耗时 | 文档数/秒 |",
         "when": "{date} 在一台 {cpus} 核机器上用 `make bench` 测得。模拟器的延迟设为每个请求 "
         "{latency:g} 毫秒，外加每个 token {per_token:g} 微秒；模型为 `jina-embeddings-v3`；"
