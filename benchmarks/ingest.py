@@ -496,8 +496,7 @@ def update_pages(docs: Path, results: dict[str, Any]) -> list[Path]:
     """Write the figures into the page in both languages. The Chinese page records which
     version of the English page it translates (tests/docs/translations.py); new figures in both
     keep it a translation, so a record that was current stays current."""
-    sys.path.insert(0, str(ROOT / "tests"))
-    from translations import blob_id, mark, recorded
+    from tests.docs.translations import blob_id, mark, recorded
 
     written = []
     pages = []
