@@ -157,6 +157,8 @@ def limits_from(
     batch = int(max_batch_size)
     if batch < 1:  # an older server that does not say
         batch = 1024
+    if cloud:  # Cloud's pre-flight has been seen to answer 1,000 (chroma-core/chroma#5453)
+        batch = min(batch, CLOUD_RECORDS_PER_WRITE)
     if max_document_bytes is None and cloud:
         max_document_bytes = CLOUD_MAX_DOCUMENT_BYTES
     if writers is None:

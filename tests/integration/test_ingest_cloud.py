@@ -233,18 +233,34 @@ def test_aingest_after_a_refused_write_stores_what_was_embedded_behind_it(chroma
 
 
 def test_a_write_refused_for_its_size_is_split_never_sent_again_as_is(chroma: str) -> None:
-    """A server that says 1,000 records a write but refuses more than 300, as Cloud does: each
-    refused write is halved until it passes."""
+    """A server that says 1,000 records a write but refuses more than 300 (a client not known
+    as Cloud's, `cloud=False`): each refused write is halved until it passes."""
     n, emu = 3000, JinaEmulator()
     quotas = Quotas(CHROMA_KEY, advertised_batch=1000)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
         collection = cloud(port).create_collection("split", embedding_function=function(emu))
-        report = ingest(collection, ids=ids, documents=texts, chunk_size=1000, progress=False)
+        report = ingest(
+            collection, ids=ids, documents=texts, chunk_size=1000, progress=False, cloud=False
+        )
         assert report.added == n
         assert_exact(collection, n)
     # 1,000 -> refused; 500 -> refused twice; 250 x 4 pass: 3 refusals and 4 writes a chunk
     assert quotas.refused == {"Number of records": 9} and quotas.writes == 12
+
+
+def test_a_cloud_client_writes_300_whatever_the_pre_flight_says(chroma: str) -> None:
+    """Cloud's pre-flight has been seen to answer 1,000 records a write while its quota is 300
+    (chroma-core/chroma#5453): a Cloud client writes 300 at most, and nothing is refused."""
+    n, emu = 3000, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, advertised_batch=1000)
+    ids, texts = corpus(n)
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("capped", embedding_function=function(emu))
+        report = ingest(collection, ids=ids, documents=texts, chunk_size=1000, progress=False)
+        assert report.added == n
+        assert_exact(collection, n)
+    assert not quotas.refused and quotas.largest_write == 300
 
 
 def test_more_writers_than_cloud_allows_are_retried_until_all_land(chroma: str) -> None:
