@@ -179,8 +179,9 @@ def table(outcomes: list[Outcome], lang: str) -> str:
 
 
 def note(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
-    """What the run measured, in `lang`: the rows share one budget, so a refusal shows where
-    the learned limit's one try above 5 fell, not how the calls were made."""
+    """What the run measured, in `lang`: the rows share one budget, so a refusal shows when
+    the learned limit tried more than 5, not how the calls were made. The story follows the
+    count of refusals (none, one, several)."""
     refused = [o for o in outcomes if o.refused]
     total = sum(o.refused for o in outcomes)
     seconds = sum(o.seconds for o in outcomes)
@@ -193,22 +194,41 @@ def note(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
             else "the emulator refused no request"
         )
         machine = f" on a {cores}-core machine" if cores else ""
+        if not total:
+            story = (
+                "its learned limit starts at 5 and rises by one after as many answers as the "
+                "limit while other requests wait; in this run the emulator refused no request."
+            )
+        else:
+            story = (
+                "its learned limit starts at 5, rises by one after as many answers as the limit "
+                "while other requests wait, drops when the emulator refuses a request, and does "
+                f"not rise again for a minute after a refusal. In this run {where}. Where "
+                f"{'the refusal' if total == 1 else 'the refusals'} fell shows when the learned "
+                "limit tried more than 5, not a difference between threads, tasks and functions."
+            )
         return (
             f"Measured{machine}. The rows ran one after another, {seconds:.1f} s in all, in one "
-            "process with the same key, so they shared one budget: its learned limit starts at "
-            "5, rises to 6 after five answers while other requests wait, drops back when the "
-            "emulator refuses the sixth, and does not rise again for a minute. In this run "
-            f"{where}. A refusal in one row and none in another shows where that one try fell, "
-            "not a difference between threads, tasks and functions."
+            "process with the same key, so they shared one budget: " + story
         )
     rows = "、".join(f"“{LABELS['zh'][o.name]}”" for o in refused)
-    where = f"模拟器拒绝了 {total} 个请求，在{rows}这一行" if refused else "模拟器没有拒绝任何请求"
     machine = f"机器是 {cores} 核。" if cores else ""
+    if not total:
+        story = (
+            "学到的并发上限从 5 开始；有请求在等时，每收到与上限相同个数的响应就加 1。"
+            "这次运行中，模拟器没有拒绝任何请求。"
+        )
+    else:
+        story = (
+            "学到的并发上限从 5 开始；有请求在等时，每收到与上限相同个数的响应就加 1；"
+            "模拟器拒绝一个请求就下调，拒绝后一分钟内不再上调。"
+            f"这次运行中，模拟器拒绝了 {total} 个请求，在{rows}"
+            f"{'这一行' if len(refused) == 1 else '这几行'}。拒绝落在哪一行，只说明学到的上限"
+            "何时试过超过 5，不说明线程、任务和多个函数之间有差别。"
+        )
     return (
         f"{machine}各行在同一个进程里依次运行，共 {seconds:.1f} 秒，用的是同一个密钥，所以共用"
-        "一份额度：学到的并发上限从 5 开始；有请求在等时，收到 5 个响应后升到 6，模拟器拒绝"
-        f"第 6 个请求后退回 5，一分钟内不再上调。这次运行中，{where}。某一行有拒绝、另一行没有，"
-        "只说明那一次试探落在哪一行，不说明线程、任务和多个函数之间有差别。"
+        "一份额度：" + story
     )
 
 
