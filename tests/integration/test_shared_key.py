@@ -132,3 +132,13 @@ def test_async_calls_on_one_loop_reuse_one_http_client(monkeypatch: pytest.Monke
         asyncio.run(three_queries())
     assert emu.stats.requests == 6 and len(opened) == 2  # one client per loop, not per call
     assert all(c.is_closed for c in opened)  # closed when asyncio.run shut its loop down
+
+
+def test_the_note_tells_only_of_the_refusals_the_run_counted() -> None:
+    """With no refusal the note speaks of none; with several it does not speak of one."""
+    calm = [shared_key.Outcome("6 threads, one function", 6, 0, 97, 0, 1.0)]
+    assert "refuses" not in shared_key.note(calm, "en", 2)
+    assert "拒绝一个请求" not in shared_key.note(calm, "zh", 2)
+    busy = [shared_key.Outcome("6 threads, one function", 6, 0, 97, 2, 1.0)]
+    assert "the refusals fell" in shared_key.note(busy, "en", 2)
+    assert "拒绝了 2 个请求" in shared_key.note(busy, "zh", 2)
