@@ -22,11 +22,11 @@ for embedding_type in ["float", "base64", "binary", "ubinary"]:
     )
     [vector] = vectors[embedding_type] = jina(text)
     stored = f"{len(vector)} x {vector.dtype} = {vector.nbytes:,} bytes"
-    print(f"{embedding_type:<8} {received[-1]:>6,} bytes received, stored as {stored}")  # (3)!
-    #> float    13,460 bytes received, stored as 1024 x float32 = 4,096 bytes
-    #> base64    5,595 bytes received, stored as 1024 x float32 = 4,096 bytes
-    #> binary      849 bytes received, stored as 1024 x float32 = 4,096 bytes
-    #> ubinary     842 bytes received, stored as 1024 x float32 = 4,096 bytes
+    print(f"{embedding_type:<8} {received[-1]:>6,} bytes of body, stored as {stored}")  # (3)!
+    #> float    13,460 bytes of body, stored as 1024 x float32 = 4,096 bytes
+    #> base64    5,595 bytes of body, stored as 1024 x float32 = 4,096 bytes
+    #> binary      849 bytes of body, stored as 1024 x float32 = 4,096 bytes
+    #> ubinary     842 bytes of body, stored as 1024 x float32 = 4,096 bytes
 
 print(sorted(set(vectors["binary"][0].tolist())))  # (4)!
 #> [-1.0, 1.0]

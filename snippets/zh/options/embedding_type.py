@@ -22,11 +22,11 @@ for embedding_type in ["float", "base64", "binary", "ubinary"]:
     )
     [vector] = vectors[embedding_type] = jina(text)
     stored = f"{len(vector)} 个 {vector.dtype} = {vector.nbytes} 字节"
-    print(f"{embedding_type:<8} 收到 {received[-1]:>5} 字节，存储为 {stored}")  # (3)!
-    #> float    收到 13303 字节，存储为 1024 个 float32 = 4096 字节
-    #> base64   收到  5595 字节，存储为 1024 个 float32 = 4096 字节
-    #> binary   收到   852 字节，存储为 1024 个 float32 = 4096 字节
-    #> ubinary  收到   840 字节，存储为 1024 个 float32 = 4096 字节
+    print(f"{embedding_type:<8} 响应体 {received[-1]:>5} 字节，存储为 {stored}")  # (3)!
+    #> float    响应体 13303 字节，存储为 1024 个 float32 = 4096 字节
+    #> base64   响应体  5595 字节，存储为 1024 个 float32 = 4096 字节
+    #> binary   响应体   852 字节，存储为 1024 个 float32 = 4096 字节
+    #> ubinary  响应体   840 字节，存储为 1024 个 float32 = 4096 字节
 
 print(sorted(set(vectors["binary"][0].tolist())))  # (4)!
 #> [-1.0, 1.0]
