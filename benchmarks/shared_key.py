@@ -212,19 +212,19 @@ def note(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
             "process with the same key, so they shared one budget: " + story
         )
     rows = "、".join(f"“{LABELS['zh'][o.name]}”" for o in refused)
-    machine = f"机器是 {cores} 核。" if cores else ""
+    machine = f"测试机为 {cores} 核。" if cores else ""
     if not total:
         story = (
-            "学到的并发上限从 5 开始；有请求在等时，每收到与上限相同个数的响应就加 1。"
+            "自动调整的并发上限从 5 开始；有请求在等时，每收到和上限一样多的响应就加 1。"
             "这次运行中，模拟器没有拒绝任何请求。"
         )
     else:
         story = (
-            "学到的并发上限从 5 开始；有请求在等时，每收到与上限相同个数的响应就加 1；"
+            "自动调整的并发上限从 5 开始；有请求在等时，每收到和上限一样多的响应就加 1；"
             "模拟器拒绝一个请求就下调，拒绝后一分钟内不再上调。"
-            f"这次运行中，模拟器拒绝了 {total} 个请求，在{rows}"
-            f"{'这一行' if len(refused) == 1 else '这几行'}。拒绝落在哪一行，只说明学到的上限"
-            "何时试过超过 5，不说明线程、任务和多个函数之间有差别。"
+            f"这次运行中，模拟器拒绝了 {total} 个请求，出现在{rows}"
+            f"{'这一行' if len(refused) == 1 else '这几行'}。拒绝出现在哪一行，只说明上限是在什么时候"
+            "试探到 5 以上的，并不说明线程、asyncio 任务和多个函数之间有什么差别。"
         )
     return (
         f"{machine}各行在同一个进程里依次运行，共 {seconds:.1f} 秒，用的是同一个密钥，所以共用"

@@ -49,10 +49,10 @@ def test_the_measured_table_is_written_into_both_pages(tmp_path) -> None:
         # the note under the table says where the run's one refusal fell, and on what machine
         where = {
             "en": "refused 1 request, in the row “6 threads, 1,024 texts each, one function”",
-            "zh": "模拟器拒绝了 1 个请求，在“6 个线程共用一个函数，各 1024 条文本”这一行",
+            "zh": "模拟器拒绝了 1 个请求，出现在“6 个线程共用一个函数，各 1024 条文本”这一行",
         }[lang]
         assert where in text.replace("\n", " ") or where in text
-        assert {"en": "2-core machine", "zh": "机器是 2 核"}[lang] in text
+        assert {"en": "2-core machine", "zh": "测试机为 2 核"}[lang] in text
 
 
 def test_functions_share_a_budget_per_key_and_base_url_only() -> None:
