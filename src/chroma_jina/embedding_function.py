@@ -25,6 +25,7 @@ from chroma_jina.models import (
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
     PARAMETERS,
+    check_embedding_model,
     check_inputs,
     check_params,
     incomparable_query_options,
@@ -207,6 +208,7 @@ class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
         """What it was created with: a pickle carries these (see `PickledAsSettings`)."""
         if not isinstance(model_name, str) or not model_name:
             raise ValueError(f"model_name must be a non-empty string, got {model_name!r}")
+        check_embedding_model(model_name)
         check_api_key_env_var(api_key_env_var)
         if query_config is not None and not isinstance(query_config, dict):
             raise ValueError(

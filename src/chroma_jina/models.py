@@ -500,6 +500,33 @@ RETIRED_RERANKERS: tuple[str, ...] = (
 """Retired by Jina: they answer 500 since January 2026 (amikos-tech/chroma-go#324)."""
 
 
+SPARSE_MODELS: tuple[str, ...] = ("elser-v2",)
+"""Models `/v1/embeddings` answers with a weight per token instead of a dense vector (OAS-2026,
+`ELSERV2Request`); Chroma's embedding index takes dense vectors only."""
+
+
+def check_embedding_model(model_name: str) -> None:
+    """Refuse, before anything is sent, a model that cannot give Chroma a dense vector.
+
+    Raises ValueError for a reranker (or a retired one) and for a sparse model, naming what to
+    use instead; a model this catalog does not know passes (it may be newer than the catalog).
+    """
+    if model_name in RERANKERS or model_name in RETIRED_RERANKERS:
+        reranker = model_name if model_name in RERANKERS else DEFAULT_RERANKER
+        raise ValueError(
+            f"{model_name!r} is a reranker, not an embedding model: rerank Chroma's results "
+            f"with chroma_jina.JinaReranker(model_name={reranker!r}), and embed with a model "
+            "such as 'jina-embeddings-v3'"
+        )
+    if model_name in SPARSE_MODELS:
+        raise ValueError(
+            f"{model_name!r} returns sparse vectors (a weight per token), and a Chroma "
+            "collection's embedding function must return dense ones: use a dense model such as "
+            "'jina-embeddings-v3'. For keyword matching, see Chroma's where_document filters and, "
+            "on Chroma Cloud, its sparse indexes"
+        )
+
+
 def lookup_reranker(model_name: str) -> RerankerInfo | None:
     """The catalog entry of a reranker, or None for one this catalog does not know.
 
