@@ -2,7 +2,7 @@ import asyncio
 
 import chromadb
 
-from chroma_jina import JinaEmbeddingFunction, JinaReranker
+from chroma_jina import JinaEmbeddingFunction, JinaError, JinaReranker
 
 collection = chromadb.EphemeralClient().create_collection(
     "eiffel-server",
@@ -29,7 +29,12 @@ async def search(question: str) -> str:  # (2)!
     found = await asyncio.to_thread(  # (3)!
         collection.query, query_texts=[question], n_results=4
     )
-    reranked = await reranker.arerank_results(question, found, top_n=1)
+    try:  # (5)!
+        reranked = await asyncio.wait_for(
+            reranker.arerank_results(question, found, top_n=1), timeout=2
+        )
+    except (JinaError, TimeoutError):
+        reranked = found  # Chroma's order
     return reranked["ids"][0][0]
 
 

@@ -35,7 +35,7 @@ const ids = found.ids[0];
 console.log("重排前：", ids);
 //> 重排前： [ 'faq', 'height', 'visits', 'built' ]
 
-// 只发送有文档的结果：空字符串也会被打分、参与排序。
+// 没有文档的结果不要发送：即使换成空字符串，它也会被打分、参与排序。
 const candidates = ids.flatMap((id, i) => {
   const document = found.documents[0][i];
   return document == null ? [] : [{ id, document }];
