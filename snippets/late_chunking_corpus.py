@@ -20,11 +20,20 @@ collection = client.get_or_create_collection("cities", embedding_function=jina)
 max_batch = client.get_max_batch_size()  # (2)!
 
 
-async def add_document(doc_id, chunks, chroma_calls):
+async def stored_ids(ids, chroma_calls):
+    stored = set()
+    for start in range(0, len(ids), max_batch):
+        async with chroma_calls:
+            got = await asyncio.to_thread(
+                collection.get, ids=ids[start : start + max_batch], include=[]
+            )
+        stored.update(got["ids"])
+    return stored
+
+
+async def add_document(doc_id, chunks, stored, chroma_calls):
     ids = [f"{doc_id}-{i}" for i in range(len(chunks))]
-    async with chroma_calls:
-        stored = await asyncio.to_thread(collection.get, ids=ids, include=[])
-    if len(stored["ids"]) == len(ids):  # (3)!
+    if all(i in stored for i in ids):  # (3)!
         return 0
     vectors = await jina.aembed(chunks)  # (4)!
     for start in range(0, len(ids), max_batch):
@@ -45,7 +54,11 @@ async def add_corpus(documents, at_once=100):
     added = 0
     for start in range(0, len(items), at_once):  # (5)!
         block = items[start : start + at_once]
-        done = await asyncio.gather(*(add_document(d, c, chroma_calls) for d, c in block))
+        ids = [f"{d}-{i}" for d, chunks in block for i in range(len(chunks))]
+        stored = await stored_ids(ids, chroma_calls)
+        done = await asyncio.gather(
+            *(add_document(d, c, stored, chroma_calls) for d, c in block)
+        )
         added += sum(done)
     return added
 
