@@ -16,7 +16,7 @@ jina = JinaEmbeddingFunction(model_name="jina-clip-v2")
 collection = chromadb.EphemeralClient().create_collection(
     "image-files",
     embedding_function=jina,
-    data_loader=ImageLoader(max_side=1024),  # (2)!
+    data_loader=ImageLoader(max_side=512),  # (2)!
 )
 collection.add(
     ids=["palette", "cmyk"],
