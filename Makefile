@@ -36,13 +36,13 @@ lint: $(SYNCED)
 	$(VENV)/bin/mypy
 
 ## test: install what is needed, lint, and run every test
-test: $(SYNCED) lint chromium
+test: $(SYNCED) lint packages
 	$(VENV)/bin/pytest
 
 # The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,
 # every docs example and the docs' parity with the code, chosen by marker (pyproject.toml's
 # [tool.pytest.ini_options] markers). `make lowest` and `make pythons` run these.
-LIBRARY_TESTS := tests -m "not browser and not node and not packaging and not serve"
+LIBRARY_TESTS := tests -m "not browser and not node and not nginx and not packaging and not serve"
 
 # The LangChain and LlamaIndex tests and examples (the frameworks group, not in `make lowest`).
 WITHOUT_FRAMEWORKS := --ignore=tests/integration/test_frameworks.py -k "not frameworks"
@@ -69,14 +69,15 @@ dist: $(SYNCED)
 test-wheel: $(SYNCED)
 	$(VENV)/bin/pytest tests/packaging/test_wheel.py -q -p no:cacheprovider
 
-## chromium: Debian's Chromium and a CJK font for the browser tests (apt-get, only when missing)
-.PHONY: chromium screenshots
-chromium:
-	.ci/ensure-chromium
+## packages: the Debian packages the tests run (apt-get, only when missing): Chromium and a CJK
+##   font for the browser tests, nginx for the gateway test
+.PHONY: packages screenshots
+packages:
+	.ci/ensure-packages
 
 ## screenshots: home and late-chunking pages, and a code block and a prose paragraph of the latter,
 ##   in English and Chinese -> build/screenshots/*.png
-screenshots: $(SYNCED) chromium
+screenshots: $(SYNCED) packages
 	$(VENV)/bin/pytest tests/browser/test_pages.py -k screenshot -q -p no:cacheprovider
 	@ls build/screenshots/*.png
 

@@ -215,7 +215,7 @@ def parse_error(
     message, code, request_id = _error_fields(content)
     request_id = request_id or headers.get("x-request-id")
     kw: dict[str, Any] = {"status": status, "code": code, "request_id": request_id}
-    hint = _HINTS.get(code or "") or (_HINT_404 if status == 404 else None)
+    hint = _HINTS.get(code or "") or _STATUS_HINTS.get(status)
     if hint:
         kw["hint"] = hint
     if status == 429:
@@ -245,7 +245,15 @@ TOO_LONG_HINT = (
     "An input is longer than the model's context: pass truncate=True, or split the text into "
     "chunks that fit."
 )
-_HINT_404 = "No embeddings endpoint here: check base_url (env JINA_API_BASE_URL); requests go to <base_url>/embeddings."
+_STATUS_HINTS = {
+    404: "No embeddings endpoint here: check base_url (env JINA_API_BASE_URL); requests go to "
+    "<base_url>/embeddings.",
+    # Several inputs refused as too large are split and sent again (steps.embed_batch), so this
+    # reaches a caller for one input alone.
+    413: "The request was refused for its size, and one input cannot be split. Make the input "
+    "smaller (images: chroma_jina.ImageLoader(max_side=...)); if a proxy or gateway is at "
+    "base_url (env JINA_API_BASE_URL), raise its body limit (nginx: client_max_body_size).",
+}
 _HINTS = {
     "AUTH_MISSING_API_KEY": "Set the API key in CHROMA_JINA_API_KEY (or the variable you named).",
     "INPUT_TOKEN_LIMIT_EXCEEDED": TOO_LONG_HINT,

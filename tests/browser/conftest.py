@@ -1,6 +1,6 @@
 """Browser fixtures: the built site on a loopback HTTP server and Debian's Chromium driven by Playwright.
 
-Chromium comes from Debian (`.ci/ensure-chromium`, run by `make test`); Playwright's own browser
+Chromium comes from Debian (`.ci/ensure-packages`, run by `make test`); Playwright's own browser
 download does not work on our machines, so the browser is launched from /usr/bin/chromium.
 """
 
@@ -96,7 +96,7 @@ def site_url(built_site: Path) -> Iterator[str]:
 @pytest.fixture(scope="package")
 def browser() -> Iterator[Browser]:
     """One headless Debian Chromium shared by all the browser tests."""
-    assert CHROMIUM.exists(), "Chromium is missing: run `make test` (it runs .ci/ensure-chromium)"
+    assert CHROMIUM.exists(), "Chromium is missing: run `make test` (it runs .ci/ensure-packages)"
     with sync_playwright() as playwright:
         chromium = playwright.chromium.launch(executable_path=str(CHROMIUM), args=CHROMIUM_ARGS)
         yield chromium

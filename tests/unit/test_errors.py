@@ -172,6 +172,8 @@ def test_bodies_that_are_not_json() -> None:
     assert type(parse_error(408, {}, b"timeout")) is JinaTimeoutError
     assert type(parse_error(404, {}, b"Not Found")) is InvalidRequestError
     assert "base_url" in parse_error(404, {}, b"Not Found").hint
+    too_large = parse_error(413, {}, b"<html><title>413 Request Entity Too Large</title></html>")
+    assert type(too_large) is InvalidRequestError and "client_max_body_size" in too_large.hint
     assert type(parse_error(302, {}, b"")) is MalformedResponseError
     assert isinstance(JinaTimeoutError("x"), NetworkError)
     assert issubclass(RateLimitError, JinaError)
