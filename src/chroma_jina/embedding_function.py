@@ -22,6 +22,7 @@ from chroma_jina.errors import (
 )
 from chroma_jina.images import pixels
 from chroma_jina.models import (
+    COMPARABLE_KEYS,
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
     PARAMETERS,
@@ -33,6 +34,7 @@ from chroma_jina.models import (
     language_warning,
     lookup,
     output_dimensions,
+    same_vectors,
     usable_params,
 )
 from chroma_jina.pickling import PickledAsSettings, settings_of
@@ -454,12 +456,16 @@ class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
         key variable not meant for a Jina key."""
         if new_config.get("api_key_env_var") is not None:
             check_api_key_env_var(new_config["api_key_env_var"])
+        model = old_config.get("model_name") or DEFAULT_MODEL
         for key in VECTOR_KEYS:
-            if key in new_config and new_config[key] != old_config.get(key):
-                raise ValueError(
-                    f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "
-                    f"stored vectors would not be comparable; create a new collection instead."
-                )
+            if key not in new_config or new_config[key] == old_config.get(key):
+                continue
+            if key in COMPARABLE_KEYS and same_vectors(model, key, old_config, new_config):
+                continue  # e.g. None -> "float" -> "base64": the same vectors, sent differently
+            raise ValueError(
+                f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "
+                f"stored vectors would not be comparable; create a new collection instead."
+            )
         config = {**old_config, **new_config}
         query_config = config.get("query_config") or {}
         if not isinstance(query_config, dict):

@@ -315,6 +315,14 @@ def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
     return _API_DEFAULTS["normalized"] if value is None else value
 
 
+def same_vectors(
+    model_name: str, key: str, before: dict[str, object], after: dict[str, object]
+) -> bool:
+    """True when a `COMPARABLE_KEYS` option set as in `before` and as in `after` gives the same
+    vectors (`None`, `"float"` and `"base64"`; `None` and the model's full length)."""
+    return _effective(model_name, key, before) == _effective(model_name, key, after)
+
+
 def incomparable_query_options(
     model_name: str, documents: dict[str, object], queries: dict[str, object]
 ) -> dict[str, str]:
@@ -324,7 +332,7 @@ def incomparable_query_options(
     reasons: dict[str, str] = {}
     for key in COMPARABLE_KEYS:
         doc, query = documents.get(key), queries.get(key)
-        if _effective(model_name, key, documents) == _effective(model_name, key, queries):
+        if same_vectors(model_name, key, documents, queries):
             continue
         if key == "dimensions" and output_dimensions(model_name, None) is None and doc is None:
             shown = f"the model's own length (unknown for {model_name!r})"

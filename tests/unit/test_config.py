@@ -136,6 +136,22 @@ def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
         ef.validate_config_update(ef.get_config(), {**FULL, **change})
 
 
+@pytest.mark.parametrize(
+    ("before", "after"),
+    [
+        ({"embedding_type": None}, {"embedding_type": "float"}),
+        ({"embedding_type": "float"}, {"embedding_type": "base64"}),
+        ({"embedding_type": "binary"}, {"embedding_type": "ubinary"}),
+        ({"normalized": None}, {"normalized": True}),
+        ({"dimensions": None}, {"dimensions": 1024}),
+    ],
+)
+def test_config_update_allows_a_value_that_gives_the_same_vectors(before, after) -> None:
+    saved = {**FULL, "dimensions": None, **before}
+    ef = JinaEmbeddingFunction(**saved)
+    ef.validate_config_update(ef.get_config(), {**saved, **after})
+
+
 def test_spaces() -> None:
     ef = JinaEmbeddingFunction()
     assert ef.default_space() == "cosine"
