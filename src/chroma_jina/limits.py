@@ -22,7 +22,8 @@ CLOUD_MAX_DOCUMENT_BYTES = 16_384
 CLOUD_CONCURRENT_WRITES = 10
 """Chroma Cloud's "Maximum number of concurrent writes per collection" quota."""
 CLOUD_RECORDS_PER_WRITE = 300
-"""Chroma Cloud's "Maximum number of records per write" quota (also its pre-flight answer)."""
+"""Chroma Cloud's "Maximum number of records per write" quota (its pre-flight answer has been
+reported as 1,000, chroma-core/chroma#5453)."""
 REMOTE_WRITERS = CLOUD_CONCURRENT_WRITES
 """Writers for any remote client (a Chroma server or Cloud) unless told otherwise."""
 

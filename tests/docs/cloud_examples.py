@@ -1,6 +1,8 @@
 """Snippets written for Chroma Cloud (`chromadb.CloudClient()`, key and tenant from the
 environment, as a user writes them) run against the local stand-in: `chroma run` behind
-tests/cloud_standin.py, which imposes Cloud's write quotas.
+tests/cloud_standin.py, which imposes Cloud's write quotas and, as Cloud has been reported to
+(chroma-core/chroma#5453), answers 1,000 records a write in its pre-flight: a snippet that trusts
+`get_max_batch_size()` is refused, and the test fails.
 
 Replaying, `CloudClient` is pointed at the stand-in (its `cloud_host`/`cloud_port`/`enable_ssl`
 arguments, which chromadb keeps for testing). Recording, it is an in-process Chroma instead, so
@@ -37,8 +39,8 @@ class Standin:
 
 @contextmanager
 def running_standin(data: Path) -> Iterator[Standin]:
-    """`chroma run` on `data` behind the Cloud stand-in."""
-    quotas = Quotas(STANDIN_KEY)
+    """`chroma run` on `data` behind the Cloud stand-in (pre-flight 1,000, quota 300)."""
+    quotas = Quotas(STANDIN_KEY, advertised_batch=1000)
     with chroma_server(data) as url, cloud_standin(url, quotas) as port:
         yield Standin(url, port, quotas)
 
@@ -61,3 +63,9 @@ def point_cloud_client(standin: Standin | None, monkeypatch: pytest.MonkeyPatch)
         "CloudClient",
         functools.partial(real, cloud_host="127.0.0.1", cloud_port=standin.port, enable_ssl=False),
     )
+
+
+def assert_quotas_kept(quotas: Quotas) -> None:
+    """Nothing the snippet sent was refused by Cloud's quotas (a refusal `ingest` absorbs by
+    splitting still means the page's advice made a write Cloud refuses)."""
+    assert not quotas.refused, f"the stand-in refused writes: {dict(quotas.refused)}"

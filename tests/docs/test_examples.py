@@ -28,7 +28,13 @@ from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.config import Settings
 from pytest_examples import CodeExample, EvalExample
 
-from tests.docs.cloud_examples import Standin, point_cloud_client, running_standin, uses_cloud
+from tests.docs.cloud_examples import (
+    Standin,
+    assert_quotas_kept,
+    point_cloud_client,
+    running_standin,
+    uses_cloud,
+)
 from tests.docs.docs_examples import (
     ROOT,
     inline_block_id,
@@ -126,6 +132,7 @@ def session_for(
         if standin is not None:  # the snippet's clients are closed when it ends, not when
             # the module's stand-in stops (collected open in a later test otherwise)
             request.addfinalizer(functools.partial(forget_clients_of, standin.port))
+            request.addfinalizer(functools.partial(assert_quotas_kept, standin.quotas))
     if replay:
         return replaying(case, monkeypatch, allow_localhost=cloud)
     return recording(case, monkeypatch, tmp_path)

@@ -2,7 +2,8 @@
 Cloud's write quotas and answers as Chroma does when they are exceeded.
 
 Quotas (Chroma's "Quotas & Limits" page, docs/mintlify/cloud/quotas-limits.mdx in
-chroma-core/chroma): at most 300 records per write (also what the pre-flight answer says),
+chroma-core/chroma): at most 300 records per write (what the pre-flight answer says by default;
+Cloud's has been reported to say 1,000, chroma-core/chroma#5453: `advertised_batch`),
 documents of at most 16,384 bytes, ids of at most 128 bytes, at most 32 metadata keys a record,
 metadata keys of at most 36 bytes and values of at most 8,182 (a string's UTF-8 bytes), at most
 10 concurrent writes per collection. It can also refuse chosen writes outright (`refuse_writes`),
