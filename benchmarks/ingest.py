@@ -253,7 +253,7 @@ SERVER_LABELS = {
         "{latency:g} 毫秒，外加每个 token {per_token:g} 微秒；模型为 `jina-embeddings-v3`；"
         "写入同一台机器上的 `chroma run` 服务器，通过 `HttpClient` 连接；{rounds_text}。"
         "{writers}`ingest` 以 10 路写入时，耗时是“只做向量化”和最快的“只写入”（{best}）"
-        "两者中较慢者的 {ratio:.2f} 倍{why}。Chroma Cloud 每个集合最多允许 10 路并发写入（配额）。",
+        "两者中较慢那一项的 {ratio:.2f} 倍{why}。按 Chroma Cloud 的配额，每个集合最多允许 10 路并发写入。",
         "writers": "只写入时，{write}；用 `ingest` 时，{ingest}。",
         "faster": "{fast}的速度是 {slow}的 {x:.2f} 倍",
         "same": "1 路和 10 路写入耗时相差不到 5%",
