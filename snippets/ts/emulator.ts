@@ -16,8 +16,8 @@ if (baseUrl) {
   };
 }
 
-// Your code, unchanged. The key comes from JINA_API_KEY (or from the apiKeyEnvVar a reopened
-// collection saved); for the emulator, any value starting with jina_ will do.
+// Your code, unchanged. The key comes from JINA_API_KEY (for a reopened collection, from the
+// variable its saved api_key_env_var names); for the emulator, any value starting with jina_ will do.
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.passage",

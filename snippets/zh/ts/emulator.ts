@@ -16,7 +16,7 @@ if (baseUrl) {
   };
 }
 
-// 你自己的代码不用改。密钥从 JINA_API_KEY 读取（重新打开的集合，则从它保存的 apiKeyEnvVar 读取）；
+// 你自己的代码不用改。密钥从 JINA_API_KEY 读取（重新打开的集合，则读取集合配置里 api_key_env_var 指定的变量）；
 // 对模拟器来说，任何以 jina_ 开头的值都行。
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
