@@ -17,6 +17,7 @@ import chromadb
 import httpx
 import numpy as np
 import pytest
+from chromadb.errors import ChromaError
 from langchain_chroma import Chroma
 from langchain_core.documents import Document
 from llama_index.core import StorageContext, VectorStoreIndex
@@ -30,12 +31,15 @@ from chroma_jina.langchain import JinaRerank as LangChainRerank
 from chroma_jina.llama_index import JinaEmbedding
 from chroma_jina.llama_index import JinaRerank as LlamaIndexRerank
 from chroma_jina.testing import ErrorReply, JinaEmulator
+from tests.support.chroma import chroma_server
+from tests.support.cloud_standin import Quotas, cloud_standin
 
 # chromadb warns that it cannot rebuild the function from the collection's saved config: the
 # key is passed as api_key, which is never persisted (test_config.py asserts that case)
 pytestmark = pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
 
 KEY = "jina_offline_emulator_key"
+CLOUD_KEY = "ck-standin-not-a-real-key"
 MODEL = "jina-embeddings-v3"
 PASSAGE, QUERY = "retrieval.passage", "retrieval.query"
 DOCS = {
@@ -396,3 +400,63 @@ def test_llama_index_postprocessor_reorders_as_the_reranker_does(
     assert [n.node.node_id for n in again] == [n.node.node_id for n in got]
     with pytest.raises(ValueError, match="needs the query"):
         postprocessor.postprocess_nodes(hits)
+
+
+@pytest.fixture(scope="module")
+def cloud_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Quotas]]:
+    """A `chroma run` server behind the Chroma Cloud stand-in, whose pre-flight answers 1,000
+    records a write while its quota is 300, as Cloud's has been reported to (chroma-core/chroma#5453)."""
+    quotas = Quotas(CLOUD_KEY, advertised_batch=1000)
+    with (
+        chroma_server(tmp_path_factory.mktemp("cloud") / "data") as url,
+        cloud_standin(url, quotas) as port,
+    ):
+        yield port, quotas
+
+
+def _cloud(port: int) -> chromadb.ClientAPI:
+    return chromadb.CloudClient(
+        tenant="default_tenant",
+        database="default_database",
+        api_key=CLOUD_KEY,
+        cloud_host="127.0.0.1",
+        cloud_port=port,
+        enable_ssl=False,
+    )
+
+
+def test_on_cloud_neither_framework_sizes_its_writes_to_300(
+    cloud_port: tuple[int, Quotas], jina: JinaEmbeddingFunction, emulator: JinaEmulator
+) -> None:
+    """What frameworks.md#cloud says: LangChain's add_texts upserts the whole call at once, and
+    LlamaIndex's VectorStoreIndex writes 2,048 nodes at a time, so 500 texts are refused by
+    Cloud's 300-record quota after they were embedded; insert_batch_size=300 passes."""
+    port, quotas = cloud_port
+    client = _cloud(port)
+    texts = [f"note {i}: the river {i % 17} floods the valley" for i in range(500)]
+    store = Chroma("lc-cloud", client=client, embedding_function=JinaEmbeddings(jina))
+    with pytest.raises(ChromaError, match="Quota exceeded: 'Number of records'"):
+        store.add_texts(texts, ids=[f"l{i}" for i in range(500)])
+    assert quotas.largest_write == 500 and emulator.stats.vectors == 500
+
+    nodes = [TextNode(id_=f"n{i}", text=text) for i, text in enumerate(texts)]
+    for name, kwargs, refused in (
+        ("li-cloud", {}, True),
+        ("li-cloud-300", {"insert_batch_size": 300}, False),
+    ):
+        collection = client.create_collection(name, embedding_function=jina)
+        context = StorageContext.from_defaults(
+            vector_store=ChromaVectorStore(chroma_collection=collection)
+        )
+        if refused:
+            with pytest.raises(ChromaError, match="Quota exceeded: 'Number of records'"):
+                VectorStoreIndex(
+                    nodes, storage_context=context, embed_model=JinaEmbedding(jina), **kwargs
+                )
+            assert collection.count() == 0
+        else:
+            VectorStoreIndex(
+                nodes, storage_context=context, embed_model=JinaEmbedding(jina), **kwargs
+            )
+            assert collection.count() == 500
+    assert quotas.refused == {"Number of records": 2}
