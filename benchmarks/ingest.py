@@ -349,14 +349,23 @@ ROUNDS_TEXT = {
     "en": {
         "one": "each way run once, in turn (one run is noisy: read little into the "
         "differences between writer counts)",
-        "many": "each way run {rounds} times in turn, the median shown",
+        "many": "each way run {rounds} times in turn, the median shown (the runs of one way "
+        "differed by up to {spread:.1f}x on this shared machine: read little into differences "
+        "smaller than that)",
     },
     "zh": {
         "one": "各种做法轮流各跑 1 次（单次测量波动大，不同并发写入数之间的差别不宜过度解读）",
-        "many": "各种做法轮流各跑 {rounds} 次，取中位数",
+        "many": "各种做法轮流各跑 {rounds} 次，取中位数（在这台共用的机器上，同一做法几次测量"
+        "最多相差 {spread:.1f} 倍，比这小的差别不宜过度解读）",
     },
 }
 """How the server figures were taken: one run each says so (no median of one)."""
+
+
+def round_spread(server: dict[str, Any]) -> float:
+    """The largest ratio of slowest to fastest run of one way (1.0 with one round)."""
+    rounds = [run.get("rounds_s") or [run["wall_s"]] for run in server.values()]
+    return max(max(times) / min(times) for times in rounds)
 
 
 def server_blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
@@ -369,7 +378,9 @@ def server_blocks(results: dict[str, Any], lang: str) -> dict[str, str]:
             cpus=results["cpus"],
             latency=settings["latency_ms"],
             per_token=settings["per_token_us"],
-            rounds_text=ROUNDS_TEXT[lang]["one" if rounds == 1 else "many"].format(rounds=rounds),
+            rounds_text=ROUNDS_TEXT[lang]["one" if rounds == 1 else "many"].format(
+                rounds=rounds, spread=round_spread(results["server"])
+            ),
             **server_comparison(results["server"], lang),
         ),
         "server-table": server_table(results, lang),
