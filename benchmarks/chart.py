@@ -44,7 +44,7 @@ TEXT = {
     },
     "zh": {
         "title": "chroma-jina 与 chromadb 内置 JinaEmbeddingFunction 对比",
-        "subtitle": "{n}段文本，jina-embeddings-v3，本机回环模拟器：每个请求 {lat:g} 毫秒 + 每个 token {tok:g} 微秒",
+        "subtitle": "{n}段文本，jina-embeddings-v3，模拟器运行在本机回环地址上：每个请求 {lat:g} 毫秒 + 每个 token {tok:g} 微秒",
         "wall": "总耗时（秒，越短越好）",
         "cpu": "客户端 CPU 时间（秒，越短越好）",
         "wire": "请求体和响应体的字节数（MB，越少越好）",
@@ -167,10 +167,11 @@ def render(results: dict[str, Any], lang: str) -> str:
     )
     body.append(f'<text x="10" y="{y:.0f}" font-size="11" fill="#555">{escape(note)}</text>')
     height = y + 14
+    sep = "：" if lang == "zh" else ": "
     return (
         f'<svg xmlns="http://www.w3.org/2000/svg" width="{WIDTH}" height="{height:.0f}" '
         f'viewBox="0 0 {WIDTH} {height:.0f}" font-family="{FONT}" font-size="12.5" role="img">\n'
-        f"<title>{escape(title)}: {escape(subtitle)}</title>\n"
+        f"<title>{escape(title)}{sep}{escape(subtitle)}</title>\n"
         '<rect width="100%" height="100%" fill="#ffffff"/>\n' + "\n".join(body) + "\n</svg>\n"
     )
 

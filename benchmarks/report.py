@@ -168,10 +168,8 @@ def counted(n: int, lang: str) -> ZhCount | str:
 
 
 def pair(got: int, of: int, lang: str) -> str:
-    """`got / of` as a table cell. In Chinese both numbers take the same form: 万 when both are
-    round ("2 万 / 2 万"), digits otherwise ("19999 / 20000"), never one of each."""
-    if lang == "zh" and not all(x >= 10_000 and x % 1000 == 0 for x in (got, of)):
-        return f"{got} / {of}"
+    """`got / of` as a table cell, each number written as `count` writes it: in Chinese, as
+    docs/glossary.yml says, 万 for a round figure and digits for an exact one ("19999 / 2 万")."""
     return f"{count(got, lang)} / {count(of, lang)}"
 
 

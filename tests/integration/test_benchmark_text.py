@@ -91,12 +91,12 @@ def test_the_fault_cells_put_the_measure_word_right_after_wan() -> None:
     assert "20,000 / 20,000 vectors correct and in order" in report.comparison(RESULTS, "en")
 
 
-def test_a_short_run_is_written_in_digits_on_both_sides_of_the_slash() -> None:
+def test_a_short_run_keeps_its_exact_count_in_digits_and_the_round_total_in_wan() -> None:
     results = copy.deepcopy(RESULTS)
     results["runs"]["builtin"] |= {"embedded": 19_999, "error": "ValueError: a|b"}
     results["runs"]["ours_faults"] |= {"correct": 19_488}
     table = report.comparison(results, "zh")
-    assert "| 19999 / 20000（ValueError: a/b） |" in table
+    assert "| 19999 / 2 万（ValueError: a/b） |" in table
     assert "2 万个向量中 19488 个正确且顺序一致" in table
     assert "| 19,999 / 20,000 (ValueError: a/b) |" in report.comparison(results, "en")
 
