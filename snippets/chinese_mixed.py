@@ -18,9 +18,12 @@ collection.add(
         "酸种面包靠野生酵母发酵。",
         "Sourdough bread rises with wild yeast.",
     ],
+    metadatas=[{"lang": "zh"}, {"lang": "en"}, {"lang": "zh"}, {"lang": "en"}],
 )
 print(jina.last_usage.requests)  # (1)!
 #> 1
-stored = collection.get(include=["embeddings"])["embeddings"]
-print(stored.shape)  # (2)!
-#> (4, 1024)
+hits = collection.query(
+    query_texts=["绿茶用多少度的水？"], n_results=2, where={"lang": "zh"}  # (2)!
+)
+print(hits["ids"][0])
+#> ['tea-zh', 'bread-zh']
