@@ -57,8 +57,8 @@ LOCAL_TEXT = {
         ),
     },
     "zh": {
-        "plain": "以上输出来自在本地运行这个示例，没有调用 API。",
-        "emulator": '以上输出来自用<a href="{link}">离线模拟器</a>运行这个示例，没有调用 API。',
+        "plain": "以上输出是在本地运行这个示例得到的，没有调用 API。",
+        "emulator": '以上输出是用<a href="{link}">离线模拟器</a>运行这个示例得到的，没有调用 API。',
     },
 }
 """Under a snippet without a cassette; "emulator" when the program runs chroma-jina's emulator."""

@@ -29,7 +29,7 @@ NOTE = re.compile(
     r'<p class="recorded-from" data-recorded-from="(?P<kind>[a-z]+)"><small>(?P<text>.*?)</small></p>'
 )
 WORDS = {"en": "Output recorded from the", "zh": "以上输出录制自"}
-LOCAL_WORDS = {"en": "Output from running this example", "zh": "以上输出来自"}
+LOCAL_WORDS = {"en": "Output from running this example", "zh": "以上输出是"}
 NO_API_CALL = {"en": "no API call.", "zh": "没有调用 API。"}
 
 
