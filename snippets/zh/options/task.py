@@ -27,12 +27,12 @@ for number, (setup, options) in enumerate(setups.items()):
     jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3", http_client=http, **options)
     collection = client.create_collection(f"task-setup-{number}", embedding_function=jina)
     collection.add(ids=list(documents), documents=list(documents.values()))
-    found = collection.query(query_texts=[question], n_results=3)
+    collection.query(query_texts=[question], n_results=3)
     add_task, query_task = sent[-2]["task"], sent[-1]["task"]  # add() 和 query() 各自发送的任务
-    print(f"{setup}：{found['ids'][0]}（{add_task} / {query_task}）")  # (2)!
-    #> 段落任务 + 查询任务：['1961', 'wall', 'capital']（retrieval.passage / retrieval.query）
-    #> 两边都用段落任务：['wall', '1961', 'capital']（retrieval.passage / retrieval.passage）
-    #> 两边都用 text-matching：['wall', '1961', 'capital']（text-matching / text-matching）
+    print(f"{setup}：add() 发送 {add_task}，query() 发送 {query_task}")  # (2)!
+    #> 段落任务 + 查询任务：add() 发送 retrieval.passage，query() 发送 retrieval.query
+    #> 两边都用段落任务：add() 发送 retrieval.passage，query() 发送 retrieval.passage
+    #> 两边都用 text-matching：add() 发送 text-matching，query() 发送 text-matching
 
 try:
     JinaEmbeddingFunction(model_name="jina-clip-v2", task="retrieval.passage")  # (3)!
