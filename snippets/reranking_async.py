@@ -1,4 +1,5 @@
 import asyncio
+import logging
 
 import chromadb
 
@@ -33,7 +34,8 @@ async def search(question: str) -> str:  # (2)!
         reranked = await asyncio.wait_for(
             reranker.arerank_results(question, found, top_n=1), timeout=2
         )
-    except (JinaError, TimeoutError):
+    except (JinaError, TimeoutError, ValueError) as error:
+        logging.getLogger(__name__).warning("rerank skipped: %r", error)
         reranked = found  # Chroma's order
     return reranked["ids"][0][0]
 

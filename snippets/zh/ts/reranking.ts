@@ -32,8 +32,8 @@ const found = await collection.query({
   nResults: 4,
 });
 const ids = found.ids[0];
-console.log("重排前：", ids);
-//> 重排前： [ 'faq', 'height', 'visits', 'built' ]
+console.log("重排前", ids);
+//> 重排前 [ 'faq', 'height', 'visits', 'built' ]
 
 // 没有文档的结果不要发送：即使换成空字符串，它也会被打分、参与排序。
 const candidates = ids.flatMap((id, i) => {
@@ -65,7 +65,7 @@ type Reranked = {
 };
 const { results, usage } = (await response.json()) as Reranked;
 // 结果按相关性从高到低排列；`index` 是文档在请求里的位置。
-console.log("重排后：", results.map((result) => candidates[result.index].id));
-//> 重排后： [ 'built', 'faq' ]
-console.log("计费 token 数：", usage.total_tokens);
-//> 计费 token 数： 107
+console.log("重排后", results.map((result) => candidates[result.index].id));
+//> 重排后 [ 'built', 'faq' ]
+console.log("计费 token 数", usage.total_tokens);
+//> 计费 token 数 107
