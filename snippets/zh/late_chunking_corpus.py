@@ -17,7 +17,7 @@ jina = JinaEmbeddingFunction(
     query_config={"task": "retrieval.query", "late_chunking": False},
 )
 collection = client.get_or_create_collection("cities", embedding_function=jina)
-max_batch = client.get_max_batch_size()  # (2)!
+max_batch = min(300, client.get_max_batch_size())  # (2)!
 
 
 async def stored_ids(ids, chroma_calls):
