@@ -82,6 +82,8 @@ class _ARun(_Tally):
         super().__init__(embedder, bar, limits)
         self.collection = collection
         self.gate = _Gate(limits.writers)
+        self.reads = asyncio.Semaphore(limits.writers)
+        """At most `writers` `get`s at once (Cloud allows 10 concurrent reads a collection)."""
         self.writing: deque[_Writing] = deque()
 
     async def _retrying(self, what: str, call: Callable[[int], Awaitable[Any]]) -> Any:
@@ -99,7 +101,8 @@ class _ARun(_Tally):
     async def stored(self, ids: list[str]) -> set[str]:
         held: set[str] = set()
         for part in self.lookups(ids):
-            held.update((await self.collection.get(ids=part, include=[]))["ids"])
+            async with self.reads:
+                held.update((await self.collection.get(ids=part, include=[]))["ids"])
         return held
 
     async def unstored(self, ids: list[str]) -> list[str]:

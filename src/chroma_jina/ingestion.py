@@ -652,6 +652,9 @@ class _Run(_Tally):
         self.collection = collection
         self.writing: deque[_Writing] = deque()
         self.gate = _Gate(limits.writers)
+        self.reads = threading.BoundedSemaphore(limits.writers)
+        """At most `writers` `get`s at once: a retry's check of what landed and the next chunk's
+        lookup together stay within Cloud's 10 concurrent reads."""
         self._pool = (
             ThreadPoolExecutor(limits.writers, thread_name_prefix="chroma-jina-write")
             if limits.writers > 1
@@ -752,7 +755,8 @@ class _Run(_Tally):
         """Those of `ids` the collection holds (asked in lookups of the batch size)."""
         held: set[str] = set()
         for part in self.lookups(ids):
-            held.update(self.collection.get(ids=part, include=[])["ids"])
+            with self.reads:
+                held.update(self.collection.get(ids=part, include=[])["ids"])
         return held
 
     def unstored(self, ids: list[str]) -> list[str]:

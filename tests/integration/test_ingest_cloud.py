@@ -265,8 +265,11 @@ def test_a_cloud_client_writes_300_whatever_the_pre_flight_says(chroma: str) -> 
 
 def test_more_writers_than_cloud_allows_are_retried_until_all_land(chroma: str) -> None:
     """Ten writers against a quota of two: the refused writes are retried, and the writers
-    settle at what the collection takes."""
-    n, emu, quotas = 3000, JinaEmulator(), Quotas(CHROMA_KEY, concurrent_writes=2)
+    settle at what the collection takes. Each retry first reads what landed; with slow reads
+    those overlap the next chunk's resume lookup, and still no more than `writers` (Cloud's 10
+    concurrent reads) are in flight."""
+    n, emu = 3000, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, concurrent_writes=2, get_delay=0.05)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
         collection = cloud(port).create_collection("busy", embedding_function=function(emu))
@@ -274,6 +277,31 @@ def test_more_writers_than_cloud_allows_are_retried_until_all_land(chroma: str) 
         assert report.added == n
         assert_exact(collection, n)
     assert quotas.most_at_once <= 2 and quotas.refused["concurrent writes"] <= 9
+    assert quotas.most_reads_at_once <= 10
+
+
+def test_retried_writes_read_no_more_than_writers_at_once(chroma: str) -> None:
+    """The first writes fail with a 500 and are retried; each retry first reads what landed
+    while the main thread reads the next chunks' stored ids. With slow reads, `ingest` and
+    `aingest` still have at most `writers` reads in flight (Cloud allows 10 concurrent reads)."""
+    n, writers, emu = 6000, 3, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, get_delay=0.3, fail_writes={1, 2, 3})
+    ids, texts = corpus(n)
+    # chunks of 900: three slices of 300, failing together, retried together after 0.5 s
+    kwargs: dict[str, Any] = {"writers": writers, "chunk_size": 900, "progress": False}
+
+    async def main() -> IngestReport:
+        collection = await async_collection(port, "async-reads", emu)
+        return await aingest(collection, ids=ids, documents=texts, **kwargs)
+
+    with cloud_standin(chroma, quotas) as port:
+        collection = cloud(port).create_collection("reads", embedding_function=function(emu))
+        assert ingest(collection, ids=ids, documents=texts, **kwargs).added == n
+        assert quotas.refused["failed"] == 3 and 2 <= quotas.most_reads_at_once <= writers
+        quotas.passed, quotas.most_reads_at_once = 0, 0
+        assert asyncio.run(main()).added == n
+        assert_exact(cloud(port).get_collection("async-reads"), n)
+    assert quotas.refused["failed"] == 6 and 2 <= quotas.most_reads_at_once <= writers
 
 
 KILLED = textwrap.dedent(
@@ -447,7 +475,8 @@ def test_aingest_writes_within_the_limits_and_runs_again_skipping_all(chroma: st
 
 
 def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) -> None:
-    n, emu, quotas = 3000, JinaEmulator(), Quotas(CHROMA_KEY, concurrent_writes=2)
+    n, emu = 3000, JinaEmulator()
+    quotas = Quotas(CHROMA_KEY, concurrent_writes=2, get_delay=0.05)
     ids, texts = corpus(n)
 
     async def main() -> IngestReport:
@@ -461,7 +490,7 @@ def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) 
     with cloud_standin(chroma, quotas) as port:
         assert asyncio.run(main()).added == n
         assert_exact(cloud(port).get_collection("async-busy"), n)
-    assert quotas.most_at_once <= 2
+    assert quotas.most_at_once <= 2 and quotas.most_reads_at_once <= 10
 
 
 def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: str) -> None:

@@ -6,8 +6,9 @@ chroma-core/chroma): at most 300 records per write (what the pre-flight answer s
 Cloud's has been reported to say 1,000, chroma-core/chroma#5453: `advertised_batch`),
 documents of at most 16,384 bytes, ids of at most 128 bytes, at most 32 metadata keys a record,
 metadata keys of at most 36 bytes and values of at most 8,182 (a string's UTF-8 bytes), at most
-10 concurrent writes per collection. It can also refuse chosen writes outright (`refuse_writes`),
-as a server that gives up on one does.
+10 concurrent writes per collection (concurrent reads, also at most 10, are counted in
+`most_reads_at_once`, not refused). It can also refuse chosen writes outright
+(`refuse_writes`), as a server that gives up on one does.
 
 Refusals have the shape of Chroma's Rust frontend (chroma-core/chroma, `ServerError` in
 rust/frontend/src/types/errors.rs: `{"error": <ErrorCodes name>, "message": <the error's
@@ -17,6 +18,7 @@ text>}`, the status and name from the code, rust/error/src/lib.rs):
   (bytes)' exceeded quota limit for action 'Add': current usage of N exceeds limit of 16384";
 - too many concurrent writes: HTTP 429 (ResourceExhausted, name "ChromaError"); the wording of
   its message is this stand-in's ("Rate limit exceeded: too many concurrent writes ...");
+- a write failed (`fail_writes`): HTTP 500, "InternalError" (retried by `ingest`);
 - a write refused outright: HTTP 400, "InvalidArgumentError" (chromadb raises
   InvalidArgumentError, which `ingest` does not retry).
 The usage-type names in the quota messages for ids and metadata are this stand-in's.
@@ -56,7 +58,7 @@ TIMEOUT = 30.0
 WRITE = re.compile(
     r"^/api/v2/tenants/[^/]+/databases/[^/]+/collections/([^/]+)/(add|upsert|update)$"
 )
-GET = re.compile(r"^/api/v2/tenants/[^/]+/databases/[^/]+/collections/[^/]+/get$")
+GET = re.compile(r"^/api/v2/tenants/[^/]+/databases/[^/]+/collections/([^/]+)/get$")
 HOP = {"connection", "keep-alive", "transfer-encoding", "content-length", "x-chroma-token", "host"}
 
 logger = logging.getLogger("cloud_standin")
@@ -75,12 +77,18 @@ class Quotas:
     concurrent_writes: int = CONCURRENT_WRITES
     refuse_writes: set[int] = field(default_factory=set)
     """Writes (numbered from 1 in the order they pass the quotas) answered with a 400."""
+    fail_writes: set[int] = field(default_factory=set)
+    """Writes (numbered as for `refuse_writes`) answered with a 500 and not stored: retried."""
     requests: int = 0
     writes: int = 0
     passed: int = 0
     """Writes that passed the quotas (numbered for `refuse_writes`)."""
     largest_get: int = 0
     """The most ids one `get` asked for."""
+    get_delay: float = 0.0
+    """Seconds each `get` is held before it is answered (so reads overlap as on a slow link)."""
+    most_reads_at_once: int = 0
+    """The most `get`s one collection had in flight at once (Cloud allows 10 concurrent reads)."""
     most_at_once: int = 0
     largest_write: int = 0
     refused: Counter[str] = field(default_factory=Counter)
@@ -88,6 +96,7 @@ class Quotas:
     """Connections open now: each is served to its end (every request it carries answered)
     before it counts as closed."""
     _in_flight: Counter[str] = field(default_factory=Counter)
+    _reading: Counter[str] = field(default_factory=Counter)
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
     def wait_for_connections(self, at_most: int, timeout: float) -> None:
@@ -186,9 +195,10 @@ class _Handler(BaseHTTPRequestHandler):
             checks["max_batch_size"] = quotas.advertised_batch
             self._answer(status, json.dumps(checks).encode(), headers)
             return
-        if self.command == "POST" and GET.match(path):
-            with quotas._lock:
-                quotas.largest_get = max(quotas.largest_get, len(json.loads(body).get("ids") or []))
+        read = GET.match(path) if self.command == "POST" else None
+        if read is not None:
+            self._read(read.group(1), body)
+            return
         write = WRITE.match(path) if self.command == "POST" else None
         if write is None:
             self._answer(*self._forward(body))
@@ -202,6 +212,11 @@ class _Handler(BaseHTTPRequestHandler):
         with quotas._lock:
             quotas.passed += 1
             refused = quotas.passed in quotas.refuse_writes
+            failed = quotas.passed in quotas.fail_writes
+        if failed:
+            quotas.refused["failed"] += 1
+            self._json(500, {"error": "InternalError", "message": "the stand-in failed a write"})
+            return
         if refused:
             quotas.refused["refused outright"] += 1
             self._json(
@@ -236,6 +251,21 @@ class _Handler(BaseHTTPRequestHandler):
             with quotas._lock:
                 quotas._in_flight[collection] -= 1
                 quotas.writes += 1
+        self._answer(*answer)
+
+    def _read(self, collection: str, body: bytes) -> None:
+        """Forward a `get`, counting how many of the collection's are in flight."""
+        quotas = self.server.quotas
+        with quotas._lock:
+            quotas.largest_get = max(quotas.largest_get, len(json.loads(body).get("ids") or []))
+            quotas._reading[collection] += 1
+            quotas.most_reads_at_once = max(quotas.most_reads_at_once, quotas._reading[collection])
+        try:
+            time.sleep(quotas.get_delay)
+            answer = self._forward(body)
+        finally:
+            with quotas._lock:
+                quotas._reading[collection] -= 1
         self._answer(*answer)
 
     def _refusal(self, record: dict[str, Any], action: str) -> tuple[int, dict[str, str]] | None:
