@@ -29,10 +29,14 @@ from contextlib import ExitStack
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
+from urllib.parse import urlsplit
 
+import chromadb
+import httpx
 import pytest
 import yaml
 
+from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.testing import ErrorReply, JinaEmulator
 from tests.docs.docs_examples import cassette_for, shown, zh_variant
 from tests.docs.recording import (
@@ -47,7 +51,7 @@ from tests.docs.recording import (
     recorded_on,
     refuse_to_replace_real,
 )
-from tests.support.chroma import chroma_server
+from tests.support.chroma import chroma_server, forget_clients_of
 
 ROOT = Path(__file__).resolve().parents[2]
 
@@ -61,6 +65,26 @@ LIVE_EMULATOR = {"emulator.ts"}
 """Snippets that show a reader how to reach the emulator: they run against a live one through
 JINA_API_BASE_URL, as a reader runs them, with no cassette (a request to api.jina.ai fails them)."""
 RECORDED = [p for p in TS_SNIPPETS if p.name not in LIVE_EMULATOR]
+PYTHON_HANDBOOKS = {
+    "ts/python_collection.ts": (
+        "handbook",
+        {
+            "release": "To ship a release, a team tags the main branch and the pipeline deploys it.",
+            "leave": "Holidays are requested in the HR portal two weeks ahead.",
+            "laptop": "New laptops are ordered through the IT help desk.",
+        },
+    ),
+    "zh/ts/python_collection.ts": (
+        "handbook-zh",
+        {
+            "release": "团队给主分支打上标签，流水线随后部署，新版本就发布了。",
+            "leave": "休假要提前两周在人事系统里申请。",
+            "laptop": "新笔记本电脑通过 IT 服务台申领。",
+        },
+    ),
+}
+"""Snippets that open a collection a Python service made: (name, documents) it is created and
+filled with from Python with chroma-jina (vectors from the emulator) before the snippet runs."""
 PAGES = {lang: ROOT / "docs" / lang / "typescript.md" for lang in ("en", "zh")}
 RECORD = os.environ.get("CHROMA_JINA_TS_RECORD") == "1"
 FAKE_KEY = "jina_offline_emulator_key"
@@ -249,6 +273,8 @@ def test_snippet_runs_and_prints(
     if snippet.name in LIVE_EMULATOR:
         check_live_emulator_snippet(snippet, chroma_url, tmp_path)
         return
+    if snippet.relative_to(ROOT / "snippets").as_posix() in PYTHON_HANDBOOKS:
+        python_handbook(snippet, chroma_url)
     if RECORD:
         snippet.write_text(record_snippet(snippet, chroma_url, tmp_path))
     assert cassette_for(snippet).exists(), (
@@ -275,6 +301,32 @@ def test_snippet_runs_and_prints(
             f"{shown(snippet)} printed something other than its //> lines; "
             f"if the change is intended, re-record with: {RECORD_COMMAND}\n{diff}"
         )
+
+
+def python_handbook(snippet: Path, chroma_url: str) -> None:
+    """Create the collection `snippet` opens, as a Python service does: chroma-jina's function with
+    v3, the passage task, the query task in `query_config` and the key variable both languages
+    read (`JINA_API_KEY`: chromadb's TypeScript client rebuilds the saved function even when
+    given one, and warns when its variable is unset), on the same Chroma server."""
+    name, documents = PYTHON_HANDBOOKS[snippet.relative_to(ROOT / "snippets").as_posix()]
+    address = urlsplit(chroma_url)
+    client = chromadb.HttpClient(host=address.hostname or "127.0.0.1", port=address.port or 8000)
+    with (
+        pytest.MonkeyPatch.context() as env,  # chromadb rebuilds the saved function on upsert
+        httpx.Client(transport=JinaEmulator().transport()) as http_client,
+    ):
+        env.setenv("JINA_API_KEY", FAKE_KEY)
+        function = JinaEmbeddingFunction(
+            model_name="jina-embeddings-v3",
+            task="retrieval.passage",
+            query_config={"task": "retrieval.query"},
+            api_key_env_var="JINA_API_KEY",
+            api_key=FAKE_KEY,
+            http_client=http_client,
+        )
+        collection = client.get_or_create_collection(name, embedding_function=function)
+        collection.upsert(ids=list(documents), documents=list(documents.values()))
+    forget_clients_of(address.port or 8000)
 
 
 def check_live_emulator_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:

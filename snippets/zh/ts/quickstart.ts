@@ -14,7 +14,7 @@ const passages = new JinaEmbeddingFunction({
   task: "retrieval.passage",
 });
 
-// 连接用 `chroma run --path ./chroma-data` 启动的 Chroma 服务。
+// 连接用 `chroma run --path ./chroma-data` 启动的 Chroma 服务器。
 const client = new ChromaClient({ host: "localhost", port: 8000 });
 const collection = await client.getOrCreateCollection({
   name: "kitchen-notes",

@@ -1,0 +1,43 @@
+import { ChromaClient } from "chromadb";
+import { JinaEmbeddingFunction } from "@chroma-core/jina";
+
+// The package never retries: a few tries with a doubling pause (0.5, 1 s).
+// Its error does not say which status Jina sent, so a 401 is tried again too.
+async function generateWithRetry(
+  fn: JinaEmbeddingFunction,
+  texts: string[],
+  tries = 3,
+): Promise<number[][]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn.generate(texts);
+    } catch (error) {
+      if (attempt + 1 >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
+}
+
+const client = new ChromaClient({ host: "localhost", port: 8000 });
+// Created and filled from Python with chroma-jina: jina-embeddings-v3,
+// retrieval.passage, query_config {"task": "retrieval.query"},
+// api_key_env_var "JINA_API_KEY" (the variable both languages read).
+// Pass your own function, with the same model, task and dimensions.
+const collection = await client.getCollection({
+  name: "handbook",
+  embeddingFunction: new JinaEmbeddingFunction({
+    modelName: "jina-embeddings-v3",
+    task: "retrieval.passage",
+  }),
+});
+// The query task, which the package cannot read from query_config.
+const queries = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.query",
+});
+const result = await collection.query({
+  queryEmbeddings: await generateWithRetry(queries, ["How does a team ship a release?"]),
+  nResults: 2,
+});
+console.log(result.ids[0]);
+//> [ 'release', 'laptop' ]

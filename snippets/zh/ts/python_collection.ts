@@ -1,0 +1,43 @@
+import { ChromaClient } from "chromadb";
+import { JinaEmbeddingFunction } from "@chroma-core/jina";
+
+// 这个包从不重试：自己重试几次，间隔每次翻倍（0.5 秒、1 秒）。
+// 它的错误不说明 Jina 返回的状态码，所以 401 也会再试。
+async function generateWithRetry(
+  fn: JinaEmbeddingFunction,
+  texts: string[],
+  tries = 3,
+): Promise<number[][]> {
+  for (let attempt = 0; ; attempt++) {
+    try {
+      return await fn.generate(texts);
+    } catch (error) {
+      if (attempt + 1 >= tries) throw error;
+      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+    }
+  }
+}
+
+const client = new ChromaClient({ host: "localhost", port: 8000 });
+// 这个集合由 Python 端用 chroma-jina 创建并写入：jina-embeddings-v3、
+// retrieval.passage、query_config {"task": "retrieval.query"}，
+// api_key_env_var 为 "JINA_API_KEY"（两种语言都读这个变量）。
+// 传入自己的嵌入函数，模型、任务和维度都和 Python 端相同。
+const collection = await client.getCollection({
+  name: "handbook-zh",
+  embeddingFunction: new JinaEmbeddingFunction({
+    modelName: "jina-embeddings-v3",
+    task: "retrieval.passage",
+  }),
+});
+// 查询任务：这个包读不到 query_config，要自己建一个嵌入函数。
+const queries = new JinaEmbeddingFunction({
+  modelName: "jina-embeddings-v3",
+  task: "retrieval.query",
+});
+const result = await collection.query({
+  queryEmbeddings: await generateWithRetry(queries, ["团队怎样发布新版本？"]),
+  nResults: 2,
+});
+console.log(result.ids[0]);
+//> [ 'release', 'laptop' ]
