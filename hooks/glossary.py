@@ -19,7 +19,7 @@ CONVENTIONS_MARKER = "<!-- conventions -->"
 CONVENTION_HEADERS = {"en": ("Rule", "In Chinese", "How"), "zh": ("规则", "写法", "英文")}
 HEADERS = {
     "en": ("English", "Chinese", "Where the rendering comes from", "Not used", "Notes"),
-    "zh": ("英文", "中文", "出处", "不要写作", "说明"),
+    "zh": ("英文", "中文", "出处", "本指南不用", "说明"),
 }
 ALSO = {"en": "Also met elsewhere: ", "zh": "别处也写作："}
 SEPARATOR = {"en": ", ", "zh": "、"}
