@@ -22,8 +22,9 @@ collection.add(
 )
 print(jina.last_usage.requests)  # (1)!
 #> 1
-hits = collection.query(
-    query_texts=["绿茶用多少度的水？"], n_results=2, where={"lang": "zh"}  # (2)!
-)
+question = ["绿茶用多少度的水？"]
+print(collection.query(query_texts=question, n_results=2)["ids"][0])  # (2)!
+#> ['tea-zh', 'tea-en']
+hits = collection.query(query_texts=question, n_results=2, where={"lang": "zh"})  # (3)!
 print(hits["ids"][0])
 #> ['tea-zh', 'bread-zh']
