@@ -108,3 +108,44 @@ def test_a_schema_takes_the_function_and_the_collection_rebuilds_it(
     assert sorted(found["ids"][0]) == ["a", "b"]
     tasks = [r.json["task"] for r in emulator.requests]  # type: ignore[index]
     assert tasks == ["retrieval.passage", "retrieval.passage", "retrieval.query"]
+
+
+SAVED_OPTIONS_LINE = "jina = JinaEmbeddingFunction(**saved, timeout=20, max_retries=3)"
+
+
+def test_a_server_rebuilds_the_function_from_the_saved_options(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """The page's three lines for a long-running server: the rebuilt function sends what was
+    saved (query task, dimensions) with the runtime settings the server adds."""
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_test")
+    emulator = JinaEmulator()
+    client = chromadb.EphemeralClient()
+    collection_name = name()
+    client.create_collection(
+        collection_name,
+        embedding_function=JinaEmbeddingFunction(
+            model_name="jina-embeddings-v3",
+            task="retrieval.passage",
+            query_config={"task": "retrieval.query"},
+            dimensions=256,
+            api_key="jina_test",
+        ),
+    )
+    saved = client.get_collection(collection_name).configuration_json["embedding_function"][
+        "config"
+    ]
+    rebuilt = JinaEmbeddingFunction(
+        **saved,
+        timeout=20,
+        max_retries=3,
+        api_key="jina_test",
+        http_client=httpx.Client(transport=emulator.transport()),
+    )
+    collection = client.get_collection(collection_name, embedding_function=rebuilt)
+    collection.add(ids=["a"], documents=["green tea"])
+    collection.query(query_texts=["tea"], n_results=1)
+    sent = [r.json for r in emulator.requests if isinstance(r.json, dict)]
+    assert [body["task"] for body in sent] == ["retrieval.passage", "retrieval.query"]
+    assert {body["dimensions"] for body in sent} == {256}
+    pages_quote(SAVED_OPTIONS_LINE)
