@@ -2,6 +2,7 @@ import tempfile
 from pathlib import Path
 
 import chromadb
+import numpy
 from PIL import Image
 
 from chroma_jina import ImageLoader, JinaEmbeddingFunction
@@ -23,7 +24,9 @@ collection.add(
     uris=[str(folder / "palette.png"), str(folder / "cmyk.jpg")],
 )
 
-print(ImageLoader()([str(folder / "palette.png")])[0][0, 0])  # (3)!
+print(numpy.asarray(Image.open(folder / "palette.png"))[0, 0])  # (3)!
+#> 15
+print(ImageLoader()([str(folder / "palette.png")])[0][0, 0])
 #> [255   0   0]
 photo = Image.open(folder / "cmyk.jpg")
 print(photo.mode)

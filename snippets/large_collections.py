@@ -19,12 +19,14 @@ documents = [
 
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
-step = min(500, client.get_max_batch_size())  # (6)!
+step = min(300, client.get_max_batch_size())  # (6)!
 for start in range(0, len(documents), step):
     batch = documents[start : start + step]
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
     usage = jina.last_usage
-    print(f"{len(batch)} documents: {usage.requests} requests, {usage.total_tokens:,} tokens")
-    #> 500 documents: 5 requests, 7,000 tokens
-    #> 500 documents: 5 requests, 7,000 tokens
+    print(f"{len(batch)} documents, requests: {usage.requests}, tokens: {usage.total_tokens:,}")
+    #> 300 documents, requests: 3, tokens: 4,200
+    #> 300 documents, requests: 3, tokens: 4,200
+    #> 300 documents, requests: 3, tokens: 4,200
+    #> 100 documents, requests: 1, tokens: 1,400

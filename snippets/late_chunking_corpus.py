@@ -5,8 +5,7 @@ import chromadb
 from chroma_jina import JinaEmbeddingFunction, track_usage
 
 corpus = {  # (1)!
-    f"city-{n}": [f"City {n} lies on a river.", "The city has a large harbour."]
-    for n in range(30)
+    f"city-{n}": [f"City {n} lies on a river.", "The city has a large harbour."] for n in range(30)
 }
 
 client = chromadb.EphemeralClient()
@@ -50,24 +49,29 @@ async def add_document(doc_id, chunks, stored, chroma_calls):
 
 async def add_corpus(documents, at_once=100):
     items = list(documents.items())
-    chroma_calls = asyncio.Semaphore(10)  # (7)!
-    added = 0
-    for start in range(0, len(items), at_once):  # (5)!
+    chroma_calls = asyncio.Semaphore(10)  # (5)!
+    added, failed = 0, []
+    for start in range(0, len(items), at_once):  # (6)!
         block = items[start : start + at_once]
         ids = [f"{d}-{i}" for d, chunks in block for i in range(len(chunks))]
         stored = await stored_ids(ids, chroma_calls)
         done = await asyncio.gather(
-            *(add_document(d, c, stored, chroma_calls) for d, c in block)
+            *(add_document(d, c, stored, chroma_calls) for d, c in block),
+            return_exceptions=True,
         )
-        added += sum(done)
-    return added
+        failed += [d for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)]
+        added += sum(r for r in done if isinstance(r, int))
+    return added, failed
 
 
-for run in ("first run", "run again"):  # (6)!
+for run in ("first run", "run again"):  # (7)!
     with track_usage() as tracked:
-        added = asyncio.run(add_corpus(corpus, at_once=10))
-    print(f"{run}: {added} documents added, {tracked.usage.requests} requests")
-    #> first run: 30 documents added, 30 requests
-    #> run again: 0 documents added, 0 requests
+        added, failed = asyncio.run(add_corpus(corpus, at_once=10))
+    print(f"{run}: {added} added, {len(failed)} failed, {tracked.usage.requests} requests")
+    #> first run: 30 added, 0 failed, 30 requests
+    #> run again: 0 added, 0 failed, 0 requests
+    # > first run: 30 documents added, 30 requests
+    # > run again: 0 documents added, 0 requests
 print(collection.count(), "chunks stored")
 #> 60 chunks stored
+# > 60 chunks stored

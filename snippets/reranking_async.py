@@ -5,13 +5,13 @@ import chromadb
 
 from chroma_jina import JinaEmbeddingFunction, JinaError, JinaReranker
 
+jina = JinaEmbeddingFunction(
+    model_name="jina-embeddings-v3",
+    task="retrieval.passage",
+    query_config={"task": "retrieval.query"},
+)
 collection = chromadb.EphemeralClient().create_collection(
-    "eiffel-server",
-    embedding_function=JinaEmbeddingFunction(
-        model_name="jina-embeddings-v3",
-        task="retrieval.passage",
-        query_config={"task": "retrieval.query"},
-    ),
+    "eiffel-server", embedding_function=jina
 )
 collection.add(
     ids=["faq", "built", "height", "louvre", "visits"],
@@ -26,11 +26,16 @@ collection.add(
 reranker = JinaReranker()  # (1)!
 
 
-async def search(question: str) -> str:  # (2)!
-    found = await asyncio.to_thread(  # (3)!
-        collection.query, query_texts=[question], n_results=4
+async def search(question: str) -> str | None:  # (2)!
+    try:  # (3)!
+        [vector] = await asyncio.wait_for(jina.aembed_query([question]), timeout=1)
+    except (JinaError, TimeoutError) as error:
+        logging.getLogger(__name__).warning("search unavailable: %r", error)
+        return None  # answer 503 in a real handler
+    found = await asyncio.to_thread(
+        collection.query, query_embeddings=[vector], n_results=4
     )
-    try:  # (5)!
+    try:  # (4)!
         reranked = await asyncio.wait_for(
             reranker.arerank_results(question, found, top_n=1), timeout=2
         )
@@ -46,7 +51,7 @@ async def main() -> None:
         "How tall is the Eiffel Tower?",
         "How many people visit the Eiffel Tower?",
     ]
-    print(await asyncio.gather(*(search(q) for q in questions)))  # (4)!
+    print(await asyncio.gather(*(search(q) for q in questions)))  # (5)!
     #> ['built', 'height', 'visits']
 
 

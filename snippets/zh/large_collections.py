@@ -17,12 +17,14 @@ documents = [f"工单 {n}：{n % 7 + 1} 楼的打印机卡纸了。" for n in ra
 
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
-step = min(500, client.get_max_batch_size())  # (6)!
+step = min(300, client.get_max_batch_size())  # (6)!
 for start in range(0, len(documents), step):
     batch = documents[start : start + step]
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
     usage = jina.last_usage
     print(f"{len(batch)} 篇文档：{usage.requests} 个请求，{usage.total_tokens} 个 token")
-    #> 500 篇文档：5 个请求，8000 个 token
-    #> 500 篇文档：5 个请求，8000 个 token
+    #> 300 篇文档：3 个请求，4800 个 token
+    #> 300 篇文档：3 个请求，4800 个 token
+    #> 300 篇文档：3 个请求，4800 个 token
+    #> 100 篇文档：1 个请求，1600 个 token

@@ -5,8 +5,7 @@ import chromadb
 from chroma_jina import JinaEmbeddingFunction, track_usage
 
 corpus = {  # (1)!
-    f"city-{n}": [f"{n} 号城市在一条河边。", "这座城市有一个大港口。"]
-    for n in range(30)
+    f"city-{n}": [f"{n} 号城市在一条河边。", "这座城市有一个大港口。"] for n in range(30)
 }
 
 client = chromadb.EphemeralClient()
@@ -50,24 +49,29 @@ async def add_document(doc_id, chunks, stored, chroma_calls):
 
 async def add_corpus(documents, at_once=100):
     items = list(documents.items())
-    chroma_calls = asyncio.Semaphore(10)  # (7)!
-    added = 0
-    for start in range(0, len(items), at_once):  # (5)!
+    chroma_calls = asyncio.Semaphore(10)  # (5)!
+    added, failed = 0, []
+    for start in range(0, len(items), at_once):  # (6)!
         block = items[start : start + at_once]
         ids = [f"{d}-{i}" for d, chunks in block for i in range(len(chunks))]
         stored = await stored_ids(ids, chroma_calls)
         done = await asyncio.gather(
-            *(add_document(d, c, stored, chroma_calls) for d, c in block)
+            *(add_document(d, c, stored, chroma_calls) for d, c in block),
+            return_exceptions=True,
         )
-        added += sum(done)
-    return added
+        failed += [d for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)]
+        added += sum(r for r in done if isinstance(r, int))
+    return added, failed
 
 
-for run in ("第一次运行", "再运行一次"):  # (6)!
+for run in ("第一次运行", "再运行一次"):  # (7)!
     with track_usage() as tracked:
-        added = asyncio.run(add_corpus(corpus, at_once=10))
-    print(f"{run}：新增 {added} 篇文档，{tracked.usage.requests} 个请求")
-    #> 第一次运行：新增 30 篇文档，30 个请求
-    #> 再运行一次：新增 0 篇文档，0 个请求
+        added, failed = asyncio.run(add_corpus(corpus, at_once=10))
+    print(f"{run}：新增 {added} 篇文档，失败 {len(failed)} 篇，{tracked.usage.requests} 个请求")
+    #> 第一次运行：新增 30 篇文档，失败 0 篇，30 个请求
+    #> 再运行一次：新增 0 篇文档，失败 0 篇，0 个请求
+    # > 第一次运行：新增 30 篇文档，30 个请求
+    # > 再运行一次：新增 0 篇文档，0 个请求
 print(f"共存入 {collection.count()} 个片段")
 #> 共存入 60 个片段
+# > 共存入 60 个片段
