@@ -616,6 +616,12 @@ def test_no_batching(facts: dict) -> None:
     assert_pages_say("512")
 
 
+def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
+    # chroma-jina bounds requests in flight per key and times each out; the package does neither.
+    assert facts["concurrency"] == {"requests": 20, "max_in_flight": 20, "with_signal": 0}
+    assert_pages_say("AbortSignal.timeout(30_000)", "p-limit", "generateWithRetry")
+
+
 def test_no_query_task(facts: dict) -> None:
     assert facts["query_side"]["generateForQueries"] == "undefined"
     assert "query_config" not in facts["query_side"]["config_keys"]

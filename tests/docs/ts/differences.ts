@@ -10,12 +10,16 @@ interface Sent {
   url: string;
   body: Record<string, unknown>;
   authorization: string | null;
+  signal: boolean;
 }
 
 const realFetch = globalThis.fetch;
 const KEY = "jina_offline_emulator_key";
 let sent: Sent[] = [];
 let answer: () => Response = () => embeddings([[0.5, 0.5]]);
+let delayMs = 0;
+let inFlight = 0;
+let maxInFlight = 0;
 
 function embeddings(vectors: number[][], order?: number[]): Response {
   const data = (order ?? vectors.map((_, i) => i)).map((index) => ({
@@ -34,8 +38,16 @@ globalThis.fetch = async (input: string | URL | Request, init?: RequestInit): Pr
     url: request.url,
     body: JSON.parse(await request.text()),
     authorization: request.headers.get("authorization"),
+    signal: init?.signal != null || input instanceof Request,
   });
-  return answer();
+  inFlight++;
+  maxInFlight = Math.max(maxInFlight, inFlight);
+  try {
+    if (delayMs > 0) await new Promise((resolve) => setTimeout(resolve, delayMs));
+    return answer();
+  } finally {
+    inFlight--;
+  }
 };
 
 /** Run one case: reset the recorded requests, set the fake answer, capture console.warn. */
@@ -181,6 +193,22 @@ const batch = await probe(
   () => new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3" }).generate(many),
 );
 facts.batching = { requests: batch.sent.length, inputs_in_first: (batch.sent[0].body.input as string[]).length };
+
+// No concurrency cap and no timeout: 20 generate() calls at once are 20 requests in flight at once,
+// none with an AbortSignal.
+delayMs = 50;
+maxInFlight = 0;
+const shared = new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3" });
+const burst = await probe(
+  () => embeddings([[0.5, 0.5]]),
+  () => Promise.all(Array.from({ length: 20 }, (_, i) => shared.generate([`query ${i}`]))),
+);
+delayMs = 0;
+facts.concurrency = {
+  requests: burst.sent.length,
+  max_in_flight: maxInFlight,
+  with_signal: burst.sent.filter((request) => request.signal).length,
+};
 
 // No query side: no generateForQueries, no query_config.
 const ef = new JinaEmbeddingFunction({ modelName: "jina-embeddings-v3", task: "retrieval.passage" });
