@@ -70,8 +70,5 @@ for run in ("first run", "run again"):  # (7)!
     print(f"{run}: {added} added, {len(failed)} failed, {tracked.usage.requests} requests")
     #> first run: 30 added, 0 failed, 30 requests
     #> run again: 0 added, 0 failed, 0 requests
-    # > first run: 30 documents added, 30 requests
-    # > run again: 0 documents added, 0 requests
 print(collection.count(), "chunks stored")
 #> 60 chunks stored
-# > 60 chunks stored
