@@ -6,25 +6,24 @@ jina = JinaEmbeddingFunction(
     model_name="jina-embeddings-v3",
     task="retrieval.passage",
     query_config={"task": "retrieval.query"},
-    batch_size=100,  # (1)!
-    max_concurrency=2,  # (2)!
-    max_retries=5,  # (3)!
-    requests_per_minute=100,  # (4)!
+    max_concurrency=2,  # (1)!
+    max_retries=5,  # (2)!
+    requests_per_minute=100,  # (3)!
     tokens_per_minute=200_000,
-    progress=False,  # (5)!
+    progress=False,  # (4)!
 )
 documents = [f"工单 {n}：{n % 7 + 1} 楼的打印机卡纸了。" for n in range(1000)]
 
 client = chromadb.EphemeralClient()
 collection = client.create_collection("tickets", embedding_function=jina)
-step = min(300, client.get_max_batch_size())  # (6)!
+step = min(300, client.get_max_batch_size())  # (5)!
 for start in range(0, len(documents), step):
     batch = documents[start : start + step]
     ids = [f"ticket-{start + i}" for i in range(len(batch))]
     collection.add(ids=ids, documents=batch)
     usage = jina.last_usage
     print(f"{len(batch)} 篇文档：{usage.requests} 个请求，{usage.total_tokens} 个 token")
-    #> 300 篇文档：3 个请求，4800 个 token
-    #> 300 篇文档：3 个请求，4800 个 token
-    #> 300 篇文档：3 个请求，4800 个 token
+    #> 300 篇文档：1 个请求，4800 个 token
+    #> 300 篇文档：1 个请求，4800 个 token
+    #> 300 篇文档：1 个请求，4800 个 token
     #> 100 篇文档：1 个请求，1600 个 token
