@@ -249,10 +249,11 @@ _STATUS_HINTS = {
     404: "No embeddings endpoint here: check base_url (env JINA_API_BASE_URL); requests go to "
     "<base_url>/embeddings.",
     # Several inputs refused as too large are split and sent again (steps.embed_batch), so this
-    # reaches a caller for one input alone.
-    413: "The request was refused for its size, and one input cannot be split. Make the input "
-    "smaller (images: chroma_jina.ImageLoader(max_side=...)); if a proxy or gateway is at "
-    "base_url (env JINA_API_BASE_URL), raise its body limit (nginx: client_max_body_size).",
+    # reaches a caller for one input, or for a late-chunking call, which is never split.
+    413: "The request was refused for its size, and chroma-jina could not split it (one input, "
+    "or a late-chunking call). Send less per call (images: chroma_jina.ImageLoader(max_side=...)); "
+    "if a proxy or gateway is at base_url (env JINA_API_BASE_URL), raise its body limit "
+    "(nginx: client_max_body_size).",
 }
 _HINTS = {
     "AUTH_MISSING_API_KEY": "Set the API key in CHROMA_JINA_API_KEY (or the variable you named).",
