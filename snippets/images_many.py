@@ -35,6 +35,4 @@ def add_images(step: int = 10) -> None:  # (2)!
 
 collection.add(ids=image_ids[:10], uris=paths[:10])  # (4)!
 add_images()
-#> 25 stored, 2 requests, 15,000 tokens
 add_images()
-#> 25 stored, 0 requests, 0 tokens

@@ -35,6 +35,4 @@ def add_images(step: int = 10) -> None:  # (2)!
 
 collection.add(ids=image_ids[:10], uris=paths[:10])  # (4)!
 add_images()
-#> 已存入 25 张，2 个请求，15000 个 token
 add_images()
-#> 已存入 25 张，0 个请求，0 个 token
