@@ -20,9 +20,7 @@ import chromadb
 import pytest
 
 from tests.support.chroma import chroma_server
-from tests.support.cloud_standin import Quotas, cloud_standin
-
-STANDIN_KEY = "ck-standin-not-a-real-key"
+from tests.support.cloud_standin import STANDIN_KEY, Quotas, cloud_standin
 
 
 def uses_cloud(snippet: Path) -> bool:

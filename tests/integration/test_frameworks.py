@@ -32,14 +32,13 @@ from chroma_jina.llama_index import JinaEmbedding
 from chroma_jina.llama_index import JinaRerank as LlamaIndexRerank
 from chroma_jina.testing import ErrorReply, JinaEmulator
 from tests.support.chroma import chroma_server
-from tests.support.cloud_standin import Quotas, cloud_standin
+from tests.support.cloud_standin import STANDIN_KEY, Quotas, cloud_client, cloud_standin
 
 # chromadb warns that it cannot rebuild the function from the collection's saved config: the
 # key is passed as api_key, which is never persisted (test_config.py asserts that case)
 pytestmark = pytest.mark.filterwarnings("ignore:Could not reconstruct embedding function jina")
 
 KEY = "jina_offline_emulator_key"
-CLOUD_KEY = "ck-standin-not-a-real-key"
 MODEL = "jina-embeddings-v3"
 PASSAGE, QUERY = "retrieval.passage", "retrieval.query"
 DOCS = {
@@ -406,23 +405,12 @@ def test_llama_index_postprocessor_reorders_as_the_reranker_does(
 def cloud_port(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, Quotas]]:
     """A `chroma run` server behind the Chroma Cloud stand-in, whose pre-flight answers 1,000
     records a write while its quota is 300, as Cloud's has been reported to (chroma-core/chroma#5453)."""
-    quotas = Quotas(CLOUD_KEY, advertised_batch=1000)
+    quotas = Quotas(STANDIN_KEY, advertised_batch=1000)
     with (
         chroma_server(tmp_path_factory.mktemp("cloud") / "data") as url,
         cloud_standin(url, quotas) as port,
     ):
         yield port, quotas
-
-
-def _cloud(port: int) -> chromadb.ClientAPI:
-    return chromadb.CloudClient(
-        tenant="default_tenant",
-        database="default_database",
-        api_key=CLOUD_KEY,
-        cloud_host="127.0.0.1",
-        cloud_port=port,
-        enable_ssl=False,
-    )
 
 
 def test_on_cloud_neither_framework_sizes_its_writes_to_300(
@@ -432,7 +420,7 @@ def test_on_cloud_neither_framework_sizes_its_writes_to_300(
     LlamaIndex's VectorStoreIndex writes 2,048 nodes at a time, so 500 texts are refused by
     Cloud's 300-record quota after they were embedded; insert_batch_size=300 passes."""
     port, quotas = cloud_port
-    client = _cloud(port)
+    client = cloud_client(port)
     texts = [f"note {i}: the river {i % 17} floods the valley" for i in range(500)]
     store = Chroma("lc-cloud", client=client, embedding_function=JinaEmbeddings(jina))
     with pytest.raises(ChromaError, match="Quota exceeded: 'Number of records'"):

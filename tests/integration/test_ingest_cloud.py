@@ -26,10 +26,9 @@ from chroma_jina.limits import awrite_limits, limits_from, write_limits
 from chroma_jina.testing import JinaEmulator
 from tests.integration.test_ingest import MODEL, assert_exact, corpus, function, sent_texts
 from tests.support.chroma import chroma_server
-from tests.support.cloud_standin import Quotas, cloud_standin
+from tests.support.cloud_standin import STANDIN_KEY, Quotas, cloud_client, cloud_standin
 from tests.support.service import KEY
 
-CHROMA_KEY = "ck-standin-not-a-real-key"
 ROOT = Path(__file__).resolve().parents[2]
 
 
@@ -44,22 +43,10 @@ def _key(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
 
 
-def cloud(port: int) -> chromadb.ClientAPI:
-    """What a user writes for Chroma Cloud, pointed at the stand-in."""
-    return chromadb.CloudClient(
-        tenant="default_tenant",
-        database="default_database",
-        api_key=CHROMA_KEY,
-        cloud_host="127.0.0.1",
-        cloud_port=port,
-        enable_ssl=False,
-    )
-
-
 def test_a_cloud_client_is_recognised_whatever_its_host(chroma: str) -> None:
-    quotas = Quotas(CHROMA_KEY)
+    quotas = Quotas(STANDIN_KEY)
     with cloud_standin(chroma, quotas) as port:
-        limits = write_limits(cloud(port).create_collection("limits")._client)
+        limits = write_limits(cloud_client(port).create_collection("limits")._client)
     assert (limits.max_batch_size, limits.max_document_bytes, limits.writers) == (300, 16_384, 10)
     assert limits.cloud
     host, port_ = chroma.removeprefix("http://").split(":")
@@ -81,10 +68,12 @@ def test_a_persistent_client_keeps_one_writer_and_its_own_batch_size(tmp_path: P
 def test_ten_thousand_documents_land_within_the_quotas(chroma: str) -> None:
     """Default settings: chunks of 1,024 are written 300 records at a time, by up to 10 writers;
     the stand-in refuses nothing and every record lands once, with its vector."""
-    n, emu, quotas = 10_000, JinaEmulator(), Quotas(CHROMA_KEY)
+    n, emu, quotas = 10_000, JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("ten-thousand", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection(
+            "ten-thousand", embedding_function=function(emu)
+        )
         report = ingest(collection, ids=ids, documents=texts, progress=False)
         assert (report.added, report.skipped) == (n, 0)
         assert_exact(collection, n)
@@ -96,12 +85,14 @@ def test_ten_thousand_documents_land_within_the_quotas(chroma: str) -> None:
 
 
 def test_a_document_over_16_kb_is_named_before_anything_is_embedded(chroma: str) -> None:
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(3000)
     texts[17] = "长" * 6000  # 18,000 bytes in UTF-8
     texts[2500] = "x" * 16_385
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("too-large", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection(
+            "too-large", embedding_function=function(emu)
+        )
         with pytest.raises(DocumentsTooLargeError) as info:
             ingest(collection, ids=ids, documents=texts, progress=False)
         assert info.value.ids == ["doc-17", "doc-2500"] and info.value.sizes == [18_000, 16_385]
@@ -120,7 +111,7 @@ def test_ids_and_metadata_over_clouds_quotas_are_named_before_anything_is_embedd
 ) -> None:
     """Cloud's record quotas (ids of 128 bytes, 32 metadata keys of 36 bytes, values of 8,182
     bytes) are checked by id before any request; the stand-in refuses the same records."""
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(2000)
     metadatas: list[dict[str, Any] | None] = [{"n": i} for i in range(2000)]
     ids[5] = "长" * 43  # 129 bytes
@@ -128,7 +119,7 @@ def test_ids_and_metadata_over_clouds_quotas_are_named_before_anything_is_embedd
     metadatas[1500] = {"a" * 37: 1}
     metadatas[1999] = {"note": "x" * 8_183, "tags": ["ok"]}
     with cloud_standin(chroma, quotas) as port:
-        client = cloud(port)
+        client = cloud_client(port)
         collection = client.create_collection("quotas", embedding_function=function(emu))
         with pytest.raises(OverQuotaError) as info:
             ingest(collection, ids=ids, documents=texts, metadatas=metadatas, progress=False)
@@ -175,10 +166,12 @@ def test_after_a_refused_write_the_chunks_embedded_behind_it_are_stored(chroma: 
     write of chunk 2. Chunks 3 to 5, embedded behind it, are each written once; chunk 2 is
     what `not_written` lists; the same ingest again completes the collection."""
     n, emu = 3000, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, refuse_writes={3})
+    quotas = Quotas(STANDIN_KEY, refuse_writes={3})
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("refused", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection(
+            "refused", embedding_function=function(emu)
+        )
         with pytest.raises(IngestError, match="when Chroma failed: InvalidArgumentError") as info:
             ingest(collection, ids=ids, documents=texts, chunk_size=512, writers=1, progress=False)
         held = check_refusal(collection, info.value, emu, ids[: 5 * 512])
@@ -197,10 +190,10 @@ def test_after_a_refused_write_each_chunk_behind_is_tried_once_until_one_fails(
 ) -> None:
     """Writes 3 (chunk 2) and 5 (chunk 3's second slice) are refused: chunk 3's second slice is
     not retried, and chunks 4 and 5 are not tried."""
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY, refuse_writes={3, 5})
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY, refuse_writes={3, 5})
     ids, texts = corpus(3000)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection(
+        collection = cloud_client(port).create_collection(
             "refused-twice", embedding_function=function(emu)
         )
         with pytest.raises(IngestError) as info:
@@ -211,7 +204,7 @@ def test_after_a_refused_write_each_chunk_behind_is_tried_once_until_one_fails(
 
 
 def test_aingest_after_a_refused_write_stores_what_was_embedded_behind_it(chroma: str) -> None:
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY, refuse_writes={3})
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY, refuse_writes={3})
     ids, texts = corpus(3000)
 
     async def main() -> tuple[Any, IngestError]:
@@ -224,7 +217,7 @@ def test_aingest_after_a_refused_write_stores_what_was_embedded_behind_it(chroma
 
     with cloud_standin(chroma, quotas) as port:
         _, error = asyncio.run(main())
-        collection = cloud(port).get_collection("async-refused")
+        collection = cloud_client(port).get_collection("async-refused")
         held = check_refusal(collection, error, emu, ids[: 5 * 512])
         embedded = {i for i, t in zip(ids, texts, strict=True) if t in set(sent_texts(emu))}
         refused = set(error.not_written)
@@ -236,10 +229,10 @@ def test_a_write_refused_for_its_size_is_split_never_sent_again_as_is(chroma: st
     """A server that says 1,000 records a write but refuses more than 300 (a client not known
     as Cloud's, `cloud=False`): each refused write is halved until it passes."""
     n, emu = 3000, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, advertised_batch=1000)
+    quotas = Quotas(STANDIN_KEY, advertised_batch=1000)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("split", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection("split", embedding_function=function(emu))
         report = ingest(
             collection, ids=ids, documents=texts, chunk_size=1000, progress=False, cloud=False
         )
@@ -253,10 +246,12 @@ def test_a_cloud_client_writes_300_whatever_the_pre_flight_says(chroma: str) -> 
     """Cloud's pre-flight has been seen to answer 1,000 records a write while its quota is 300
     (chroma-core/chroma#5453): a Cloud client writes 300 at most, and nothing is refused."""
     n, emu = 3000, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, advertised_batch=1000)
+    quotas = Quotas(STANDIN_KEY, advertised_batch=1000)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("capped", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection(
+            "capped", embedding_function=function(emu)
+        )
         report = ingest(collection, ids=ids, documents=texts, chunk_size=1000, progress=False)
         assert report.added == n
         assert_exact(collection, n)
@@ -269,10 +264,10 @@ def test_more_writers_than_cloud_allows_are_retried_until_all_land(chroma: str) 
     those overlap the next chunk's resume lookup, and still no more than `writers` (Cloud's 10
     concurrent reads) are in flight."""
     n, emu = 3000, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, concurrent_writes=2, get_delay=0.05)
+    quotas = Quotas(STANDIN_KEY, concurrent_writes=2, get_delay=0.05)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("busy", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection("busy", embedding_function=function(emu))
         report = ingest(collection, ids=ids, documents=texts, writers=10, progress=False)
         assert report.added == n
         assert_exact(collection, n)
@@ -285,7 +280,7 @@ def test_retried_writes_read_no_more_than_writers_at_once(chroma: str) -> None:
     while the main thread reads the next chunks' stored ids. With slow reads, `ingest` and
     `aingest` still have at most `writers` reads in flight (Cloud allows 10 concurrent reads)."""
     n, writers, emu = 6000, 3, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, get_delay=0.3, fail_writes={1, 2, 3})
+    quotas = Quotas(STANDIN_KEY, get_delay=0.3, fail_writes={1, 2, 3})
     ids, texts = corpus(n)
     # chunks of 900: three slices of 300, failing together, retried together after 0.5 s
     kwargs: dict[str, Any] = {"writers": writers, "chunk_size": 900, "progress": False}
@@ -295,12 +290,12 @@ def test_retried_writes_read_no_more_than_writers_at_once(chroma: str) -> None:
         return await aingest(collection, ids=ids, documents=texts, **kwargs)
 
     with cloud_standin(chroma, quotas) as port:
-        collection = cloud(port).create_collection("reads", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection("reads", embedding_function=function(emu))
         assert ingest(collection, ids=ids, documents=texts, **kwargs).added == n
         assert quotas.refused["failed"] == 3 and 2 <= quotas.most_reads_at_once <= writers
         quotas.passed, quotas.most_reads_at_once = 0, 0
         assert asyncio.run(main()).added == n
-        assert_exact(cloud(port).get_collection("async-reads"), n)
+        assert_exact(cloud_client(port).get_collection("async-reads"), n)
     assert quotas.refused["failed"] == 6 and 2 <= quotas.most_reads_at_once <= writers
 
 
@@ -322,15 +317,17 @@ KILLED = textwrap.dedent(
 def test_killed_half_way_then_resumed_ends_exact(chroma: str) -> None:
     """A process ingesting 10,000 documents is killed with SIGKILL once about half are stored;
     the same ingest run again embeds only what is missing and the collection ends exact."""
-    n, emu, quotas = 10_000, JinaEmulator(), Quotas(CHROMA_KEY)
+    n, emu, quotas = 10_000, JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(n)
     with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
-        collection = cloud(port).create_collection("killed", embedding_function=function(emu))
+        collection = cloud_client(port).create_collection(
+            "killed", embedding_function=function(emu)
+        )
         collection.count()
         ours = quotas.connections  # this test's own client, kept alive
         env = {**os.environ, "JINA_API_BASE_URL": base_url, "CHROMA_JINA_API_KEY": KEY}
         process = subprocess.Popen(
-            [sys.executable, "-c", KILLED, str(port), str(n), CHROMA_KEY], env=env
+            [sys.executable, "-c", KILLED, str(port), str(n), STANDIN_KEY], env=env
         )
         try:
             deadline = time.monotonic() + 60
@@ -373,7 +370,7 @@ def corpus_file(path: Path, n: int, big: int | None = None) -> Path:
 def test_the_command_reaches_cloud_with_the_key_from_the_environment(
     chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    n, emu, quotas = 1500, JinaEmulator(), Quotas(CHROMA_KEY)
+    n, emu, quotas = 1500, JinaEmulator(), Quotas(STANDIN_KEY)
     file = corpus_file(tmp_path / "corpus.jsonl", n)
     monkeypatch.delenv("CHROMA_API_KEY", raising=False)
     monkeypatch.setenv("CHROMA_TENANT", "default_tenant")
@@ -384,15 +381,15 @@ def test_the_command_reaches_cloud_with_the_key_from_the_environment(
         command += ["--collection", "from-the-command", "--model", MODEL, "--no-progress"]
         assert cli.main(command) == 1
         assert "Chroma Cloud needs a key: set CHROMA_API_KEY" in capsys.readouterr().err
-        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        monkeypatch.setenv("CHROMA_API_KEY", STANDIN_KEY)
         assert cli.main(command) == 0
         assert cli.main(command) == 0
         first, second = capsys.readouterr().out.splitlines()
         assert first.startswith("from-the-command: 1,500 added, 0 already stored, ")
         assert second.startswith("from-the-command: 0 added, 1,500 already stored, 0 requests")
-        assert cloud(port).get_collection("from-the-command").count() == n
+        assert cloud_client(port).get_collection("from-the-command").count() == n
     assert not quotas.refused and quotas.largest_write == 300
-    assert CHROMA_KEY not in capsys.readouterr().err
+    assert STANDIN_KEY not in capsys.readouterr().err
 
 
 # The command's function keeps its connection to the server open until exit (the library closes
@@ -402,9 +399,9 @@ def test_the_command_sends_headers_to_a_server(
     chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
     """`--host` with `--header-env`: the stand-in wants its key in X-Chroma-Token."""
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY)
     file = corpus_file(tmp_path / "corpus.jsonl", 700)
-    monkeypatch.setenv("MY_CHROMA_TOKEN", CHROMA_KEY)
+    monkeypatch.setenv("MY_CHROMA_TOKEN", STANDIN_KEY)
     with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
         monkeypatch.setenv("JINA_API_BASE_URL", base_url)
         command = ["ingest", str(file), "--host", f"127.0.0.1:{port}", "--no-progress"]
@@ -418,11 +415,11 @@ def test_the_command_sends_headers_to_a_server(
 def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
     chroma: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str]
 ) -> None:
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY)
     file = corpus_file(tmp_path / "corpus.jsonl", 3000)
     with cloud_standin(chroma, quotas) as port, emu.serve() as base_url:
         monkeypatch.setenv("JINA_API_BASE_URL", base_url)
-        monkeypatch.setenv("CHROMA_API_KEY", CHROMA_KEY)
+        monkeypatch.setenv("CHROMA_API_KEY", STANDIN_KEY)
         command = ["ingest", str(file), "--cloud", f"http://127.0.0.1:{port}", "--dry-run"]
         command += ["--collection", "dry", "--model", MODEL, "--price-per-million", "0.05"]
         assert cli.main(command) == 0
@@ -452,13 +449,13 @@ def test_a_dry_run_checks_the_whole_file_and_sends_nothing(
 
 async def async_collection(port: int, name: str, emu: JinaEmulator) -> Any:
     client = await chromadb.AsyncHttpClient(
-        host="127.0.0.1", port=port, headers={"X-Chroma-Token": CHROMA_KEY}
+        host="127.0.0.1", port=port, headers={"X-Chroma-Token": STANDIN_KEY}
     )
     return await client.get_or_create_collection(name, embedding_function=function(emu))
 
 
 def test_aingest_writes_within_the_limits_and_runs_again_skipping_all(chroma: str) -> None:
-    n, emu, quotas = 5000, JinaEmulator(), Quotas(CHROMA_KEY)
+    n, emu, quotas = 5000, JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(n)
 
     async def main() -> tuple[IngestReport, IngestReport]:
@@ -470,13 +467,13 @@ def test_aingest_writes_within_the_limits_and_runs_again_skipping_all(chroma: st
     with cloud_standin(chroma, quotas) as port:
         first, again = asyncio.run(main())
         assert (first.added, again.added, again.skipped, again.requests) == (n, 0, n, 0)
-        assert_exact(cloud(port).get_collection("async"), n)
+        assert_exact(cloud_client(port).get_collection("async"), n)
     assert not quotas.refused and quotas.largest_write == 300 and quotas.most_at_once <= 10
 
 
 def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) -> None:
     n, emu = 3000, JinaEmulator()
-    quotas = Quotas(CHROMA_KEY, concurrent_writes=2, get_delay=0.05)
+    quotas = Quotas(STANDIN_KEY, concurrent_writes=2, get_delay=0.05)
     ids, texts = corpus(n)
 
     async def main() -> IngestReport:
@@ -489,7 +486,7 @@ def test_aingest_names_large_documents_first_and_settles_when_busy(chroma: str) 
 
     with cloud_standin(chroma, quotas) as port:
         assert asyncio.run(main()).added == n
-        assert_exact(cloud(port).get_collection("async-busy"), n)
+        assert_exact(cloud_client(port).get_collection("async-busy"), n)
     assert quotas.most_at_once <= 2 and quotas.most_reads_at_once <= 10
 
 
@@ -497,7 +494,7 @@ def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: st
     ids, texts = corpus(2500)
     whole = JinaEmulator()
     function(whole)(texts)
-    emu, quotas = JinaEmulator(token_balance=whole.stats.tokens // 2), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(token_balance=whole.stats.tokens // 2), Quotas(STANDIN_KEY)
 
     async def main() -> tuple[IngestError, IngestReport]:
         collection = await async_collection(port, "async-credit", emu)
@@ -511,7 +508,7 @@ def test_aingest_stopped_by_the_service_resumes_billing_nothing_twice(chroma: st
         stored_before = error.report.added
         assert stored_before and again.skipped == stored_before
         assert again.added == 2500 - stored_before == len(error.not_written)
-        assert_exact(cloud(port).get_collection("async-credit"), 2500)
+        assert_exact(cloud_client(port).get_collection("async-credit"), 2500)
     assert emu.stats.tokens == whole.stats.tokens  # every document billed once
 
 
@@ -519,7 +516,7 @@ def test_aingest_checks_clouds_quotas_before_embedding(chroma: str) -> None:
     """chromadb has no async Cloud client: an AsyncHttpClient is Cloud by its host
     (api.trychroma.com) or when told (`cloud=True`, here: the stand-in is on 127.0.0.1); then
     ids, metadata and documents over Cloud's quotas are named before anything is embedded."""
-    emu, quotas = JinaEmulator(), Quotas(CHROMA_KEY)
+    emu, quotas = JinaEmulator(), Quotas(STANDIN_KEY)
     ids, texts = corpus(600)
     ids[3] = "长" * 43  # 129 bytes
     metadatas: list[dict[str, Any] | None] = [{"n": i} for i in range(600)]

@@ -44,8 +44,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any
 from urllib.parse import urlsplit
 
+import chromadb
+
 from tests.support.chroma import forget_clients_of
 
+STANDIN_KEY = "ck-standin-not-a-real-key"
+"""The Chroma key the tests give the stand-in (`Quotas(STANDIN_KEY)`); not a real Cloud key."""
 MAX_BATCH = 300
 MAX_DOCUMENT_BYTES = 16_384
 MAX_ID_BYTES = 128
@@ -328,3 +332,16 @@ def cloud_standin(chroma_url: str, quotas: Quotas) -> Iterator[int]:
         server.shutdown()
         server.server_close()
         thread.join(10)
+
+
+def cloud_client(port: int, api_key: str = STANDIN_KEY) -> chromadb.ClientAPI:
+    """What a user writes for Chroma Cloud (`CloudClient` with key, tenant and database),
+    pointed at the stand-in on `port`."""
+    return chromadb.CloudClient(
+        tenant="default_tenant",
+        database="default_database",
+        api_key=api_key,
+        cloud_host="127.0.0.1",
+        cloud_port=port,
+        enable_ssl=False,
+    )
