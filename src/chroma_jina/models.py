@@ -306,20 +306,22 @@ _BITS = ("binary", "ubinary")
 
 
 def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
-    """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key."""
+    """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key
+    or `late_chunking`."""
     value = fields.get(key)
     if key == "dimensions":
         return output_dimensions(model_name, value if isinstance(value, int) else None)
     if key == "embedding_type":  # float and base64 decode to the same floats; both bit kinds to +-1
         return "bits" if value in _BITS else "float"
-    return _API_DEFAULTS["normalized"] if value is None else value
+    return _API_DEFAULTS[key] if value is None else value
 
 
 def same_vectors(
     model_name: str, key: str, before: dict[str, object], after: dict[str, object]
 ) -> bool:
-    """True when a `COMPARABLE_KEYS` option set as in `before` and as in `after` gives the same
-    vectors (`None`, `"float"` and `"base64"`; `None` and the model's full length)."""
+    """True when a `COMPARABLE_KEYS` or `late_chunking` option set as in `before` and as in
+    `after` gives the same vectors (`None`, `"float"` and `"base64"`; `None` and the model's
+    full length; `None` and the API's default, e.g. `late_chunking=False`)."""
     return _effective(model_name, key, before) == _effective(model_name, key, after)
 
 

@@ -392,7 +392,8 @@ def find_too_long(
     if len(offenders) >= MAX_NAMED:
         refused.message += f" (the {MAX_NAMED} longest are named; others may be too long too)"
     refused.input_indices = list(positions)
-    refused.at_fault = sorted(offenders) or list(positions)
+    # None refused alone: the culprit is among those not tried (those that fitted are not)
+    refused.at_fault = sorted(offenders) or [p for p in positions if p not in passed]
     refused.embedded = passed  # billed on the way: handed back
     refused.hint = TOO_LONG_HINT
     raise refused

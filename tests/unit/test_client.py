@@ -289,6 +289,23 @@ def test_a_failing_batch_raises_with_its_indices_and_stops_the_rest(asynchronous
     assert len(emu.requests) < 11 + 2  # did not go on through all 11 batches
 
 
+def test_when_the_search_finds_no_culprit_the_inputs_that_fitted_are_not_named() -> None:
+    """The search order is an estimate: here the three longest fit when sent alone, so the
+    error names the request's other inputs, not the three embedded (and billed) on the way."""
+    emu = JinaEmulator(models=[NEW_MODEL])
+    too_long = ErrorReply(
+        400, "INPUT_TOKEN_LIMIT_EXCEEDED", "Single text cannot exceed 50 tokens. 60 tokens given."
+    )
+    emu.script(When(lambda body: len(body["input"]) > 1, too_long))
+    ef, _ = make_ef(emu, KEY, "some-new-model")
+    items = ["short"] * 5 + ["x" * 300, "y" * 250, "z" * 150, "w" * 100]
+    with pytest.raises(InvalidRequestError) as info:
+        ef(items)
+    assert sorted(info.value.embedded) == [5, 6, 7]
+    assert info.value.at_fault == [0, 1, 2, 3, 4, 8]
+    assert len(sent(emu)) == 4
+
+
 def test_async_without_an_async_client_uses_the_sync_one_in_a_thread() -> None:
     emu = JinaEmulator()
     ef, _ = make_ef(emu)

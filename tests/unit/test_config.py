@@ -144,6 +144,8 @@ def test_config_update_allows_what_keeps_stored_vectors_comparable() -> None:
         ({"embedding_type": "binary"}, {"embedding_type": "ubinary"}),
         ({"normalized": None}, {"normalized": True}),
         ({"dimensions": None}, {"dimensions": 1024}),
+        ({"late_chunking": None}, {"late_chunking": False}),
+        ({"late_chunking": False}, {"late_chunking": None}),
     ],
 )
 def test_config_update_allows_a_value_that_gives_the_same_vectors(before, after) -> None:
