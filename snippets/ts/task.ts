@@ -11,6 +11,14 @@ const queries = new JinaEmbeddingFunction({
   task: "retrieval.query",
 });
 
+// Record the task of each request to the Jina API.
+const sent: string[] = [];
+const send = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  if (String(input).startsWith("https://api.jina.ai/")) sent.push(JSON.parse(String(init?.body)).task);
+  return send(input, init);
+};
+
 const client = new ChromaClient({ host: "localhost", port: 8000 });
 const collection = await client.getOrCreateCollection({
   name: "task-setup",
@@ -27,11 +35,11 @@ await collection.upsert({
 
 const question = "When was the wall built?";
 // The query task: embed the question yourself and pass queryEmbeddings.
-const withQueryTask = await collection.query({
+await collection.query({
   queryEmbeddings: await queries.generate([question]),
   nResults: 3,
 });
 // queryTexts embeds the question with the collection's function: the passage task.
-const withPassageTask = await collection.query({ queryTexts: [question], nResults: 3 });
-console.log(withQueryTask.ids[0], withPassageTask.ids[0]);
-//> [ '1961', 'wall', 'capital' ] [ 'wall', '1961', 'capital' ]
+await collection.query({ queryTexts: [question], nResults: 3 });
+console.log(`upsert: ${sent[0]}, queryEmbeddings: ${sent[1]}, queryTexts: ${sent[2]}`);
+//> upsert: retrieval.passage, queryEmbeddings: retrieval.query, queryTexts: retrieval.passage

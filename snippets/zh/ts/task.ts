@@ -11,6 +11,14 @@ const queries = new JinaEmbeddingFunction({
   task: "retrieval.query",
 });
 
+// 记下每个发往 Jina API 的请求用的任务。
+const sent: string[] = [];
+const send = globalThis.fetch;
+globalThis.fetch = (input, init) => {
+  if (String(input).startsWith("https://api.jina.ai/")) sent.push(JSON.parse(String(init?.body)).task);
+  return send(input, init);
+};
+
 const client = new ChromaClient({ host: "localhost", port: 8000 });
 const collection = await client.getOrCreateCollection({
   name: "task-setup",
@@ -27,11 +35,11 @@ await collection.upsert({
 
 const question = "柏林墙是哪一年建的？";
 // 查询任务：自己向量化问题，再传入 queryEmbeddings。
-const withQueryTask = await collection.query({
+await collection.query({
   queryEmbeddings: await queries.generate([question]),
   nResults: 3,
 });
 // 用 queryTexts 的话，问题由集合的嵌入函数向量化，用的是段落任务。
-const withPassageTask = await collection.query({ queryTexts: [question], nResults: 3 });
-console.log(withQueryTask.ids[0], withPassageTask.ids[0]);
-//> [ '1961', 'wall', 'capital' ] [ 'wall', '1961', 'capital' ]
+await collection.query({ queryTexts: [question], nResults: 3 });
+console.log(`upsert: ${sent[0]}, queryEmbeddings: ${sent[1]}, queryTexts: ${sent[2]}`);
+//> upsert: retrieval.passage, queryEmbeddings: retrieval.query, queryTexts: retrieval.passage
