@@ -15,7 +15,9 @@ const queries = new JinaEmbeddingFunction({
 const sent: string[] = [];
 const send = globalThis.fetch;
 globalThis.fetch = (input, init) => {
-  if (String(input).startsWith("https://api.jina.ai/")) sent.push(JSON.parse(String(init?.body)).task);
+  if (String(input).startsWith("https://api.jina.ai/")) {
+    sent.push(JSON.parse(String(init?.body)).task);
+  }
   return send(input, init);
 };
 
