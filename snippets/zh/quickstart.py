@@ -10,7 +10,7 @@ documents = {
     "bread": "酸种面包靠野生酵母发酵。",
 }
 
-with tempfile.TemporaryDirectory() as folder:  # (1)!
+with tempfile.TemporaryDirectory(ignore_cleanup_errors=True) as folder:  # (1)!
     client = chromadb.PersistentClient(path=folder)
     collection = client.create_collection(
         "kitchen-notes",
