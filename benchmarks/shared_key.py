@@ -194,41 +194,29 @@ def note(outcomes: list[Outcome], lang: str, cores: int | None) -> str:
             else "the emulator refused no request"
         )
         machine = f" on a {cores}-core machine" if cores else ""
-        if not total:
-            story = (
-                "its learned limit starts at 5 and rises by one after as many answers as the "
-                "limit while other requests wait; in this run the emulator refused no request."
-            )
-        else:
-            story = (
-                "its learned limit starts at 5, rises by one after as many answers as the limit "
-                "while other requests wait, drops when the emulator refuses a request, and does "
-                f"not rise again for a minute after a refusal. In this run {where}. Where "
-                f"{'the refusal' if total == 1 else 'the refusals'} fell shows when the learned "
-                "limit tried more than 5, not a difference between threads, tasks and functions."
+        story = f"In this run {where}."
+        if total:
+            story += (
+                f" Where {'the refusal' if total == 1 else 'the refusals'} fell shows when the "
+                "learned limit tried more than 5, not a difference between the rows."
             )
         return (
             f"Measured{machine}. The rows ran one after another, {seconds:.1f} s in all, in one "
-            "process with the same key, so they shared one budget: " + story
+            "process with the same key, so they shared one budget. " + story
         )
     rows = "、".join(f"“{LABELS['zh'][o.name]}”" for o in refused)
     machine = f"测试机为 {cores} 核。" if cores else ""
     if not total:
-        story = (
-            "自动调整的并发上限从 5 开始；有请求在等时，每收到和上限一样多的响应就加 1。"
-            "这次运行中，模拟器没有拒绝任何请求。"
-        )
+        story = "这次运行中，模拟器没有拒绝任何请求。"
     else:
         story = (
-            "自动调整的并发上限从 5 开始；有请求在等时，每收到和上限一样多的响应就加 1；"
-            "模拟器拒绝一个请求就下调，拒绝后一分钟内不再上调。"
             f"这次运行中，模拟器拒绝了 {total} 个请求，出现在{rows}"
-            f"{'这一行' if len(refused) == 1 else '这几行'}。拒绝出现在哪一行，只说明上限是在什么时候"
-            "试探到 5 以上的，并不说明线程、asyncio 任务和多个函数之间有什么差别。"
+            f"{'这一行' if len(refused) == 1 else '这几行'}。拒绝出现在哪一行，只说明自动调整的上限"
+            "在什么时候试探到 5 以上，并不说明各行之间有什么差别。"
         )
     return (
         f"{machine}各行在同一个进程里依次运行，共 {seconds:.1f} 秒，用的是同一个密钥，所以共用"
-        "一份额度：" + story
+        "一份额度。" + story
     )
 
 

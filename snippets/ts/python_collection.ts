@@ -2,7 +2,7 @@ import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
 // The package never retries: a few tries with a doubling pause (0.5, 1 s).
-// Its error does not say which status Jina sent, so a 401 is tried again too.
+// Its error does not say which status Jina sent, so a 401 or 402 is tried again too.
 async function generateWithRetry(
   fn: JinaEmbeddingFunction,
   texts: string[],

@@ -2,7 +2,7 @@ import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
 // 这个包从不重试：自己重试几次，间隔每次翻倍（0.5 秒、1 秒）。
-// 它的错误不说明 Jina 返回的状态码，所以 401 也会再试。
+// 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。
 async function generateWithRetry(
   fn: JinaEmbeddingFunction,
   texts: string[],
