@@ -59,7 +59,9 @@ async def add_corpus(documents, at_once=100):
             *(add_document(d, c, stored, chroma_calls) for d, c in block),
             return_exceptions=True,
         )
-        failed += [d for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)]
+        failed += [  # the document's id and why it failed
+            (d, r) for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)
+        ]
         added += sum(r for r in done if isinstance(r, int))
     return added, failed
 

@@ -29,7 +29,7 @@ reranker = JinaReranker()  # (1)!
 async def search(question: str) -> str | None:  # (2)!
     try:  # (3)!
         [vector] = await asyncio.wait_for(jina.aembed_query([question]), timeout=1)
-    except (JinaError, TimeoutError) as error:
+    except (JinaError, TimeoutError, ValueError) as error:
         logging.getLogger(__name__).warning("跳过检索：%r", error)
         return None  # 真实的服务在这里返回 503
     found = await asyncio.to_thread(
@@ -42,7 +42,8 @@ async def search(question: str) -> str | None:  # (2)!
     except (JinaError, TimeoutError, ValueError) as error:
         logging.getLogger(__name__).warning("跳过重排：%r", error)
         reranked = found  # 沿用 Chroma 的顺序
-    return reranked["ids"][0][0]
+    ids = reranked["ids"][0]
+    return ids[0] if ids else None
 
 
 async def main() -> None:
