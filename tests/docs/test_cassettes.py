@@ -3,6 +3,7 @@ came from (responses of the offline emulator carry `x-emulated-by`, real ones do
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import httpx
@@ -20,6 +21,7 @@ from tests.docs.recording import (
     recorded_on,
     refuse_to_replace_real,
     token_cost_summary,
+    tokens_billed,
 )
 
 CASSETTES = all_cassettes()
@@ -147,3 +149,17 @@ def test_recording_date_and_token_cost_are_read_from_the_responses(tmp_path: Pat
         "a full re-recording from the real Jina API costs about 1,207 tokens "
         "(usage.total_tokens summed over the cassettes)"
     )
+
+
+def test_contributing_states_what_a_full_re_recording_costs_today() -> None:
+    """Contributing quotes the cost `make record` prints, rounded: a new cassette must update it."""
+    total = sum(tokens_billed(c) for c in all_cassettes())
+    en = (ROOT / "docs" / "en" / "contributing.md").read_text(encoding="utf-8")
+    zh = (ROOT / "docs" / "zh" / "contributing.md").read_text(encoding="utf-8")
+    stated = [
+        int(n.replace(",", "")) for n in re.findall(r"about ([\d,]+)(?= for every| tokens)", en)
+    ]
+    stated += [round(float(n) * 10_000) for n in re.findall(r"约 ([\d.]+) 万个", zh)]
+    assert len(stated) == 4, stated
+    for figure in stated:
+        assert abs(figure - total) <= 0.02 * total, f"the page says {figure:,}; today {total:,}"
