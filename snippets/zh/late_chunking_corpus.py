@@ -59,7 +59,7 @@ async def add_corpus(documents, at_once=100):
             *(add_document(d, c, stored, chroma_calls) for d, c in block),
             return_exceptions=True,
         )
-        failed += [  # the document's id and why it failed
+        failed += [  # 出错文档的 id 和出错原因
             (d, r) for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)
         ]
         added += sum(r for r in done if isinstance(r, int))
