@@ -35,9 +35,11 @@ lint: $(SYNCED)
 	$(VENV)/bin/ruff format --check .
 	$(VENV)/bin/mypy
 
-## test: install what is needed, lint, and run every test
+## test: install what is needed, lint, and run every test, in TEST_WORKERS processes (most tests
+##   wait on servers, browsers and Node rather than compute; TEST_WORKERS=0 runs them in one)
+TEST_WORKERS ?= 3
 test: $(SYNCED) lint packages
-	$(VENV)/bin/pytest
+	$(VENV)/bin/pytest -n $(TEST_WORKERS)
 
 # The Python tests that need no browser, Node or workflow/lint tooling: the library, its emulator,
 # every docs example and the docs' parity with the code, chosen by marker (pyproject.toml's

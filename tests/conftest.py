@@ -13,15 +13,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from filelock import FileLock
 
 from tests.support.paths import MISSING_CAPTURES, ROOT, find_captures
 
-SITE_DIR = ROOT / "build" / "site"
+WORKER = os.environ.get("PYTEST_XDIST_WORKER", "")
+"""This process's pytest-xdist worker ("gw0", ...), or "" when the tests run in one process."""
+SITE_DIR = ROOT / "build" / (f"site-{WORKER}" if WORKER else "site")
 
 
 @pytest.fixture(scope="session")
 def built_site() -> Path:
-    """Build the whole site once per test session with `mkdocs build --strict` into build/site."""
+    """Build the whole site once per test process with `mkdocs build --strict` into build/site
+    (build/site-gw0 ... under `make test`'s workers: each builds its own, never into another's)."""
     env = {**os.environ, "NO_MKDOCS_2_WARNING": "1"}
     result = subprocess.run(
         [sys.executable, "-m", "mkdocs", "build", "--strict", "--site-dir", str(SITE_DIR)],
@@ -46,6 +50,15 @@ def node_modules() -> Path:
     lock = ROOT / "package-lock.json"
     stamp = ROOT / "node_modules" / ".chroma-jina-lock.sha256"
     digest = hashlib.sha256(lock.read_bytes()).hexdigest()
+    (ROOT / "build").mkdir(exist_ok=True)
+    # One worker installs while the others wait (bounded), then they find the stamp.
+    with FileLock(ROOT / "build" / "npm-ci.lock", timeout=360):
+        _npm_ci(npm, stamp, digest)
+    return ROOT / "node_modules"
+
+
+def _npm_ci(npm: str, stamp: Path, digest: str) -> None:
+    """Run `npm ci` unless the stamp says node_modules matches the lock file's digest."""
     if not (stamp.exists() and stamp.read_text() == digest):
         result = subprocess.run(
             [npm, "ci", "--no-audit", "--no-fund", "--loglevel=error"],
@@ -57,7 +70,6 @@ def node_modules() -> Path:
         )
         assert result.returncode == 0, f"npm ci failed:\n{result.stdout}\n{result.stderr}"
         stamp.write_text(digest)
-    return ROOT / "node_modules"
 
 
 def pytest_terminal_summary(terminalreporter: pytest.TerminalReporter) -> None:
@@ -77,6 +89,19 @@ def _fresh_key_budgets(monkeypatch: pytest.MonkeyPatch) -> None:
     from chroma_jina import pacing
 
     monkeypatch.setattr(pacing, "_BUDGETS", {})
+
+
+@pytest.fixture(autouse=True)
+def _embedding_functions_restored() -> Iterator[None]:
+    """Chroma's registry of embedding functions is as the test found it afterwards: a test that
+    creates a collection with chromadb's built-in "jina" registers the built-in in its place,
+    and the tests after it (in whatever order the workers run them) must see ours again."""
+    from chromadb.utils.embedding_functions import known_embedding_functions
+
+    before = dict(known_embedding_functions)
+    yield
+    known_embedding_functions.clear()
+    known_embedding_functions.update(before)
 
 
 FOLDER_MARKERS = {
