@@ -32,6 +32,8 @@ CONFS = [ROOT / "snippets" / "jina-gateway.conf", ROOT / "snippets" / "zh" / "ji
 NGINX = Path("/usr/sbin/nginx")
 MAX_BODY = "client_max_body_size 64m;"
 SNI = "proxy_ssl_server_name on;"
+ALLOW = "allow 203.0.113.0/24;"
+DENY = "deny all;"
 TRUSTED = "/etc/ssl/certs/ca-certificates.crt"
 GATEWAY_NAMES = ("jina-gateway.example.com", "127.0.0.1")
 
@@ -59,10 +61,11 @@ class Site:
         leaf.private_key_pem.write_to_path(str(key))
         return pem, key
 
-    def gateway(self, conf: Path, *, trusted: Path | None = None) -> str:
-        """The page's file, listening here and forwarding to the stand-in."""
+    def gateway(self, conf: Path, *, trusted: Path | None = None, allow: bool = True) -> str:
+        """The page's file, listening here, forwarding to the stand-in, allowing this machine."""
         text = conf.read_text(encoding="utf-8")
         for old, new in {
+            ALLOW: "allow 127.0.0.1;" if allow else ALLOW,
             "listen 443 ssl;": f"listen 127.0.0.1:{self.gateway_port} ssl;",
             "/etc/nginx/certs/jina-gateway.example.com.pem": str(self.gateway_pem),
             "/etc/nginx/certs/jina-gateway.example.com.key": str(self.gateway_key),
@@ -207,6 +210,17 @@ def test_without_the_body_size_a_batch_of_images_is_refused(site: Site) -> None:
     with running(site, gateway, JinaEmulator()), pytest.raises(JinaError, match="413") as refused:
         site.function("jina-clip-v2")([big_image()])
     assert "client_max_body_size" in refused.value.hint
+
+
+def test_the_gateway_relays_only_for_the_allowed_addresses(site: Site) -> None:
+    stranger = site.gateway(CONFS[0], allow=False)  # this machine is not in the page's range
+    emulator = JinaEmulator()
+    with running(site, stranger, emulator), pytest.raises(JinaError, match="403"):
+        site.function()(["text"])
+    assert emulator.stats.requests == 0
+
+    with running(site, stranger.replace(DENY, ""), emulator):
+        assert len(site.function()(["text"])[0]) == 1024  # without `deny all`, anyone relays
 
 
 def test_without_sni_jinas_server_refuses_the_gateway(site: Site) -> None:

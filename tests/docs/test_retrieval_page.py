@@ -16,7 +16,7 @@ import pytest
 from chromadb import K, Knn, Schema, Search, SparseVectorIndexConfig, VectorIndexConfig
 from chromadb.utils.embedding_functions import ChromaBm25EmbeddingFunction
 
-from chroma_jina import JinaEmbeddingFunction
+from chroma_jina import IgnoredOptionsWarning, JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator
 from tests.support.chroma import chroma_server
 
@@ -110,7 +110,9 @@ def test_a_schema_takes_the_function_and_the_collection_rebuilds_it(
     assert tasks == ["retrieval.passage", "retrieval.passage", "retrieval.query"]
 
 
-SAVED_OPTIONS_LINE = "jina = JinaEmbeddingFunction(**saved, timeout=20, max_retries=3)"
+SAVED_OPTIONS_LINE = (
+    "jina = JinaEmbeddingFunction(**saved, strict=False, timeout=20, max_retries=3)"
+)
 
 
 def test_a_server_rebuilds_the_function_from_the_saved_options(
@@ -137,6 +139,7 @@ def test_a_server_rebuilds_the_function_from_the_saved_options(
     ]
     rebuilt = JinaEmbeddingFunction(
         **saved,
+        strict=False,
         timeout=20,
         max_retries=3,
         api_key="jina_test",
@@ -149,3 +152,19 @@ def test_a_server_rebuilds_the_function_from_the_saved_options(
     assert [body["task"] for body in sent] == ["retrieval.passage", "retrieval.query"]
     assert {body["dimensions"] for body in sent} == {256}
     pages_quote(SAVED_OPTIONS_LINE)
+
+    # An option chromadb's built-in function saved that the model does not take: Chroma's own
+    # rebuild leaves it out, and so does the page's line; without strict=False the server would
+    # fail at start-up.
+    built_in = {**saved, "model_name": "jina-embeddings-v4", "normalized": False}
+    with pytest.raises(ValueError, match="normalized"):
+        JinaEmbeddingFunction(**built_in, api_key="jina_test")
+    with pytest.warns(IgnoredOptionsWarning, match="normalized"):
+        lenient = JinaEmbeddingFunction(
+            **built_in,
+            strict=False,
+            api_key="jina_test",
+            http_client=httpx.Client(transport=emulator.transport()),
+        )
+    lenient(["green tea"])
+    assert "normalized" not in emulator.requests[-1].json  # type: ignore[operator]
