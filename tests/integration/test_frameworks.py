@@ -6,6 +6,35 @@ the collection's document task and every query request its query task (the emula
 request's body), and the vectors stored are exactly those the collection's own function gives the
 stored documents. A framework release that starts embedding queries as documents, embeds text
 other than what it stores, or keeps the collection from its saved function fails here.
+
+Where the frameworks' code does what frameworks.md describes:
+
+LangChain, `langchain_chroma/vectorstores.py` (1.1.0):
+
+- line 426: the collection is opened (or created) with `embedding_function=None`, so Chroma uses
+  the function saved in its configuration (`chromadb/api/models/CollectionCommon.py`, lines
+  755–760, rebuilt at each access, line 155); a new collection gets none;
+- line 627: with LangChain embeddings, `add_texts` embeds with `embed_documents` and passes the
+  vectors to `upsert`, all of the call's texts at once (two upserts when only some have
+  metadata); without, it passes only the texts;
+- lines 1249 and 1357: `update_documents` and `from_texts` slice at `get_max_batch_size()`;
+- lines 841 and 848: `similarity_search_with_score` queries with `query_texts` when it has no
+  embeddings, else with `embed_query`;
+- lines 1109 and 1236: MMR from a text query and `update_documents` refuse without embeddings;
+  the searches by vector (lines 756–784 and 1026–1073) never use them.
+
+LlamaIndex, `llama_index/vector_stores/chroma/base.py` (0.6.0):
+
+- lines 305 and 316: `add` stores `node.get_embedding()`, the vector LlamaIndex made, in slices of
+  41,665 (lines 99 and 295);
+- `llama_index/core/indices/vector_store/base.py`, lines 57 and 230: `VectorStoreIndex` embeds and
+  adds `insert_batch_size` (2,048) nodes at a time;
+- lines 412–420: `query` searches with `query.query_embedding`; without one it only reads
+  records, unranked;
+- `llama_index/core/embeddings/utils.py`, lines 42–57: the default embed model is OpenAI's;
+- `llama_index/core/indices/utils.py`, line 192: a node is embedded with its metadata
+  (`MetadataMode.EMBED`);
+- `llama_index/core/constants.py`, line 8: LlamaIndex sends 10 texts per call by default.
 """
 
 from __future__ import annotations
