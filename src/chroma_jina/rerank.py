@@ -266,6 +266,11 @@ class JinaReranker(PickledAsSettings):
         if not isinstance(results, Mapping) or results.get("ids") is None:
             raise ValueError("results must be what collection.query() returned (a dict with 'ids')")
         ids = results["ids"]
+        if any(isinstance(row, str) for row in ids):
+            raise ValueError(
+                "results hold flat lists, as collection.get() returns: rerank those with "
+                "rerank(query, results['documents']) and map each index back to results['ids']"
+            )
         if len(queries) != len(ids):
             raise ValueError(
                 f"{len(queries)} query text(s) for results of {len(ids)} queries: pass the "

@@ -216,6 +216,16 @@ def test_query_texts_must_match_the_results(emu: JinaEmulator) -> None:
     assert emu.stats.requests == 0
 
 
+@pytest.mark.parametrize("records", [1, 2])
+def test_a_get_result_is_refused_for_what_it_is(emu: JinaEmulator, records: int) -> None:
+    """collection.get() returns flat lists. With one record the lengths matched one query, and
+    the function failed with a bare TypeError; with two it spoke of "results of 2 queries"."""
+    results = {"ids": ["a", "b"][:records], "documents": ["x", "y"][:records]}
+    with pytest.raises(ValueError, match=r"flat lists, as collection.get\(\) returns"):
+        reranker(emu).rerank_results("q", results)
+    assert emu.stats.requests == 0
+
+
 def test_a_result_without_a_document_is_named(emu: JinaEmulator) -> None:
     results = {"ids": [["a", "b"]], "documents": [["x", None]]}
     with pytest.raises(ValueError, match="result 1 of query 0 has no document"):
