@@ -392,8 +392,10 @@ def find_too_long(
     if len(offenders) >= MAX_NAMED:
         refused.message += f" (the {MAX_NAMED} longest are named; others may be too long too)"
     refused.input_indices = list(positions)
-    # None refused alone: the culprit is among those not tried (those that fitted are not)
-    refused.at_fault = sorted(offenders) or [p for p in positions if p not in passed]
+    # None refused alone: the culprit is among those not tried (those that fitted are not),
+    # unless every input fitted alone, when only the request as a whole is known to fail
+    untried = [p for p in positions if p not in passed]
+    refused.at_fault = sorted(offenders) or untried or list(positions)
     refused.embedded = passed  # billed on the way: handed back
     refused.hint = TOO_LONG_HINT
     raise refused

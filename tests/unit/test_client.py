@@ -304,6 +304,10 @@ def test_when_the_search_finds_no_culprit_the_inputs_that_fitted_are_not_named()
     assert sorted(info.value.embedded) == [5, 6, 7]
     assert info.value.at_fault == [0, 1, 2, 3, 4, 8]
     assert len(sent(emu)) == 4
+    emu.script(When(lambda body: len(body["input"]) > 1, too_long))
+    with pytest.raises(InvalidRequestError) as info:  # each fits alone: the request is named
+        ef(items[5:8])
+    assert sorted(info.value.embedded) == [0, 1, 2] and info.value.at_fault == [0, 1, 2]
 
 
 def test_async_without_an_async_client_uses_the_sync_one_in_a_thread() -> None:
