@@ -2,7 +2,13 @@ import asyncio
 
 import chromadb
 
-from chroma_jina import JinaEmbeddingFunction, track_usage
+from chroma_jina import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    JinaEmbeddingFunction,
+    RateLimitError,
+    track_usage,
+)
 
 corpus = {  # (1)!
     f"city-{n}": [f"City {n} lies on a river.", "The city has a large harbour."] for n in range(30)
@@ -17,6 +23,7 @@ jina = JinaEmbeddingFunction(
 )
 collection = client.get_or_create_collection("cities", embedding_function=jina)
 max_batch = min(300, client.get_max_batch_size())  # (2)!
+KEY_ERRORS = (AuthenticationError, InsufficientBalanceError, RateLimitError)
 
 
 async def stored_ids(ids, chroma_calls):
@@ -59,6 +66,9 @@ async def add_corpus(documents, at_once=100):
             *(add_document(d, c, stored, chroma_calls) for d, c in block),
             return_exceptions=True,
         )
+        for r in done:
+            if isinstance(r, KEY_ERRORS):
+                raise r  # about the key, not the document: the next ones would fail too
         failed += [  # the document's id and why it failed
             (d, r) for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)
         ]

@@ -7,7 +7,7 @@ from chroma_jina.testing import JinaEmulator, TooManyRequests
 
 emulator = JinaEmulator()  # (1)!
 emulator.script(TooManyRequests(retry_after=1))
-sent = []  # when each request left
+sent = []  # 每个请求发出的时刻
 jina = JinaEmbeddingFunction(
     api_key="jina_offline_emulator_key",
     model_name="jina-embeddings-v3",

@@ -2,7 +2,13 @@ import asyncio
 
 import chromadb
 
-from chroma_jina import JinaEmbeddingFunction, track_usage
+from chroma_jina import (
+    AuthenticationError,
+    InsufficientBalanceError,
+    JinaEmbeddingFunction,
+    RateLimitError,
+    track_usage,
+)
 
 corpus = {  # (1)!
     f"city-{n}": [f"{n} 号城市在一条河边。", "这座城市有一个大港口。"] for n in range(30)
@@ -17,6 +23,7 @@ jina = JinaEmbeddingFunction(
 )
 collection = client.get_or_create_collection("cities", embedding_function=jina)
 max_batch = min(300, client.get_max_batch_size())  # (2)!
+KEY_ERRORS = (AuthenticationError, InsufficientBalanceError, RateLimitError)
 
 
 async def stored_ids(ids, chroma_calls):
@@ -59,6 +66,9 @@ async def add_corpus(documents, at_once=100):
             *(add_document(d, c, stored, chroma_calls) for d, c in block),
             return_exceptions=True,
         )
+        for r in done:
+            if isinstance(r, KEY_ERRORS):
+                raise r  # 是密钥的问题，不是文档的：后面的文档也会同样失败
         failed += [  # 出错文档的 id 和出错原因
             (d, r) for (d, _), r in zip(block, done, strict=True) if isinstance(r, BaseException)
         ]
