@@ -21,7 +21,7 @@ const collection = await client.getOrCreateCollection({
   embeddingFunction: passages,
 });
 
-// 一次 upsert() 只发一个请求；开了延迟分块，这几条文档就在同一段上下文里向量化：
+// 一次 upsert() 只发一个请求；开了延迟分块，这几个片段就在同一段上下文里向量化：
 // 模型知道“这座城市”和“它”指的是柏林。
 const documents = [
   "柏林是德国的首都，也是德国最大的城市。",
