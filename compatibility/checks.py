@@ -241,7 +241,7 @@ def _(s: Subject) -> bool:
     return ef.get_config()["api_key_env_var"] == "MY_JINA_KEY"
 
 
-@check("5", "api_key= works without a warning")
+@check("5", "api_key= creates the function without a warning")
 def _(s: Subject) -> bool:
     with warnings.catch_warnings(record=True) as caught:
         warnings.simplefilter("always")

@@ -36,7 +36,7 @@ ZH: dict[str, str] = {
     "text-only use works without Pillow installed": "只处理文本时无需安装 Pillow",
     "base URL configurable (JINA_API_BASE_URL)": "可配置 base URL（JINA_API_BASE_URL）",
     "api_key_env_var the user named is used and persisted when JINA_API_KEY is set": "设置了 JINA_API_KEY 时，仍使用并保存用户指定的 api_key_env_var",
-    "api_key= works without a warning": "api_key= 可用，且不发警告",
+    "api_key= creates the function without a warning": "用 api_key= 创建嵌入函数时不发警告",
     "missing key: ValueError naming both variables": "缺少密钥：ValueError，并写明两个变量名",
     "key absent from repr, str, config and errors": "repr、str、配置和异常中都不含密钥",
     "task the model refuses: ValueError, nothing sent": "模型不支持的 task：ValueError，不发请求",
