@@ -39,10 +39,11 @@ def viewable(image: Any) -> Any:
         return image
     if mode in _SIXTEEN_BITS or mode in ("I", "F"):
         values = np.asarray(image).astype(np.float64)
+        # Mode "I" holds 16-bit samples (Pillow opens some 16-bit PNGs so), a dark image too:
+        # its samples all at or below 255 must not be taken for 8 bits
+        scale = 257.0
         if mode == "F":
             scale = 1 / 255 if values.size and values.max() <= 1 else 1.0
-        else:  # 16-bit samples (mode "I" holds them too, as Pillow opens some 16-bit PNGs)
-            scale = 257.0 if mode in _SIXTEEN_BITS or values.max(initial=0) > 255 else 1.0
         grey = np.clip(np.rint(values / scale), 0, 255).astype(np.uint8)
         return Image.fromarray(grey).convert("RGB")
     if mode in _TO_RGBA or "transparency" in image.info:

@@ -109,6 +109,20 @@ def test_pil_images_are_taken_as_they_are_shown(tmp_path: Path) -> None:
         check(name, image)
 
 
+def test_a_dark_16_bit_image_in_mode_i_is_not_taken_for_8_bits() -> None:
+    """Mode I is how some Pillow versions open a 16-bit PNG. Its samples were scaled only when
+    one exceeded 255, so a dark image (all at or below 255) was sent up to 257 times too bright."""
+    emu = JinaEmulator()
+    ef = JinaEmbeddingFunction(
+        KEY, "jina-clip-v2", http_client=httpx.Client(transport=emu.transport())
+    )
+    dark = Image.fromarray(np.full((6, 8), 200, np.int32), "I")
+    bright = Image.fromarray(np.full((6, 8), 40000, np.int32), "I")
+    ef([dark, bright])
+    sent = [np.asarray(image) for image in sent_images(emu)]
+    assert (sent[0] == 1).all() and (sent[1] == 156).all()  # 200 / 257, 40000 / 257
+
+
 def test_arrays_the_library_reads(tmp_path: Path) -> None:
     emu = JinaEmulator()
     ef = JinaEmbeddingFunction(
