@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import re
+import unicodedata
 import warnings
 from typing import Any, Self
 
@@ -81,10 +82,22 @@ def check_api_key_env_var(name: object) -> str:
 
 def resolve_api_key(api_key: str | None, api_key_env_var: str) -> str:
     """The key to use: `api_key` if given; else the variable named `api_key_env_var`; else,
-    only when that variable is unset or empty, JINA_API_KEY. Raises MissingAPIKeyError."""
+    only when that variable is unset or empty, JINA_API_KEY. Whitespace around it (a secret
+    file's newline) is dropped. Raises MissingAPIKeyError, also for a key an HTTP header cannot
+    carry, without showing it."""
     if api_key is not None and not isinstance(api_key, str):
         raise ValueError(f"api_key must be a string, got {type(api_key).__name__}")
-    key = api_key or os.environ.get(api_key_env_var) or os.environ.get(FALLBACK_API_KEY_ENV_VAR)
+    sources = [("api_key=", api_key), (api_key_env_var, os.environ.get(api_key_env_var))]
+    sources.append((FALLBACK_API_KEY_ENV_VAR, os.environ.get(FALLBACK_API_KEY_ENV_VAR)))
+    source, key = next(((name, value) for name, value in sources if value), ("", None))
+    key = key.strip() if key else key
+    bad = next((i for i, c in enumerate(key or "") if not "!" <= c <= "~"), None)
+    if key and bad is not None:
+        raise MissingAPIKeyError(
+            f"the key in {source} has a character an HTTP header cannot carry at position "
+            f"{bad} ({unicodedata.name(key[bad], 'a control character')}): copy the key again",
+            hint="A key is printable ASCII; a pasted quote or space is the usual cause.",
+        )
     if not key:
         raise MissingAPIKeyError(
             f"No Jina API key: set the environment variable {api_key_env_var}"

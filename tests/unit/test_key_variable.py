@@ -13,12 +13,14 @@ import os
 from collections.abc import Iterator, MutableMapping
 
 import chromadb
+import httpx
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
 from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
 from chromadb.utils.embedding_functions import known_embedding_functions
 
-from chroma_jina import JinaEmbeddingFunction
+from chroma_jina import JinaEmbeddingFunction, JinaReranker
+from chroma_jina.errors import MissingAPIKeyError
 from chroma_jina.testing import JinaEmulator
 from tests.support.service import KEY
 
@@ -145,3 +147,33 @@ def test_a_collection_whose_config_names_another_secret_does_not_reopen(
     out, err = capfd.readouterr()
     for text in [*errors, out, err, caplog.text]:
         assert CANARY not in text
+
+
+# ---- the key's own characters -------------------------------------------------------------
+
+
+def test_a_secret_files_trailing_newline_is_dropped(monkeypatch: pytest.MonkeyPatch) -> None:
+    """A Kubernetes secret made from a file ends in a newline. Sent as is, httpx refused the
+    header, the error was retried as a network fault and showed the key in its message."""
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY + "\n")
+    emu = JinaEmulator()
+    ef = JinaEmbeddingFunction(http_client=httpx.Client(transport=emu.transport()))
+    assert len(ef(["a river"])) == 1
+    assert emu.requests[0].headers["authorization"] == f"Bearer {KEY}"
+
+
+@pytest.mark.parametrize("source", ["api_key", "variable"])
+@pytest.mark.parametrize("where", ["reranker", "embedding function"])
+def test_a_key_a_header_cannot_carry_is_refused_without_showing_it(
+    monkeypatch: pytest.MonkeyPatch, source: str, where: str
+) -> None:
+    """A pasted typographic quote: httpx raised a bare UnicodeEncodeError holding the key."""
+    bad = KEY[:8] + "\u201d" + KEY[8:]
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", bad if source == "variable" else KEY)
+    make = JinaReranker if where == "reranker" else JinaEmbeddingFunction
+    with pytest.raises(MissingAPIKeyError) as info:
+        make(api_key=bad) if source == "api_key" else make()
+    said = f"{info.value} {info.value.hint} {info.value.args}"
+    assert "position 8" in said and "RIGHT DOUBLE QUOTATION MARK" in said
+    assert ("api_key=" if source == "api_key" else "CHROMA_JINA_API_KEY") in said
+    assert KEY[:8] not in said and KEY[9:] not in said
