@@ -362,6 +362,8 @@ def write_delay(attempt: int, error: BaseException, retries: int = WRITE_RETRIES
         return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)
     if "Quota exceeded" in str(error):  # Cloud's refusal of the data, whatever its HTTP status
         return None
+    if type(error) is ChromaError:  # an error the server did not name: chromadb says 400 for
+        return min(WRITE_BACKOFF_CAP, WRITE_BACKOFF * 2.0**attempt)  # 429/503/504 too
     if isinstance(error, ChromaError):
         code = error.code()
         if 400 <= code < 500 and code != 429:

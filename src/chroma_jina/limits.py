@@ -187,10 +187,15 @@ def refused_for_size(error: BaseException) -> bool:
     return False
 
 
+BUSY_WORDS = ("concurrent", "rate limit", "too many requests", "backoff")
+"""Words of Chroma's own answers to write load (its distributed log-backpressure test expects
+"Too many requests; backoff and try again", "Rate limit exceeded." and "log needs compaction
+before accepting more writes; please backoff exponentially and retry")."""
+
+
 def refused_as_busy(error: BaseException) -> bool:
-    """Chroma Cloud's answer to too many concurrent writes (HTTP 429, ResourceExhausted, which
-    chromadb raises as a plain `ChromaError` whose code says 400): worth another try."""
-    text = str(error)
-    return isinstance(error, ChromaError) and (
-        "concurrent" in text.lower() or "rate limit" in text.lower()
-    )
+    """Chroma's answer to too much write load (HTTP 429, ResourceExhausted, which chromadb
+    raises as a plain `ChromaError` whose code says 400): worth another try, with fewer
+    writers."""
+    text = str(error).lower()
+    return isinstance(error, ChromaError) and any(word in text for word in BUSY_WORDS)

@@ -24,6 +24,7 @@ from chroma_jina import (
     ingest,
 )
 from chroma_jina.ingestion import Chunk, Embed, Lookup, SeenIds, Write, plan_chunks, write_delay
+from chroma_jina.limits import refused_as_busy
 from chroma_jina.testing import JinaEmulator, RandomFaults
 from tests.support.service import KEY, NO_WAIT
 
@@ -381,6 +382,15 @@ def test_write_retries_only_what_may_pass_again() -> None:
     quota = "Quota exceeded: 'Document size' exceeded quota limit for action 'Add'"
     assert write_delay(0, ChromaError(quota)) is None
     assert write_delay(0, Exception(quota)) is None
+    # Chroma's answers to write load, as chromadb raises them (the base ChromaError, code 400):
+    # retried, and taken as busy (one writer fewer); before, only a 'rate limit' one was
+    for busy in (
+        "Too many requests; backoff and try again",
+        "log needs compaction before accepting more writes; please backoff exponentially and retry",
+        "Rate limit exceeded.",
+    ):
+        assert write_delay(0, ChromaError(busy)) == 0.5 and refused_as_busy(ChromaError(busy))
+    assert write_delay(0, ChromaError("service unavailable")) == 0.5  # unnamed: 503, 504...
 
 
 # ---- any other function, progress ------------------------------------------------------
