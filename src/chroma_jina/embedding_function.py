@@ -23,9 +23,9 @@ from chroma_jina.errors import (
 )
 from chroma_jina.images import pixels
 from chroma_jina.models import (
-    COMPARABLE_KEYS,
     DEFAULT_MAX_ITEMS,
     DEFAULT_MODEL,
+    DEFAULTED_KEYS,
     PARAMETERS,
     check_embedding_model,
     check_inputs,
@@ -473,9 +473,7 @@ class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
         for key in VECTOR_KEYS:
             if key not in new_config or new_config[key] == old_config.get(key):
                 continue
-            if key in (*COMPARABLE_KEYS, "late_chunking") and same_vectors(
-                model, key, old_config, new_config
-            ):
+            if key in DEFAULTED_KEYS and same_vectors(model, key, old_config, new_config):
                 continue  # e.g. None -> "float" -> "base64": the same vectors, sent differently
             raise ValueError(
                 f"{key} cannot change from {old_config.get(key)!r} to {new_config[key]!r}: "

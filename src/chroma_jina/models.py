@@ -302,12 +302,15 @@ COMPARABLE_KEYS: tuple[str, ...] = ("dimensions", "embedding_type", "normalized"
 """Options a `query_config` must leave as the documents have them: they change the length or
 the kind of the vectors. `task` (and `late_chunking`, `truncate`) may differ."""
 
+DEFAULTED_KEYS: tuple[str, ...] = (*COMPARABLE_KEYS, "late_chunking")
+"""Options `same_vectors` can compare: two values of one give the same vectors when they are
+spellings of one effective value (e.g. `late_chunking` unset and `False`)."""
+
 _BITS = ("binary", "ubinary")
 
 
 def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
-    """What the vectors of a request with these fields are like, for one `COMPARABLE_KEYS` key
-    or `late_chunking`."""
+    """What the vectors of a request with these fields are like, for one `DEFAULTED_KEYS` key."""
     value = fields.get(key)
     if key == "dimensions":
         return output_dimensions(model_name, value if isinstance(value, int) else None)
@@ -319,8 +322,8 @@ def _effective(model_name: str, key: str, fields: dict[str, object]) -> object:
 def same_vectors(
     model_name: str, key: str, before: dict[str, object], after: dict[str, object]
 ) -> bool:
-    """True when a `COMPARABLE_KEYS` or `late_chunking` option set as in `before` and as in
-    `after` gives the same vectors (`None`, `"float"` and `"base64"`; `None` and the model's
+    """True when a `DEFAULTED_KEYS` option set as in `before` and as in `after` gives the same
+    vectors (`None`, `"float"` and `"base64"`; `None` and the model's
     full length; `None` and the API's default, e.g. `late_chunking=False`)."""
     return _effective(model_name, key, before) == _effective(model_name, key, after)
 

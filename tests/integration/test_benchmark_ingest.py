@@ -8,7 +8,9 @@ import argparse
 import importlib
 import json
 import math
+from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -16,6 +18,20 @@ from chroma_jina.testing import JinaEmulator
 
 ROOT = Path(__file__).resolve().parents[2]
 N = 2048
+
+
+def _server_blocks() -> Callable[[dict[str, Any], str], dict[str, str]]:
+    """The Chroma Cloud page's generator, `benchmarks.ingest.server_blocks`."""
+    with pytest.MonkeyPatch.context() as mp:
+        mp.syspath_prepend(str(ROOT))
+        return importlib.import_module("benchmarks.ingest").server_blocks
+
+
+def _measured_server() -> dict[str, dict[str, float]]:
+    """One server run's walls, 10 writers faster than 1, as `server_runs` records them."""
+    walls = {"embed": 12.6, "write_w1": 130.4, "write_w10": 91.9}
+    walls |= {"ingest_w1": 204.7, "ingest_w10": 157.3}
+    return {key: {"n": 30_000, "wall_s": wall} for key, wall in walls.items()}
 
 
 def test_the_command_killed_half_way_resumes_exactly(tmp_path: Path) -> None:
@@ -83,12 +99,8 @@ def test_the_resume_sentence_says_how_the_collection_ended(lang: str) -> None:
 def test_the_server_figures_say_a_single_run_is_not_a_median(lang: str) -> None:
     """One run of each way is one run: the page must not call it a median, and says it is noisy;
     with several rounds it is a median."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(ROOT))
-        server_blocks = importlib.import_module("benchmarks.ingest").server_blocks
-    walls = {"embed": 12.6, "write_w1": 130.4, "write_w10": 91.9}
-    walls |= {"ingest_w1": 204.7, "ingest_w10": 157.3}
-    server = {key: {"n": 30_000, "wall_s": wall} for key, wall in walls.items()}
+    server_blocks = _server_blocks()
+    server = _measured_server()
     results = {"date": "d", "cpus": 2, "server": server}
     settings = {"n": 30_000, "latency_ms": 100.0, "per_token_us": 5.0}
     once = server_blocks({**results, "settings": {**settings, "rounds": 1}}, lang)
@@ -112,9 +124,7 @@ def test_the_server_sentence_is_computed_from_the_figures(lang: str) -> None:
     """Which of 1 and 10 writers was faster, by how much, and `ingest`'s ratio to the slower of
     embedding alone and the best writing alone come from the figures: the same template says
     "10 writers faster" for one run and "1 writer faster" or "about as fast" for another."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(ROOT))
-        server_blocks = importlib.import_module("benchmarks.ingest").server_blocks
+    server_blocks = _server_blocks()
     settings = {"n": 30_000, "latency_ms": 100.0, "per_token_us": 5.0, "rounds": 1}
 
     def sentence(**walls: float) -> str:
@@ -150,12 +160,8 @@ def test_the_server_sentence_is_computed_from_the_figures(lang: str) -> None:
 def test_writer_ratios_inside_the_spread_between_runs_are_not_stated_as_results(lang: str) -> None:
     """When one way's runs differed by more than 1 and 10 writers did, the sentence says the
     ratios are within that spread, once, instead of presenting them as findings."""
-    with pytest.MonkeyPatch.context() as mp:
-        mp.syspath_prepend(str(ROOT))
-        server_blocks = importlib.import_module("benchmarks.ingest").server_blocks
-    walls = {"embed": 12.6, "write_w1": 130.4, "write_w10": 91.9}
-    walls |= {"ingest_w1": 204.7, "ingest_w10": 157.3}
-    server = {key: {"n": 30_000, "wall_s": wall} for key, wall in walls.items()}
+    server_blocks = _server_blocks()
+    server = _measured_server()
     server["write_w1"]["rounds_s"] = [75.4, 130.4, 233.6]  # 3.1x between runs
     settings = {"n": 30_000, "latency_ms": 100.0, "per_token_us": 5.0, "rounds": 3}
     text = server_blocks({"date": "d", "cpus": 2, "server": server, "settings": settings}, lang)[
