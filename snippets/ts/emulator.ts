@@ -1,20 +1,19 @@
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-// @chroma-core/jina always posts to https://api.jina.ai/v1/embeddings and ignores
-// JINA_API_BASE_URL. Send its requests to that base URL instead: the offline emulator
-// (python -m chroma_jina.testing --port 8080, then JINA_API_BASE_URL=http://127.0.0.1:8080/v1),
-// a gateway or a reverse proxy. Run this before the first request.
+// @chroma-core/jina always posts to https://api.jina.ai/v1/embeddings, ignores JINA_API_BASE_URL
+// and never times out. Below, its requests go to JINA_API_BASE_URL when it is set (the offline
+// emulator: python -m chroma_jina.testing --port 8080, then JINA_API_BASE_URL=http://127.0.0.1:8080/v1;
+// or a gateway, or a reverse proxy), and each gets 30 s. Run this before the first request.
 const JINA_BASE = "https://api.jina.ai/v1";
-const baseUrl = process.env.JINA_API_BASE_URL?.replace(/\/+$/, "");
-if (baseUrl) {
-  const send = globalThis.fetch;
-  globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
-    const url = input instanceof Request ? input.url : String(input);
-    if (!url.startsWith(JINA_BASE + "/")) return send(input, init);
-    const moved = baseUrl + url.slice(JINA_BASE.length);
-    return input instanceof Request ? send(new Request(moved, input), init) : send(moved, init);
-  };
-}
+const baseUrl = (process.env.JINA_API_BASE_URL ?? JINA_BASE).replace(/\/+$/, "");
+const send = globalThis.fetch;
+globalThis.fetch = (input: RequestInfo | URL, init?: RequestInit) => {
+  const url = input instanceof Request ? input.url : String(input);
+  if (!url.startsWith(JINA_BASE + "/")) return send(input, init);
+  const moved = baseUrl + url.slice(JINA_BASE.length);
+  const timed = { ...init, signal: init?.signal ?? AbortSignal.timeout(30_000) };
+  return send(input instanceof Request ? new Request(moved, input) : moved, timed);
+};
 
 // Your code, unchanged. The key comes from JINA_API_KEY (for a reopened collection, from the
 // variable its saved api_key_env_var names); for the emulator, any value starting with jina_ will do.

@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.testing import ErrorReply, JinaEmulator
+from chroma_jina.testing import ErrorReply, JinaEmulator, SlowResponse
 from tests.docs.docs_examples import cassette_for, shown, zh_variant
 from tests.docs.recording import (
     PROVENANCE_HEADER,
@@ -620,6 +620,39 @@ def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
     # chroma-jina bounds requests in flight per key and times each out; the package does neither.
     assert facts["concurrency"] == {"requests": 20, "max_in_flight": 20, "with_signal": 0}
     assert_pages_say("AbortSignal.timeout(30_000)", "p-limit", "generateWithRetry")
+
+
+@pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
+def test_the_fetch_replacement_times_out_a_stalled_answer(
+    variant: str, node_modules: Path, chroma_url: str, tmp_path: Path
+) -> None:
+    """The page's `fetch` replacement gives each Jina request `AbortSignal.timeout(30_000)`: an
+    answer that stalls fails `generate()` with the package's error. A preload divides the timeout
+    by 100 (and reports what was asked), so the answer, 3 s late, stalls past it."""
+    shrink = tmp_path / "shrink-timeouts.mjs"
+    shrink.write_text(
+        "const timeout = AbortSignal.timeout.bind(AbortSignal);\n"
+        "AbortSignal.timeout = (ms) => {\n"
+        "  process.stderr.write(`timeout asked: ${ms}\\n`);\n"
+        "  return timeout(ms / 100);\n"
+        "};\n"
+    )
+    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
+    empty.write_text("interactions: []\nversion: 1\n")
+    emulator = JinaEmulator()
+    emulator.script(SlowResponse(seconds=3))
+    with emulator.serve() as base_url:
+        run = run_snippet(
+            ROOT / "snippets" / variant,
+            chroma_url,
+            tmp_path,
+            cassette=empty,
+            JINA_API_BASE_URL=base_url,
+            NODE_OPTIONS=f"--import={shrink.as_uri()}",
+        )
+    assert "timeout asked: 30000" in run.stderr, run.stderr[-2000:]
+    assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
+    assert "Error calling Jina AI API:" in run.stderr, run.stderr[-2000:]
 
 
 def test_no_query_task(facts: dict) -> None:

@@ -114,7 +114,10 @@ async function requestParts(input, init) {
   const request = new Request(input, init);
   const hasBody = !["GET", "HEAD"].includes(request.method);
   const body = hasBody ? await request.text() : undefined;
-  return { request, body };
+  // The caller's own signal: undici links a Request's signal to it only weakly, so a copy can
+  // miss the abort once the Request is collected.
+  const signal = init?.signal ?? (input instanceof Request ? input.signal : undefined);
+  return { request, body, signal };
 }
 
 function replay(method, url, body) {
@@ -167,7 +170,7 @@ async function record(request, url, body) {
 }
 
 globalThis.fetch = async function interceptingFetch(input, init) {
-  const { request, body } = await requestParts(input, init);
+  const { request, body, signal } = await requestParts(input, init);
   const url = request.url;
   if (url.startsWith(JINA_ORIGIN + "/")) {
     if (!url.startsWith(JINA_BASE + "/")) throw fail(`unexpected Jina URL ${url}`);
@@ -176,11 +179,11 @@ globalThis.fetch = async function interceptingFetch(input, init) {
   const reader = READER_CHROMA.find((origin) => url === origin || url.startsWith(origin + "/"));
   if (reader && env.CHROMA_JINA_TS_CHROMA) {
     const target = env.CHROMA_JINA_TS_CHROMA.replace(/\/$/, "") + url.slice(reader.length);
-    return realFetch(target, { method: request.method, headers: request.headers, body, signal: request.signal });
+    return realFetch(target, { method: request.method, headers: request.headers, body, signal });
   }
   const host = new URL(url).hostname;
   if (host === "127.0.0.1" || host === "localhost" || host === "[::1]") {
-    return realFetch(url, { method: request.method, headers: request.headers, body, signal: request.signal });
+    return realFetch(url, { method: request.method, headers: request.headers, body, signal });
   }
   throw fail(`network blocked: ${request.method} ${url} (only api.jina.ai from the cassette and loopback)`);
 };
