@@ -264,8 +264,8 @@ SERVER_LABELS = {
         "slower_why": "：服务器、客户端和模拟器在这台机器上争用 CPU，向量化进行时写入会变慢",
         "hidden_why": "：向量化在写入期间就完成了",
         "within_spread": "，这个差别在几次测量的波动范围之内",
-        "writers_within": "10 路写入比 1 路写入快：只写入时是 {write:.2f} 倍，用 `ingest` 时是 "
-        "{ingest:.2f} 倍，都在几次测量的波动范围之内。",
+        "writers_within": "10 路写入的速度是 1 路的 {write:.2f} 倍（只写入）和 {ingest:.2f} 倍"
+        "（用 `ingest`），都在几次测量的波动范围之内。",
     },
 }
 
@@ -377,8 +377,8 @@ ROUNDS_TEXT = {
     },
     "zh": {
         "one": "各种做法轮流各跑 1 次（单次测量波动大，不同并发写入数之间的差别不宜过度解读）",
-        "many": "各种做法轮流各跑 {rounds} 次，取中位数（在这台共用的机器上，同一做法几次测量"
-        "最多相差 {spread:.1f} 倍，比这小的差别不宜过度解读）",
+        "many": "各种做法轮流各跑 {rounds} 次，取中位数（在这台共用的机器上，同一做法最慢一次的"
+        "耗时最多是最快一次的 {spread:.1f} 倍，比这小的差别不宜过度解读）",
     },
 }
 """How the server figures were taken: one run each says so (no median of one)."""
