@@ -263,7 +263,7 @@ SERVER_LABELS = {
         "n_writers": "{w} 路写入",
         "slower_why": "：服务器、客户端和模拟器在这台机器上争用 CPU，向量化进行时写入会变慢",
         "hidden_why": "：向量化在写入期间就完成了",
-        "within_spread": "，这个差别在几次测量的波动范围之内",
+        "within_spread": "，差别在波动范围之内",
         "writers_within": "10 路写入的速度是 1 路的 {write:.2f} 倍（只写入）和 {ingest:.2f} 倍"
         "（用 `ingest`），都在几次测量的波动范围之内。",
     },

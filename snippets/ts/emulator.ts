@@ -1,7 +1,7 @@
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
 // @chroma-core/jina always posts to https://api.jina.ai/v1/embeddings, ignores JINA_API_BASE_URL
-// and never times out. Below, its requests go to JINA_API_BASE_URL when it is set (the offline
+// and sets no timeout. Below, its requests go to JINA_API_BASE_URL when it is set (the offline
 // emulator: python -m chroma_jina.testing --port 8080, then JINA_API_BASE_URL=http://127.0.0.1:8080/v1;
 // or a gateway, or a reverse proxy), and each gets 30 s. Run this before the first request.
 const JINA_BASE = "https://api.jina.ai/v1";
