@@ -498,6 +498,14 @@ class JinaEmbeddingFunction(PickledAsSettings, EmbeddingFunction[Embeddable]):
         )
         if apart:
             raise ValueError("; ".join(apart.values()))
+        if old_config.get("query_config") and not new_config.get("query_config"):
+            warnings.warn(
+                f"this update drops the saved query_config {old_config['query_config']!r}: "
+                "queries will be embedded like the documents; to keep it, build the new "
+                "function from the saved configuration",
+                UserWarning,
+                stacklevel=2,
+            )
 
 
 register_embedding_function(JinaEmbeddingFunction)  # type: ignore[no-untyped-call]  # chromadb's decorator is unannotated

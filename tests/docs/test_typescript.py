@@ -619,7 +619,7 @@ def test_no_batching(facts: dict) -> None:
 def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
     # chroma-jina bounds requests in flight per key and times each out; the package does neither.
     assert facts["concurrency"] == {"requests": 20, "max_in_flight": 20, "with_signal": 0}
-    assert_pages_say("AbortSignal.timeout(30_000)", "p-limit", "generateWithRetry")
+    assert_pages_say("AbortSignal.timeout(30_000)", "RetryingJina")
 
 
 @pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
@@ -653,6 +653,13 @@ def test_the_fetch_replacement_times_out_a_stalled_answer(
     assert "timeout asked: 30000" in run.stderr, run.stderr[-2000:]
     assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
     assert "Error calling Jina AI API:" in run.stderr, run.stderr[-2000:]
+
+
+def test_chroma_calls_the_functions_own_generate(facts: dict) -> None:
+    # upsert() with documents and query() with queryTexts each go through an override of
+    # generate(), so the retry the page puts there covers Chroma's calls too.
+    assert facts["subclass_generate"] == {"error": None, "calls": 2, "requests": 2}
+    assert_pages_say("RetryingJina", "queryTexts")
 
 
 def test_no_query_task(facts: dict) -> None:

@@ -106,3 +106,31 @@ def test_the_query_vectors_have_the_documents_length() -> None:
         query_config={"task": "retrieval.query"},
     )
     assert len(ef(["doc"])[0]) == len(ef.embed_query(["q"])[0]) == 512
+
+
+def test_modify_warns_when_the_new_function_drops_the_saved_query_config(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    # modify() saves the new function's whole configuration: one built without the saved
+    # query_config removes it, and queries then go out with the documents' task.
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)  # chromadb rebuilds the saved function
+    kept = {"task": "retrieval.query"}
+    client = chromadb.EphemeralClient()
+    collection = client.create_collection(
+        "modify-drops-query-config",
+        embedding_function=JinaEmbeddingFunction(
+            KEY, V3, task="retrieval.passage", query_config=kept
+        ),
+    )
+    plain = JinaEmbeddingFunction(KEY, V3, task="retrieval.passage", truncate=True)
+    with pytest.warns(UserWarning, match="drops the saved query_config"):
+        collection.modify(configuration={"embedding_function": plain})
+    saved = client.get_collection("modify-drops-query-config").configuration_json
+    assert not saved["embedding_function"]["config"].get("query_config")
+    with warnings.catch_warnings():
+        warnings.simplefilter("error")  # keeping it, built from the saved configuration: silent
+        again = JinaEmbeddingFunction(
+            KEY, V3, task="retrieval.passage", query_config=kept, truncate=True
+        )
+        collection.modify(configuration={"embedding_function": again})
+    client.delete_collection("modify-drops-query-config")

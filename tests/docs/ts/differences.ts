@@ -257,6 +257,26 @@ if (chromaUrl && collectionName) {
   };
   withEnv({ JINA_API_KEY: KEY });
 
+  // Chroma's client calls the function's own generate() for documents and queryTexts, so an
+  // override of it (the page's RetryingJina) covers Chroma's calls, not only the caller's own.
+  let overridden = 0;
+  class CountingJina extends JinaEmbeddingFunction {
+    async generate(texts: string[]): Promise<number[][]> {
+      overridden++;
+      return super.generate(texts);
+    }
+  }
+  const subclassed = await probe(
+    () => embeddings([[0.5, 0.5]]),
+    async () => {
+      const ef = new CountingJina({ modelName: "jina-embeddings-v3" });
+      const collection = await client.getOrCreateCollection({ name: "subclass-calls", embeddingFunction: ef });
+      await collection.upsert({ ids: ["a"], documents: ["a"] });
+      await collection.query({ queryTexts: ["a question"], nResults: 1 });
+    },
+  );
+  facts.subclass_generate = { error: subclassed.error, calls: overridden, requests: subclassed.sent.length };
+
   // What Chroma does with undecoded vectors: base64 strings are refused, packed bits are stored.
   const stored: Record<string, unknown> = {};
   for (const [embeddingType, vector] of [["base64", "AACAPwAAAEA="], ["binary", [201, 7]]] as const) {
