@@ -1,19 +1,19 @@
 import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-// The package never retries: a few tries with a doubling pause (0.5, 1 s).
-// Its error does not say which status Jina sent, so a 401 or 402 is tried again too.
-async function generateWithRetry(
-  fn: JinaEmbeddingFunction,
-  texts: string[],
-  tries = 3,
-): Promise<number[][]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn.generate(texts);
-    } catch (error) {
-      if (attempt + 1 >= tries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+// The package never retries, and Chroma's client calls the function's own generate() for
+// add()/upsert() with documents and for query({ queryTexts }): so the retry goes inside the
+// function, a few tries with a doubling pause (0.5, 1 s). Its error does not say which status
+// Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight goes here too.
+class RetryingJina extends JinaEmbeddingFunction {
+  async generate(texts: string[]): Promise<number[][]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await super.generate(texts);
+      } catch (error) {
+        if (attempt + 1 >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
     }
   }
 }
@@ -25,18 +25,18 @@ const client = new ChromaClient({ host: "localhost", port: 8000 });
 // Pass your own function, with the same model, task and dimensions.
 const collection = await client.getCollection({
   name: "handbook",
-  embeddingFunction: new JinaEmbeddingFunction({
+  embeddingFunction: new RetryingJina({
     modelName: "jina-embeddings-v3",
     task: "retrieval.passage",
   }),
 });
 // The query task, which the package cannot read from query_config.
-const queries = new JinaEmbeddingFunction({
+const queries = new RetryingJina({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
 });
 const result = await collection.query({
-  queryEmbeddings: await generateWithRetry(queries, ["How does a team ship a release?"]),
+  queryEmbeddings: await queries.generate(["How does a team ship a release?"]),
   nResults: 2,
 });
 console.log(result.ids[0]);

@@ -1,19 +1,18 @@
 import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-// 这个包从不重试：自己重试几次，间隔每次翻倍（0.5 秒、1 秒）。
-// 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。
-async function generateWithRetry(
-  fn: JinaEmbeddingFunction,
-  texts: string[],
-  tries = 3,
-): Promise<number[][]> {
-  for (let attempt = 0; ; attempt++) {
-    try {
-      return await fn.generate(texts);
-    } catch (error) {
-      if (attempt + 1 >= tries) throw error;
-      await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+// 这个包从不重试；Chroma 的客户端在带文档的 add()/upsert() 和 query({ queryTexts }) 里
+// 也会调用嵌入函数自己的 generate()。所以重试要写进嵌入函数里：重试几次，间隔每次翻倍（0.5 秒、1 秒）。
+// 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。限制在途请求数的代码也放在这里。
+class RetryingJina extends JinaEmbeddingFunction {
+  async generate(texts: string[]): Promise<number[][]> {
+    for (let attempt = 0; ; attempt++) {
+      try {
+        return await super.generate(texts);
+      } catch (error) {
+        if (attempt + 1 >= 3) throw error;
+        await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
+      }
     }
   }
 }
@@ -25,18 +24,18 @@ const client = new ChromaClient({ host: "localhost", port: 8000 });
 // 传入自己的嵌入函数，模型、任务和维度都和 Python 端相同。
 const collection = await client.getCollection({
   name: "handbook-zh",
-  embeddingFunction: new JinaEmbeddingFunction({
+  embeddingFunction: new RetryingJina({
     modelName: "jina-embeddings-v3",
     task: "retrieval.passage",
   }),
 });
 // 查询任务：这个包读不到 query_config，要自己建一个嵌入函数。
-const queries = new JinaEmbeddingFunction({
+const queries = new RetryingJina({
   modelName: "jina-embeddings-v3",
   task: "retrieval.query",
 });
 const result = await collection.query({
-  queryEmbeddings: await generateWithRetry(queries, ["团队怎样发布新版本？"]),
+  queryEmbeddings: await queries.generate(["团队怎样发布新版本？"]),
   nResults: 2,
 });
 console.log(result.ids[0]);
