@@ -3,7 +3,7 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
 // The package never retries, and Chroma's client calls the function's own generate() for
 // add()/upsert() with documents and for query({ queryTexts }): so the retry goes inside the
-// function, a few tries with a doubling pause (0.5, 1 s). Its error does not say which status
+// function, at most 3 tries with a doubling pause (0.5, 1 s). Its error does not say which status
 // Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight goes here too.
 class RetryingJina extends JinaEmbeddingFunction {
   async generate(texts: string[]): Promise<number[][]> {
