@@ -4,7 +4,8 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 // The package never retries, and Chroma's client calls the function's own generate() for
 // add()/upsert() with documents and for query({ queryTexts }): so the retry goes inside the
 // function, at most 3 tries with a doubling pause (0.5, 1 s). Its error does not say which status
-// Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight goes here too.
+// Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight (p-limit, say)
+// belongs in this method too; left out here.
 class RetryingJina extends JinaEmbeddingFunction {
   async generate(texts: string[]): Promise<number[][]> {
     for (let attempt = 0; ; attempt++) {

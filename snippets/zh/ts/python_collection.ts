@@ -3,7 +3,7 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
 // 这个包从不重试；Chroma 的客户端在带文档的 add()/upsert() 和 query({ queryTexts }) 里
 // 也会调用嵌入函数自己的 generate()。所以重试要写进嵌入函数里：最多试 3 次，间隔每次翻倍（0.5 秒、1 秒）。
-// 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。限制在途请求数的代码也放在这里。
+// 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。限制在途请求数的代码（比如用 p-limit）也应放在这个方法里，本示例从略。
 class RetryingJina extends JinaEmbeddingFunction {
   async generate(texts: string[]): Promise<number[][]> {
     for (let attempt = 0; ; attempt++) {
