@@ -242,12 +242,16 @@ _API_DEFAULTS: dict[str, object] = {"late_chunking": False, "truncate": False, "
 _BOOLEANS = ("late_chunking", "truncate", "normalized")
 
 
-def check_params(model_name: str, params: dict[str, object]) -> dict[str, object]:
+def check_params(
+    model_name: str, params: dict[str, object], *, saved: bool = False
+) -> dict[str, object]:
     """Validate request options for `model_name`; return the fields to send.
 
     Raises ValueError naming the value, the model and what is allowed. Only options that are
     set (not None) and that the model accepts are returned; an option the model lacks is
-    dropped only when it asks for the API's own default (e.g. `late_chunking=False`).
+    dropped only when it asks for the API's own default (e.g. `late_chunking=False`). A new
+    function's `dimensions` must be in the model's Matryoshka range; a `saved` one (a collection
+    chromadb's built-in made) only in the API's, 1 to the full length, so that it keeps its length.
     """
     unknown = set(params) - set(PARAMETERS)
     if unknown:
@@ -274,6 +278,7 @@ def check_params(model_name: str, params: dict[str, object]) -> dict[str, object
             )
         if info is not None and key == "dimensions" and info.matryoshka is not None:
             low, high = info.matryoshka
+            low = 1 if saved else low
             if isinstance(value, int) and not low <= value <= high:  # an int: _check_generic
                 raise ValueError(
                     f"dimensions={value!r} is out of range for model {model_name!r}; "
@@ -292,7 +297,7 @@ def usable_params(
     left_out: list[str] = []
     for key, value in params.items():
         try:
-            fields.update(check_params(model_name, {key: value}))
+            fields.update(check_params(model_name, {key: value}, saved=True))
         except ValueError as exc:
             left_out.append(str(exc))
     return fields, left_out

@@ -134,3 +134,32 @@ def test_modify_warns_when_the_new_function_drops_the_saved_query_config(
         )
         collection.modify(configuration={"embedding_function": again})
     client.delete_collection("modify-drops-query-config")
+
+
+def test_a_saved_dimensions_below_the_matryoshka_range_keeps_its_length(
+    tmp_path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The built-in saves any `dimensions` Jina's API takes (1 to the full length), such as 16 on
+    v3, below the 32..1024 a new function accepts. Reopened, it is still sent, so the stored
+    16-value vectors and new ones stay comparable; a new function still refuses it."""
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
+    chromadb.PersistentClient(path=str(tmp_path)).create_collection(
+        "narrow",
+        embedding_function=BuiltIn(
+            api_key_env_var="CHROMA_JINA_API_KEY", model_name=V3, dimensions=16
+        ),
+    )
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
+    emu = JinaEmulator()
+    with emu.serve() as base_url, warnings.catch_warnings():
+        warnings.simplefilter("error", IgnoredOptionsWarning)  # nothing is left out
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)
+        col = chromadb.PersistentClient(path=str(tmp_path)).get_collection("narrow")
+        col.add(ids=["a", "b"], documents=["a river", "the sea"])
+        found = col.query(query_texts=["river"], n_results=2)  # Chroma refuses another length
+        assert sorted(found["ids"][0]) == ["a", "b"]
+        assert len(col.get(ids=["a"], include=["embeddings"])["embeddings"][0]) == 16
+    assert [r.json.get("dimensions") for r in emu.requests] == [16, 16]
+    with pytest.raises(ValueError, match="out of range"):
+        JinaEmbeddingFunction(KEY, V3, dimensions=16)
