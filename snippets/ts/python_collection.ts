@@ -1,5 +1,5 @@
 import { ChromaClient } from "chromadb";
-import { JinaEmbeddingFunction } from "@chroma-core/jina";
+import { JinaEmbeddingFunction, type JinaArgs } from "@chroma-core/jina";
 
 // The package never retries, and Chroma's client calls the function's own generate() for
 // add()/upsert() with documents and for query({ queryTexts }): so the retry goes inside the
@@ -7,6 +7,13 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 // Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight (p-limit, say)
 // belongs in this method too; left out here.
 class RetryingJina extends JinaEmbeddingFunction {
+  private readonly queries?: RetryingJina;
+
+  constructor(args: Partial<JinaArgs>, queryTask?: string) {
+    super(args);
+    if (queryTask) this.queries = new RetryingJina({ ...args, task: queryTask });
+  }
+
   async generate(texts: string[]): Promise<number[][]> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -17,6 +24,11 @@ class RetryingJina extends JinaEmbeddingFunction {
       }
     }
   }
+
+  // Chroma's client embeds queryTexts with generateForQueries() when the function has one.
+  async generateForQueries(texts: string[]): Promise<number[][]> {
+    return (this.queries ?? this).generate(texts);
+  }
 }
 
 const client = new ChromaClient({ host: "localhost", port: 8000 });
@@ -26,18 +38,14 @@ const client = new ChromaClient({ host: "localhost", port: 8000 });
 // Pass your own function, with the same model, task and dimensions.
 const collection = await client.getCollection({
   name: "handbook",
-  embeddingFunction: new RetryingJina({
-    modelName: "jina-embeddings-v3",
-    task: "retrieval.passage",
-  }),
-});
-// The query task, which the package cannot read from query_config.
-const queries = new RetryingJina({
-  modelName: "jina-embeddings-v3",
-  task: "retrieval.query",
+  // The second argument is the query task, which the package cannot read from query_config.
+  embeddingFunction: new RetryingJina(
+    { modelName: "jina-embeddings-v3", task: "retrieval.passage" },
+    "retrieval.query",
+  ),
 });
 const result = await collection.query({
-  queryEmbeddings: await queries.generate(["How does a team ship a release?"]),
+  queryTexts: ["How does a team ship a release?"],
   nResults: 2,
 });
 console.log(result.ids[0]);

@@ -655,11 +655,16 @@ def test_the_fetch_replacement_times_out_a_stalled_answer(
     assert "Error calling Jina AI API:" in run.stderr, run.stderr[-2000:]
 
 
-def test_chroma_calls_the_functions_own_generate(facts: dict) -> None:
-    # upsert() with documents and query() with queryTexts each go through an override of
-    # generate(), so the retry the page puts there covers Chroma's calls too.
-    assert facts["subclass_generate"] == {"error": None, "calls": 2, "requests": 2}
-    assert_pages_say("RetryingJina", "queryTexts")
+def test_chroma_calls_the_functions_own_generate_and_generate_for_queries(facts: dict) -> None:
+    # upsert() with documents goes through an override of generate(), query() with queryTexts
+    # through generateForQueries(): the retry and the query task the page puts there cover
+    # Chroma's own calls.
+    assert facts["subclass_generate"] == {
+        "error": None,
+        "calls": ["generate", "generateForQueries"],
+        "requests": 2,
+    }
+    assert_pages_say("RetryingJina", "queryTexts", "generateForQueries")
 
 
 def test_no_query_task(facts: dict) -> None:

@@ -1,27 +1,36 @@
-"""The binary re-embedding recipe on Migrating (docs/en and docs/zh), run as written against the
-offline emulator: a `PersistentClient` collection shaped as the built-in function left it (128
-packed values a vector, one record without a document) is copied into `docs-v2`."""
+"""The two binary recipes on Migrating (docs/en and docs/zh), run as written against the offline
+emulator on a `PersistentClient` collection shaped as the built-in function left it (packed bytes,
+one value each; one record without a document): re-embedding into full floats, and converting
+the stored bytes with no API call into the vectors chroma-jina returns."""
 
 from __future__ import annotations
 
 import re
+import warnings
 from pathlib import Path
 
 import chromadb
+import httpx
 import numpy as np
 import pytest
 from chromadb.api.shared_system_client import SharedSystemClient
+from chromadb.utils.embedding_functions import JinaEmbeddingFunction as BuiltIn
+from chromadb.utils.embedding_functions import known_embedding_functions
 
+from chroma_jina import IgnoredOptionsWarning, JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator
 from tests.support.service import KEY
 
 ROOT = Path(__file__).resolve().parents[2]
-BLOCK = re.compile(r"```python \{[^}]*test_migration_recipe[^}]*\}\n(.*?)```", re.DOTALL)
+BLOCK = re.compile(
+    r"```python \{[^}]*test_migration_recipe\.py \(([\w-]+)\)[^}]*\}\n(.*?)```", re.DOTALL
+)
 
 
-def recipe(language: str) -> str:
-    """The page's block whose skip reason names this file."""
-    [code] = BLOCK.findall((ROOT / "docs" / language / "migrating.md").read_text(encoding="utf-8"))
+def recipe(language: str, name: str = "re-embed") -> str:
+    """The page's block whose skip reason names this file and `name`."""
+    page = (ROOT / "docs" / language / "migrating.md").read_text(encoding="utf-8")
+    [code] = [code for found, code in BLOCK.findall(page) if found == name]
     return code
 
 
@@ -56,4 +65,60 @@ def test_the_binary_recipe_re_embeds_every_record_with_a_document(
     got = new.get(ids=["doc-6"], include=["embeddings", "metadatas"])
     assert len(got["embeddings"][0]) == 1024 and got["metadatas"] == [{"page": 6}]
     assert requests == 2  # one ingest over every page: 699 documents, 512 a request on v3
+    SharedSystemClient.clear_system_cache()
+
+
+@pytest.mark.parametrize("embedding_type", ["ubinary", "binary"])
+@pytest.mark.parametrize("language", ["en", "zh"])
+def test_the_binary_conversion_gives_chroma_jinas_vectors_with_no_request(
+    language: str, embedding_type: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tmp_path)
+    SharedSystemClient.clear_system_cache()
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
+    texts = [f"page {n} of the handbook" for n in range(650)]
+    options = {"model_name": "jina-embeddings-v3", "task": "retrieval.passage"}
+    emu = JinaEmulator()
+    with httpx.Client(transport=emu.transport()) as http:  # the bytes the API sends the built-in
+        packed = [
+            row["embedding"]
+            for start in (0, 512)
+            for row in http.post(
+                "https://api.jina.ai/v1/embeddings",
+                json={
+                    "model": options["model_name"],
+                    "task": options["task"],
+                    "embedding_type": embedding_type,
+                    "input": texts[start : start + 512],
+                },
+                headers={"Authorization": f"Bearer {KEY}"},
+            ).json()["data"]
+        ]
+        ours = JinaEmbeddingFunction(
+            embedding_type=embedding_type, api_key=KEY, http_client=http, **options
+        )(texts)
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
+    builtin = BuiltIn(
+        api_key_env_var="CHROMA_JINA_API_KEY", embedding_type=embedding_type, **options
+    )
+    old = chromadb.PersistentClient("chroma-data").create_collection(
+        "docs", embedding_function=builtin
+    )
+    ids = [f"doc-{n}" for n in range(650)]
+    old.add(  # as the built-in stores them: one value a packed byte
+        ids=ids,
+        embeddings=np.asarray(packed, dtype=np.float32),
+        documents=[None if n == 5 else text for n, text in enumerate(texts)],
+    )
+    monkeypatch.setitem(known_embedding_functions, "jina", JinaEmbeddingFunction)
+    requests = emu.stats.requests
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore", IgnoredOptionsWarning)
+        exec(compile(recipe(language, "convert"), f"migrating.md ({language})", "exec"), {})
+    assert emu.stats.requests == requests  # nothing sent
+    new = chromadb.PersistentClient("chroma-data").get_collection("docs-v2")
+    got = new.get(ids=ids, include=["embeddings"])
+    stored = dict(zip(got["ids"], got["embeddings"], strict=True))
+    assert new.count() == 650  # the record without a document too
+    assert all(np.array_equal(stored[i], vector) for i, vector in zip(ids, ours, strict=True))
     SharedSystemClient.clear_system_cache()

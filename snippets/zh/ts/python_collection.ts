@@ -1,10 +1,17 @@
 import { ChromaClient } from "chromadb";
-import { JinaEmbeddingFunction } from "@chroma-core/jina";
+import { JinaEmbeddingFunction, type JinaArgs } from "@chroma-core/jina";
 
 // 这个包从不重试；Chroma 的客户端在带文档的 add()/upsert() 和 query({ queryTexts }) 里
 // 也会调用嵌入函数自己的 generate()。所以重试要写进嵌入函数里：最多试 3 次，间隔每次翻倍（0.5 秒、1 秒）。
 // 它的错误不说明 Jina 返回的状态码，所以 401、402 也会再试。限制在途请求数的代码（比如用 p-limit）也应放在这个方法里，本示例从略。
 class RetryingJina extends JinaEmbeddingFunction {
+  private readonly queries?: RetryingJina;
+
+  constructor(args: Partial<JinaArgs>, queryTask?: string) {
+    super(args);
+    if (queryTask) this.queries = new RetryingJina({ ...args, task: queryTask });
+  }
+
   async generate(texts: string[]): Promise<number[][]> {
     for (let attempt = 0; ; attempt++) {
       try {
@@ -15,6 +22,11 @@ class RetryingJina extends JinaEmbeddingFunction {
       }
     }
   }
+
+  // Chroma 的客户端用 queryTexts 查询时，会调用嵌入函数的 generateForQueries()（有的话）。
+  async generateForQueries(texts: string[]): Promise<number[][]> {
+    return (this.queries ?? this).generate(texts);
+  }
 }
 
 const client = new ChromaClient({ host: "localhost", port: 8000 });
@@ -24,18 +36,14 @@ const client = new ChromaClient({ host: "localhost", port: 8000 });
 // 传入自己的嵌入函数，模型、任务和维度都和 Python 端相同。
 const collection = await client.getCollection({
   name: "handbook-zh",
-  embeddingFunction: new RetryingJina({
-    modelName: "jina-embeddings-v3",
-    task: "retrieval.passage",
-  }),
-});
-// 查询任务：这个包读不到 query_config，要自己建一个嵌入函数。
-const queries = new RetryingJina({
-  modelName: "jina-embeddings-v3",
-  task: "retrieval.query",
+  // 第二个参数是查询任务：这个包读不到 query_config。
+  embeddingFunction: new RetryingJina(
+    { modelName: "jina-embeddings-v3", task: "retrieval.passage" },
+    "retrieval.query",
+  ),
 });
 const result = await collection.query({
-  queryEmbeddings: await queries.generate(["团队怎样发布新版本？"]),
+  queryTexts: ["团队怎样发布新版本？"],
   nResults: 2,
 });
 console.log(result.ids[0]);

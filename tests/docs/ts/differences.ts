@@ -257,12 +257,17 @@ if (chromaUrl && collectionName) {
   };
   withEnv({ JINA_API_KEY: KEY });
 
-  // Chroma's client calls the function's own generate() for documents and queryTexts, so an
-  // override of it (the page's RetryingJina) covers Chroma's calls, not only the caller's own.
-  let overridden = 0;
+  // Chroma's client calls the function's own generate() for documents, and generateForQueries()
+  // for queryTexts when the function has one, so the page's RetryingJina covers Chroma's calls
+  // and gives queries their own task.
+  const calls: string[] = [];
   class CountingJina extends JinaEmbeddingFunction {
     async generate(texts: string[]): Promise<number[][]> {
-      overridden++;
+      calls.push("generate");
+      return super.generate(texts);
+    }
+    async generateForQueries(texts: string[]): Promise<number[][]> {
+      calls.push("generateForQueries");
       return super.generate(texts);
     }
   }
@@ -275,7 +280,7 @@ if (chromaUrl && collectionName) {
       await collection.query({ queryTexts: ["a question"], nResults: 1 });
     },
   );
-  facts.subclass_generate = { error: subclassed.error, calls: overridden, requests: subclassed.sent.length };
+  facts.subclass_generate = { error: subclassed.error, calls, requests: subclassed.sent.length };
 
   // What Chroma does with undecoded vectors: base64 strings are refused, packed bits are stored.
   const stored: Record<string, unknown> = {};
