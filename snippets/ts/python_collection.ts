@@ -3,9 +3,10 @@ import { JinaEmbeddingFunction, type JinaArgs } from "@chroma-core/jina";
 
 // The package never retries, and Chroma's client calls the function's own generate() for
 // add()/upsert() with documents and for query({ queryTexts }): so the retry goes inside the
-// function, at most 3 tries with a doubling pause (0.5, 1 s). Its error does not say which status
-// Jina sent, so a 401 or 402 is tried again too. A limiter on requests in flight (p-limit, say)
-// belongs in this method too; left out here.
+// function: at most 3 tries with a doubling pause (0.5, 1 s), for a 429, a 5xx or no answer. The
+// package's error names no status: with the fetch replacement (Another base URL) it says
+// "HTTP <status>", without it every failure is tried again. A limiter on requests in flight
+// (p-limit, say) belongs in this method too; left out here.
 class RetryingJina extends JinaEmbeddingFunction {
   private readonly queries?: RetryingJina;
 
@@ -19,7 +20,10 @@ class RetryingJina extends JinaEmbeddingFunction {
       try {
         return await super.generate(texts);
       } catch (error) {
-        if (attempt + 1 >= 3) throw error;
+        // "HTTP 429: ..." comes from the fetch replacement; no status: a timeout or network error.
+        const status = Number(/\bHTTP (\d{3})\b/.exec(String(error))?.[1] ?? 0);
+        const retriable = status === 0 || status === 429 || status >= 500;
+        if (!retriable || attempt + 1 >= 3) throw error;
         await new Promise((resolve) => setTimeout(resolve, 500 * 2 ** attempt));
       }
     }

@@ -623,6 +623,29 @@ def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
 
 
 @pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
+def test_the_fetch_replacement_names_the_status_the_package_drops(
+    variant: str, node_modules: Path, chroma_url: str, tmp_path: Path
+) -> None:
+    """`@chroma-core/jina` turns every error answer into one message; through the page's `fetch`
+    replacement a 402 reaches the caller as "HTTP 402" with Jina's code, which RetryingJina reads."""
+    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
+    empty.write_text("interactions: []\nversion: 1\n")
+    emulator = JinaEmulator()
+    emulator.script(ErrorReply(402, "AUTHZ_INSUFFICIENT_BALANCE"))
+    with emulator.serve() as base_url:
+        run = run_snippet(
+            ROOT / "snippets" / variant,
+            chroma_url,
+            tmp_path,
+            cassette=empty,
+            JINA_API_BASE_URL=base_url,
+        )
+    assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
+    assert "Error calling Jina AI API: HTTP 402:" in run.stderr, run.stderr[-2000:]
+    assert "AUTHZ_INSUFFICIENT_BALANCE" in run.stderr, run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
 def test_the_fetch_replacement_times_out_a_stalled_answer(
     variant: str, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:

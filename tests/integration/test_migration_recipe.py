@@ -68,16 +68,23 @@ def test_the_binary_recipe_re_embeds_every_record_with_a_document(
     SharedSystemClient.clear_system_cache()
 
 
-@pytest.mark.parametrize("embedding_type", ["ubinary", "binary"])
+@pytest.mark.parametrize(
+    ("model", "embedding_type"),
+    [
+        ("jina-embeddings-v3", "ubinary"),
+        ("jina-embeddings-v3", "binary"),
+        ("jina-embeddings-v4", "binary"),
+    ],
+)
 @pytest.mark.parametrize("language", ["en", "zh"])
 def test_the_binary_conversion_gives_chroma_jinas_vectors_with_no_request(
-    language: str, embedding_type: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    language: str, model: str, embedding_type: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     monkeypatch.chdir(tmp_path)
     SharedSystemClient.clear_system_cache()
     monkeypatch.setenv("CHROMA_JINA_API_KEY", KEY)
     texts = [f"page {n} of the handbook" for n in range(650)]
-    options = {"model_name": "jina-embeddings-v3", "task": "retrieval.passage"}
+    options = {"model_name": model, "task": "retrieval.passage"}  # v4: 2,048 bits a vector
     emu = JinaEmulator()
     with httpx.Client(transport=emu.transport()) as http:  # the bytes the API sends the built-in
         packed = [
@@ -120,5 +127,11 @@ def test_the_binary_conversion_gives_chroma_jinas_vectors_with_no_request(
     got = new.get(ids=ids, include=["embeddings"])
     stored = dict(zip(got["ids"], got["embeddings"], strict=True))
     assert new.count() == 650  # the record without a document too
-    assert all(np.array_equal(stored[i], vector) for i, vector in zip(ids, ours, strict=True))
+    # every bit as chroma-jina returns it (Chroma keeps a float32 drift of about 1e-7 on 2,048)
+    bad = [
+        i
+        for i, vector in zip(ids, ours, strict=True)
+        if not np.array_equal(np.sign(stored[i]), vector)
+    ]
+    assert not bad, f"{len(bad)} of 650 vectors differ, e.g. {bad[:3]}"
     SharedSystemClient.clear_system_cache()
