@@ -718,7 +718,7 @@ def test_python_saved_collection_keeps_its_key_variable_and_sends_nulls(facts: d
 
 def test_pages_state_the_locked_versions() -> None:
     lock = json.loads((ROOT / "package-lock.json").read_text())
-    for package in ("@chroma-core/jina", "chromadb"):
+    for package in ("@chroma-core/jina", "chromadb", "typescript", "@types/node"):
         version = lock["packages"][f"node_modules/{package}"]["version"]
         assert_pages_say(f"{package}@{version}")
 
