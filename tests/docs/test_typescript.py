@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.testing import ErrorReply, JinaEmulator, SlowResponse
+from chroma_jina.testing import ErrorReply, Fault, JinaEmulator, SlowResponse
 from tests.docs.docs_examples import cassette_for, shown, zh_variant
 from tests.docs.recording import (
     PROVENANCE_HEADER,
@@ -622,24 +622,29 @@ def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
     assert_pages_say("AbortSignal.timeout(30_000)", "RetryingJina")
 
 
+def run_against(
+    fault: Fault, snippet: Path, chroma_url: str, tmp_path: Path, **extra_env: str
+) -> NodeRun:
+    """Run a snippet that reaches the emulator through JINA_API_BASE_URL (its Jina cassette
+    empty) against one that answers the first request with `fault`."""
+    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
+    empty.write_text("interactions: []\nversion: 1\n")
+    emulator = JinaEmulator()
+    emulator.script(fault)
+    with emulator.serve() as base_url:
+        return run_snippet(
+            snippet, chroma_url, tmp_path, cassette=empty, JINA_API_BASE_URL=base_url, **extra_env
+        )
+
+
 @pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
 def test_the_fetch_replacement_names_the_status_the_package_drops(
     variant: str, node_modules: Path, chroma_url: str, tmp_path: Path
 ) -> None:
     """`@chroma-core/jina` turns every error answer into one message; through the page's `fetch`
     replacement a 402 reaches the caller as "HTTP 402" with Jina's code, which RetryingJina reads."""
-    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
-    empty.write_text("interactions: []\nversion: 1\n")
-    emulator = JinaEmulator()
-    emulator.script(ErrorReply(402, "AUTHZ_INSUFFICIENT_BALANCE"))
-    with emulator.serve() as base_url:
-        run = run_snippet(
-            ROOT / "snippets" / variant,
-            chroma_url,
-            tmp_path,
-            cassette=empty,
-            JINA_API_BASE_URL=base_url,
-        )
+    fault = ErrorReply(402, "AUTHZ_INSUFFICIENT_BALANCE")
+    run = run_against(fault, ROOT / "snippets" / variant, chroma_url, tmp_path)
     assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
     assert "Error calling Jina AI API: HTTP 402:" in run.stderr, run.stderr[-2000:]
     assert "AUTHZ_INSUFFICIENT_BALANCE" in run.stderr, run.stderr[-2000:]
@@ -660,19 +665,13 @@ def test_the_fetch_replacement_times_out_a_stalled_answer(
         "  return timeout(ms / 100);\n"
         "};\n"
     )
-    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
-    empty.write_text("interactions: []\nversion: 1\n")
-    emulator = JinaEmulator()
-    emulator.script(SlowResponse(seconds=3))
-    with emulator.serve() as base_url:
-        run = run_snippet(
-            ROOT / "snippets" / variant,
-            chroma_url,
-            tmp_path,
-            cassette=empty,
-            JINA_API_BASE_URL=base_url,
-            NODE_OPTIONS=f"--import={shrink.as_uri()}",
-        )
+    run = run_against(
+        SlowResponse(seconds=3),
+        ROOT / "snippets" / variant,
+        chroma_url,
+        tmp_path,
+        NODE_OPTIONS=f"--import={shrink.as_uri()}",
+    )
     assert "timeout asked: 30000" in run.stderr, run.stderr[-2000:]
     assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
     assert "Error calling Jina AI API:" in run.stderr, run.stderr[-2000:]
