@@ -25,7 +25,7 @@ import trustme
 from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.errors import JinaError, RateLimitError
 from chroma_jina.testing import JinaEmulator, TooManyRequests
-from tests.support.chroma import free_port, stop
+from tests.support.chroma import free_ports, stop
 
 ROOT = Path(__file__).resolve().parents[2]
 CONFS = [ROOT / "snippets" / "jina-gateway.conf", ROOT / "snippets" / "zh" / "jina-gateway.conf"]
@@ -47,8 +47,8 @@ class Site:
         self.folder = folder
         self.clients: list[httpx.Client] = []
         self.ca = trustme.CA()
-        self.gateway_port = free_port()
-        self.jina_port = free_port()
+        # Two different ports: on one, the stand-in's default server would refuse the client.
+        self.gateway_port, self.jina_port = free_ports(2)
         self.gateway_pem, self.gateway_key = self._issue("gateway", *GATEWAY_NAMES)
         self.jina_pem, self.jina_key = self._issue("jina", "api.jina.ai")
         self.ca_file = folder / "ca.pem"
@@ -136,28 +136,58 @@ http {{
 
 @contextmanager
 def running(site: Site, gateway: str, emulator: JinaEmulator) -> Iterator[None]:
+    """nginx with `gateway` and the stand-in api.jina.ai, up once the gateway's own certificate
+    answers. A port another test took since it was chosen makes nginx exit: new ports, again."""
     with emulator.serve() as emulator_url:
-        conf = site.folder / "nginx.conf"
-        conf.write_text(site.nginx_conf(gateway, emulator_url), encoding="utf-8")
-        process = subprocess.Popen(
-            [str(NGINX), "-p", str(site.folder), "-c", str(conf)],
-            stdout=subprocess.DEVNULL,
-            stderr=subprocess.PIPE,
-        )
+        for _ in range(3):
+            process = start_nginx(site, gateway, emulator_url)
+            if process is not None:
+                break
+            old = (site.gateway_port, site.jina_port)
+            site.gateway_port, site.jina_port = free_ports(2)
+            for before, after in zip(old, (site.gateway_port, site.jina_port), strict=True):
+                gateway = gateway.replace(f"127.0.0.1:{before}", f"127.0.0.1:{after}")
+        else:
+            raise RuntimeError("nginx found no free ports in three tries")
         try:
-            deadline = time.monotonic() + 10
-            while True:
-                try:
-                    socket.create_connection(("127.0.0.1", site.gateway_port), timeout=1).close()
-                    break
-                except OSError:
-                    if process.poll() is not None or time.monotonic() > deadline:
-                        _, err = process.communicate(timeout=5)
-                        raise RuntimeError(f"nginx did not start: {err.decode()}") from None
-                    time.sleep(0.05)
             yield
         finally:
             stop(process)
+
+
+def start_nginx(site: Site, gateway: str, emulator_url: str) -> subprocess.Popen[bytes] | None:
+    """nginx serving `gateway`, once a TLS handshake gets the gateway's certificate (not another
+    process's answer on the port); None when a port was taken (EADDRINUSE)."""
+    conf = site.folder / "nginx.conf"
+    conf.write_text(site.nginx_conf(gateway, emulator_url), encoding="utf-8")
+    process = subprocess.Popen(
+        [str(NGINX), "-p", str(site.folder), "-c", str(conf)],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
+    deadline = time.monotonic() + 10
+    while True:
+        if process.poll() is not None:
+            _, err = process.communicate(timeout=5)
+            log = err.decode() + (site.folder / "error.log").read_text(errors="replace")
+            if "Address already in use" in log:
+                return None
+            raise RuntimeError(f"nginx did not start: {log}")
+        try:
+            raw = socket.create_connection(("127.0.0.1", site.gateway_port), timeout=1)
+            tls = site.trust().wrap_socket(
+                raw, server_hostname=GATEWAY_NAMES[0], do_handshake_on_connect=False
+            )
+            try:
+                tls.do_handshake()
+                return process
+            finally:
+                tls.close()
+        except OSError:  # ssl.SSLError too: not up yet, or another process on the port
+            if time.monotonic() > deadline:
+                stop(process)
+                raise RuntimeError("nginx did not answer with the gateway's certificate") from None
+            time.sleep(0.05)
             process.stderr.close()  # type: ignore[union-attr]
 
 
@@ -241,3 +271,15 @@ def test_the_gateway_refuses_a_server_it_cannot_verify(site: Site) -> None:
     ):
         site.function()(["text"])
     assert emulator.stats.requests == 0
+
+
+def test_a_port_taken_before_nginx_binds_it_is_replaced(site: Site) -> None:
+    """Another test may take a chosen port before nginx binds it (three workers share the
+    machine): nginx exits, and the gateway comes up on new ports instead of a stranger answering."""
+    taken = site.gateway_port
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", taken))
+        squatter.listen()
+        with running(site, site.gateway(CONFS[0]), JinaEmulator()):
+            assert site.gateway_port != taken
+            assert len(site.function()(["text"])[0]) == 1024
