@@ -737,3 +737,12 @@ def test_pages_include_the_snippets() -> None:
                 f"docs/{lang}/typescript.md does not include {' or '.join(shown_here)}"
             )
         assert "```ts" in text, f"docs/{lang}/typescript.md has no ```ts fence"
+
+
+def test_pages_show_the_documents_the_python_collection_holds() -> None:
+    """The page quotes the documents the Python service wrote, as this test module writes them."""
+    texts = {lang: " ".join(text.split()) for lang, text in page_texts().items()}  # wrapped lines
+    for snippet, (_, documents) in PYTHON_HANDBOOKS.items():
+        lang = "zh" if snippet.startswith("zh/") else "en"
+        absent = [text for text in documents.values() if text not in texts[lang]]
+        assert not absent, f"docs/{lang}/typescript.md does not quote {absent}"
