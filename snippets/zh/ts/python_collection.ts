@@ -1,10 +1,12 @@
 import { ChromaClient } from "chromadb";
 import { JinaEmbeddingFunction, type JinaArgs } from "@chroma-core/jina";
 
-// 这个包从不重试；Chroma 的客户端在带文档的 add()/upsert() 和 query({ queryTexts }) 里
-// 也会调用嵌入函数自己的 generate()。所以重试要写进嵌入函数里：遇到 429、5xx 或没有响应时，最多试 3 次，
-// 间隔每次翻倍（0.5 秒、1 秒）。这个包的报错不带状态码：导入了替换 fetch 的代码（见“换一个 base URL”）时，
-// 报错里写明“HTTP 状态码”；没导入时，任何失败都会重试。限制在途请求数的代码（比如用 p-limit）也应放在这个方法里，本示例从略。
+// 这个包从不重试；Chroma 的客户端在带文档的 add()/upsert()
+// 和 query({ queryTexts }) 里，也会调用嵌入函数自己的 generate()。
+// 所以重试要写进嵌入函数：遇到 429、5xx 或没有响应时最多试 3 次，间隔每次翻倍（0.5 秒、1 秒）。
+// 这个包的报错不带状态码。导入了替换 fetch 的代码（见“换一个 base URL”）时，
+// 报错里会有 "HTTP 429: ..." 这样的状态码；没导入时，任何失败都会重试。
+// 限制在途请求数的代码（比如用 p-limit）也应放进 generate()，本示例从略。
 class RetryingJina extends JinaEmbeddingFunction {
   private readonly queries?: RetryingJina;
 
