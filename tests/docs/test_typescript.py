@@ -329,16 +329,26 @@ def python_handbook(snippet: Path, chroma_url: str) -> None:
     forget_clients_of(address.port or 8000)
 
 
+def run_live(
+    snippet: Path, emulator: JinaEmulator, chroma_url: str, tmp_path: Path, **extra_env: str
+) -> NodeRun:
+    """Run a snippet that reaches `emulator` through JINA_API_BASE_URL, its Jina cassette empty
+    (a request to api.jina.ai fails it)."""
+    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
+    empty.write_text("interactions: []\nversion: 1\n")
+    with emulator.serve() as base_url:
+        return run_snippet(
+            snippet, chroma_url, tmp_path, cassette=empty, JINA_API_BASE_URL=base_url, **extra_env
+        )
+
+
 def check_live_emulator_snippet(snippet: Path, chroma_url: str, tmp_path: Path) -> None:
     """Run it against `JinaEmulator().serve()` with JINA_API_BASE_URL set, its Jina cassette empty:
     every request must reach the emulator, and what it prints must be its `//>` lines (refreshed
     when recording)."""
     assert not cassette_for(snippet).exists(), f"{shown(snippet)} runs live and keeps no cassette"
-    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
-    empty.write_text("interactions: []\nversion: 1\n")
     emulator = JinaEmulator()
-    with emulator.serve() as base_url:
-        run = run_snippet(snippet, chroma_url, tmp_path, cassette=empty, JINA_API_BASE_URL=base_url)
+    run = run_live(snippet, emulator, chroma_url, tmp_path)
     assert run.returncode == 0, f"{shown(snippet)} failed (exit {run.returncode}):\n{run.stderr}"
     assert not run.stderr.strip(), f"{shown(snippet)} wrote to stderr:\n{run.stderr[-4000:]}"
     assert emulator.stats.requests > 0, f"{shown(snippet)} sent nothing to the emulator"
@@ -625,16 +635,10 @@ def test_no_concurrency_cap_and_no_timeout(facts: dict) -> None:
 def run_against(
     fault: Fault, snippet: Path, chroma_url: str, tmp_path: Path, **extra_env: str
 ) -> NodeRun:
-    """Run a snippet that reaches the emulator through JINA_API_BASE_URL (its Jina cassette
-    empty) against one that answers the first request with `fault`."""
-    empty = tmp_path / "no-requests-to-api.jina.ai.yaml"
-    empty.write_text("interactions: []\nversion: 1\n")
+    """`run_live` against an emulator that answers the first request with `fault`."""
     emulator = JinaEmulator()
     emulator.script(fault)
-    with emulator.serve() as base_url:
-        return run_snippet(
-            snippet, chroma_url, tmp_path, cassette=empty, JINA_API_BASE_URL=base_url, **extra_env
-        )
+    return run_live(snippet, emulator, chroma_url, tmp_path, **extra_env)
 
 
 @pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
