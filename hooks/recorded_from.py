@@ -63,6 +63,8 @@ LOCAL_TEXT = {
 }
 """Under a snippet without a cassette; "emulator" when the program runs chroma-jina's emulator."""
 RUNS_EMULATOR = re.compile(r"chroma_jina\.testing")
+OUTPUT_LINE = re.compile(r"^[ \t]*(?:#|//)>", re.MULTILINE)
+"""A printed-output line of a Python (`#>`) or TypeScript (`//>`) snippet."""
 BARE_BLOCK = re.compile(
     r'(?P<open><div class="language-[\w-]+ highlight">)'
     r"(?P<pre><pre>(?:(?!</pre>).)*</pre>)(?P<close></div>)",
@@ -160,13 +162,16 @@ def _source(cassette: Path) -> RecordedFrom | None:
 
 def local_note(target: str, lang: str, link: str) -> str | None:
     """The element under an included snippet that has no cassette (its output was computed when it
-    ran, with no API call), or None for a target that is not such a snippet."""
+    ran, with no API call), or None for a target that is not such a snippet or prints nothing."""
     path = ROOT / target.split(":", 1)[0]
     if not path.is_relative_to(SNIPPETS) or path.suffix not in (".py", ".ts"):
         return None
     if cassette_for(target) is not None or not path.is_file():
         return None
-    kind = "emulator" if RUNS_EMULATOR.search(path.read_text(encoding="utf-8")) else "plain"
+    source = path.read_text(encoding="utf-8")
+    if not OUTPUT_LINE.search(source):  # a template (pytest fixtures, say) prints nothing
+        return None
+    kind = "emulator" if RUNS_EMULATOR.search(source) else "plain"
     text = LOCAL_TEXT[lang][kind].format(link=html.escape(link))
     return f'<p class="recorded-from" data-recorded-from="local"><small>{text}</small></p>'
 

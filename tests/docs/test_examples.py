@@ -97,8 +97,10 @@ def _example_tracebacks(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr(pytest_examples.traceback, "create_custom_frame", example_frame)
 
 
-def configure(eval_example: EvalExample) -> None:
+def configure(eval_example: EvalExample, example: CodeExample) -> None:
     """The lint and print-formatting rules every example follows."""
+    # a pytest module (the fixtures on Testing) checks with assert, as pytest's tests do
+    pytest_module = re.search(r"^import pytest$", example.source, re.MULTILINE) is not None
     eval_example.set_config(
         line_length=LINE_LENGTH,
         ruff_line_length=LINE_LENGTH,
@@ -109,7 +111,7 @@ def configure(eval_example: EvalExample) -> None:
         # full-width ，。？： in the strings of Chinese examples, and in their `#>` output and
         # comments, are meant; an example prints what it shows (ruff reads the project's
         # rule set, whose T20 keeps print out of the library)
-        ruff_ignore=["RUF001", "RUF003", "T20"],
+        ruff_ignore=["RUF001", "RUF003", "T20"] + (["S101"] if pytest_module else []),
     )
 
 
@@ -184,7 +186,7 @@ def test_example(
     tmp_path: Path,
 ) -> None:
     example = snippet_example(case) if isinstance(case, Path) else case
-    configure(eval_example)
+    configure(eval_example, example)
     monkeypatch.setenv("RUFF_OUTPUT_FORMAT", "concise")  # one line per problem, with file and line
     if eval_example.update_examples:
         eval_example.format_ruff(example)

@@ -41,7 +41,7 @@ def test_quickstart_against_chroma_server(
         monkeypatch.setattr(chromadb, constructor, http_client)
     monkeypatch.setattr(pytest_examples.traceback, "create_custom_frame", example_frame)
     example = snippet_example(QUICKSTART)
-    configure(eval_example)
+    configure(eval_example, example)
     with replaying(QUICKSTART, monkeypatch, allow_localhost=True):
         eval_example.run_print_check(example)
     server = chromadb.HttpClient(host="127.0.0.1", port=chroma_port)

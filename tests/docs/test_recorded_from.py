@@ -167,6 +167,13 @@ def test_an_example_without_a_cassette_says_it_ran_with_no_api_call(
     assert ('href="../testing/#vectors"' in note["text"]) is emulator
 
 
+@pytest.mark.parametrize("lang", LANGUAGES)
+def test_a_snippet_that_prints_nothing_gets_no_note(lang: str) -> None:
+    """The pytest template has no output, so no line claims where its output came from."""
+    assert hook.local_note("snippets/testing_pytest.py", lang, "../testing/#vectors") is None
+    assert hook.local_note("snippets/testing_emulator.py", lang, "../testing/#vectors") is not None
+
+
 def test_a_local_note_goes_under_its_own_block_after_a_recorded_one() -> None:
     """A block that got a recorded-from note first does not swallow the next block."""
     page = shown_block("snippets/hello.py") + "<p>between</p>" + shown_block("snippets/models.py")
@@ -198,11 +205,12 @@ def built_page(site: Path, lang: str, page: Path) -> Path:
 def test_every_recorded_example_on_the_site_says_where_from(built_site: Path, lang: str) -> None:
     checked = 0
     for page in pages(lang):
-        includes = [  # programs: a configuration file (nginx) prints nothing
+        includes = [  # programs that print: a configuration file (nginx) or a template does not
             inc
             for inc in page_includes(page)
             if inc.target.startswith("snippets/")
             and inc.target.split(":", 1)[0].endswith((".py", ".ts"))
+            and hook.OUTPUT_LINE.search((ROOT / inc.target.split(":", 1)[0]).read_text("utf-8"))
         ]
         cassettes = [c for inc in includes if (c := hook.cassette_for(inc.target))]
         found = list(NOTE.finditer(built_page(built_site, lang, page).read_text(encoding="utf-8")))
