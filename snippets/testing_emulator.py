@@ -1,3 +1,5 @@
+import os
+
 import chromadb
 import httpx
 import numpy as np
@@ -12,13 +14,13 @@ from chroma_jina.testing import (
 )
 
 
-def build_index(embedding_function, documents):  # (1)!
-    client = chromadb.EphemeralClient()
+def build_index(client, embedding_function, documents):  # (1)!
     collection = client.get_or_create_collection("notes", embedding_function=embedding_function)
     collection.add(ids=[str(i) for i in range(len(documents))], documents=documents)
     return collection
 
 
+os.environ.setdefault("CHROMA_JINA_API_KEY", "jina_unused")  # read by Chroma's rebuild at add()
 emulator = JinaEmulator()
 jina = JinaEmbeddingFunction(
     api_key="jina_offline_emulator_key",  # (2)!
@@ -30,6 +32,7 @@ jina = JinaEmbeddingFunction(
 )
 
 collection = build_index(
+    chromadb.EphemeralClient(),
     jina,
     [
         "Berlin is the capital and largest city of Germany.",
