@@ -1,4 +1,4 @@
-"""Fixtures for testing code that uses chroma-jina, offline: put them in your conftest.py."""
+"""Testing code that uses chroma-jina, offline: fixtures for conftest.py, tests for test_*.py."""
 
 import uuid
 
@@ -10,6 +10,15 @@ from chroma_jina import JinaEmbeddingFunction
 from chroma_jina.testing import JinaEmulator
 
 
+@pytest.fixture(autouse=True)
+def offline(monkeypatch):
+    """No test reaches Jina, sends your real key or goes through a proxy."""
+    monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_unused")  # (2)!
+    monkeypatch.delenv("JINA_API_KEY", raising=False)
+    monkeypatch.setenv("no_proxy", "*")  # (3)!
+
+
 @pytest.fixture
 def emulator():
     return JinaEmulator()
@@ -17,15 +26,14 @@ def emulator():
 
 @pytest.fixture
 def chroma(tmp_path):
-    return chromadb.PersistentClient(path=str(tmp_path))  # (1)!
+    return chromadb.PersistentClient(path=str(tmp_path))  # (4)!
 
 
 @pytest.fixture
-def jina(emulator, monkeypatch):
+def jina(emulator):
     """A function whose requests the emulator answers in-process."""
-    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_unused")  # (2)!
     return JinaEmbeddingFunction(
-        api_key=f"jina_test_{uuid.uuid4().hex}",  # (3)!
+        api_key=f"jina_test_{uuid.uuid4().hex}",  # (5)!
         model_name="jina-embeddings-v3",
         task="retrieval.passage",
         query_config={"task": "retrieval.query"},
@@ -37,9 +45,7 @@ def jina(emulator, monkeypatch):
 def jina_server(emulator, monkeypatch):
     """For code that builds its own function, or reopens a collection without passing one."""
     with emulator.serve() as base_url:
-        monkeypatch.setenv("JINA_API_BASE_URL", base_url)  # (4)!
-        monkeypatch.setenv("CHROMA_JINA_API_KEY", f"jina_test_{uuid.uuid4().hex}")
-        monkeypatch.setenv("NO_PROXY", "127.0.0.1")  # (5)!
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)  # (6)!
         yield emulator
 
 
@@ -53,6 +59,6 @@ def test_documents_and_queries_get_their_tasks(chroma, jina, emulator):
 def test_a_reopened_collection_calls_the_emulator(chroma, jina_server):
     jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3")
     chroma.create_collection("notes", embedding_function=jina)
-    notes = chroma.get_collection("notes")  # (6)!
+    notes = chroma.get_collection("notes")  # (7)!
     notes.add(ids=["1"], documents=["Berlin was founded in the 13th century."])
     assert jina_server.stats.requests == 1
