@@ -37,7 +37,7 @@ import pytest
 import yaml
 
 from chroma_jina import JinaEmbeddingFunction
-from chroma_jina.testing import ErrorReply, Fault, JinaEmulator, SlowResponse
+from chroma_jina.testing import ErrorReply, Fault, JinaEmulator, SlowResponse, TooManyRequests
 from tests.docs.docs_examples import cassette_for, shown, zh_variant
 from tests.docs.recording import (
     PROVENANCE_HEADER,
@@ -652,6 +652,32 @@ def test_the_fetch_replacement_names_the_status_the_package_drops(
     assert run.returncode != 0 and not run.outputs, run.stderr[-2000:]
     assert "Error calling Jina AI API: HTTP 402:" in run.stderr, run.stderr[-2000:]
     assert "AUTHZ_INSUFFICIENT_BALANCE" in run.stderr, run.stderr[-2000:]
+
+
+@pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])
+def test_the_fetch_replacement_leaves_your_own_requests_their_answer(
+    variant: str, node_modules: Path, chroma_url: str, tmp_path: Path
+) -> None:
+    """Only the package's embeddings errors are turned into exceptions: a rerank request of your
+    own, sent through the replacement (saved as jina-base-url.ts, as the page says), sees a 429
+    and its Retry-After, which typescript.md#rerank tells the reader to honour."""
+    source = (ROOT / "snippets" / variant).read_text(encoding="utf-8")
+    start = source.index("const JINA_BASE")
+    replacement = source[start : source.index("\n};\n", start) + 4]
+    program = tmp_path / "own_rerank.mts"  # an ES module outside the project
+    program.write_text(
+        replacement
+        + "const response = await fetch('https://api.jina.ai/v1/rerank', {\n"
+        + "  method: 'POST',\n"
+        + "  headers: { Authorization: `Bearer ${process.env.JINA_API_KEY}` },\n"
+        + "  body: JSON.stringify({ model: 'jina-reranker-v2-base-multilingual', query: 'q', "
+        + "documents: ['d'] }),\n"
+        + "});\n"
+        + "console.log(response.status, response.headers.get('retry-after'));\n"
+    )
+    run = run_against(TooManyRequests(retry_after=7), program, chroma_url, tmp_path)
+    assert run.returncode == 0, run.stderr[-2000:]
+    assert "429 7" in run.stdout + "".join(text for _, text in run.outputs), run
 
 
 @pytest.mark.parametrize("variant", ["ts/emulator.ts", "zh/ts/emulator.ts"])

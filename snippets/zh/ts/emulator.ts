@@ -3,7 +3,7 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 // @chroma-core/jina 总是把请求发到 https://api.jina.ai/v1/embeddings，不读 JINA_API_BASE_URL，
 // 也不设超时。下面这段代码在设了 JINA_API_BASE_URL 时把请求改发到那里，可以是离线模拟器
 // （先运行 python -m chroma_jina.testing --port 8080，再设 JINA_API_BASE_URL=http://127.0.0.1:8080/v1），
-// 也可以是网关或反向代理；每个请求最多等 30 秒，出错时错误信息里写明 HTTP 状态码。这段代码要在第一个请求之前运行。
+// 也可以是网关或反向代理；每个请求最多等 30 秒；这个包出错时，错误信息里写明 HTTP 状态码。这段代码要在第一个请求之前运行。
 const JINA_BASE = "https://api.jina.ai/v1";
 const baseUrl = (process.env.JINA_API_BASE_URL ?? JINA_BASE).replace(/\/+$/, "");
 const send = globalThis.fetch;
@@ -13,8 +13,9 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
   const moved = baseUrl + url.slice(JINA_BASE.length);
   const timed = { ...init, signal: init?.signal ?? AbortSignal.timeout(30_000) };
   const response = await send(input instanceof Request ? new Request(moved, input) : moved, timed);
-  if (!response.ok) {
+  if (!response.ok && moved.endsWith("/embeddings")) {
     // @chroma-core/jina 会丢掉状态码和 Jina 的错误信息：把两者写进报错。
+    // 你自己发的请求（比如重排）照常拿到原始响应，包括 Retry-After。
     throw new Error(`HTTP ${response.status}: ${(await response.text()).slice(0, 500)}`);
   }
   return response;
