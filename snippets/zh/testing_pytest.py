@@ -1,5 +1,6 @@
 """离线测试用到 chroma-jina 的代码：fixture 放进 conftest.py，测试函数放进 test_*.py。"""
 
+import os
 import uuid
 
 import chromadb
@@ -12,11 +13,17 @@ from chroma_jina.testing import JinaEmulator
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    """不管 shell 里设了什么，测试都连不到 Jina、发不出真实密钥，也不走代理。"""
+    """不管 shell 里设了什么，测试中创建的函数都连不到 Jina、读不到真实密钥，也不走代理。"""
     monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
     monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_unused")  # (2)!
-    monkeypatch.delenv("JINA_API_KEY", raising=False)
     monkeypatch.setenv("no_proxy", "*")  # (3)!
+    for name in (
+        "JINA_API_KEY",
+        "JINA_MAX_CONCURRENCY",
+        "JINA_REQUESTS_PER_MINUTE",
+        "JINA_TOKENS_PER_MINUTE",
+    ):
+        monkeypatch.delenv(name, raising=False)  # (4)!
 
 
 @pytest.fixture
@@ -26,14 +33,14 @@ def emulator():
 
 @pytest.fixture
 def chroma(tmp_path):
-    return chromadb.PersistentClient(path=str(tmp_path))  # (4)!
+    return chromadb.PersistentClient(path=str(tmp_path))  # (5)!
 
 
 @pytest.fixture
 def jina(emulator):
     """请求由模拟器在本进程内应答的嵌入函数。"""
     return JinaEmbeddingFunction(
-        api_key=f"jina_test_{uuid.uuid4().hex}",  # (5)!
+        api_key=f"jina_test_{uuid.uuid4().hex}",  # (6)!
         model_name="jina-embeddings-v3",
         task="retrieval.passage",
         query_config={"task": "retrieval.query"},
@@ -45,7 +52,7 @@ def jina(emulator):
 def jina_server(emulator, monkeypatch):
     """用于自己创建嵌入函数、或不传函数就重新打开集合的代码。"""
     with emulator.serve() as base_url:
-        monkeypatch.setenv("JINA_API_BASE_URL", base_url)  # (6)!
+        monkeypatch.setenv("JINA_API_BASE_URL", base_url)  # (7)!
         yield emulator
 
 
@@ -59,6 +66,26 @@ def test_documents_and_queries_get_their_tasks(chroma, jina, emulator):
 def test_a_reopened_collection_calls_the_emulator(chroma, jina_server):
     jina = JinaEmbeddingFunction(model_name="jina-embeddings-v3")
     chroma.create_collection("notes", embedding_function=jina)
-    notes = chroma.get_collection("notes")  # (7)!
+    notes = chroma.get_collection("notes")  # (8)!
     notes.add(ids=["1"], documents=["故宫建成于 1420 年。"])
     assert jina_server.stats.requests == 1
+
+
+LIVE_KEY = os.environ.get("JINA_LIVE_TEST_KEY")
+
+
+@pytest.mark.skipif(not LIVE_KEY, reason="设了 JINA_LIVE_TEST_KEY 才对 Jina 的 API 测试")
+def test_the_real_api(chroma, monkeypatch):
+    monkeypatch.delenv("no_proxy")  # (9)!
+    jina = JinaEmbeddingFunction(
+        api_key=LIVE_KEY,
+        base_url=os.environ.get("JINA_LIVE_BASE_URL", "https://api.jina.ai/v1"),  # (10)!
+        model_name="jina-embeddings-v3",
+        task="retrieval.passage",
+        query_config={"task": "retrieval.query"},
+    )
+    notes = chroma.create_collection("notes", embedding_function=jina)
+    notes.add(ids=["answer", "other"], documents=["故宫建成于 1420 年。", "西湖位于杭州。"])
+    found = notes.query(query_texts=["故宫是什么时候建成的？"], n_results=1, include=["embeddings"])
+    assert found["ids"][0] == ["answer"]
+    assert len(found["embeddings"][0][0]) == 1024
