@@ -290,6 +290,20 @@ def test_string_input_and_image_input(client: httpx.Client) -> None:
     assert img.status_code == 200 and len(img.json()["data"]) == 2
 
 
+def test_a_text_that_starts_like_an_image_reference_is_a_text(emu: JinaEmulator) -> None:
+    """Images travel inside the emulator as "image:<digest>"; a caption that begins "image:" is
+    still counted and embedded by its words."""
+    caption, plain = "image: a red cat on a sofa", "a red cat on a sofa"
+    vectors = emu.embed([caption, plain], model="jina-embeddings-v3")
+    assert float(vectors[0] @ vectors[1]) > 0.5
+    answer = httpx.Client(transport=emu.transport()).post(
+        "https://api.jina.ai/v1/embeddings",
+        headers={"Authorization": "Bearer jina_test"},
+        json={"model": "jina-embeddings-v3", "input": [caption]},
+    )
+    assert answer.json()["usage"]["total_tokens"] < 100  # an image would be 1,000
+
+
 def test_float32_shortest_form_across_magnitudes() -> None:
     """Fast table path and slow path agree with numpy's shortest float32 repr, positionally."""
     from chroma_jina.testing import encode

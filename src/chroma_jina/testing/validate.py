@@ -30,13 +30,20 @@ class Rejected(Exception):
         self.body = body
 
 
+class ImageRef(str):
+    """An image or PDF input, carried as "image:<sha256 of the reference>". Its own type, so that
+    a text that happens to start with "image:" stays a text."""
+
+    __slots__ = ()
+
+
 @dataclass
 class EmbedRequest:
     """A valid embeddings request, with defaults applied and over-long text cut."""
 
     model: ModelInfo
     items: list[str]
-    """Texts; images as "image:<sha256 of the reference>"."""
+    """Texts; images and PDFs as `ImageRef`s."""
     analyses: list[tokens.Analysis | None]
     """Per item: its analysis, or None for an image."""
     token_counts: list[int]
@@ -162,7 +169,7 @@ def parse(body: object, models: Mapping[str, ModelInfo] | None = None) -> EmbedR
     counts: list[int] = []
     analyses: list[tokens.Analysis | None] = []
     for i, item in enumerate(items):
-        if item.startswith("image:"):
+        if isinstance(item, ImageRef):
             counts.append(IMAGE_TOKENS)
             analyses.append(None)
             continue
@@ -231,7 +238,7 @@ def _items(value: object, model: ModelInfo) -> tuple[list[str], bool]:
                 raise _invalid(
                     f"input -> {i}", "Input should be a valid string", "string_type", item
                 )
-            items.append("image:" + hashlib.sha256(item["image"].encode()).hexdigest())
+            items.append(ImageRef("image:" + hashlib.sha256(item["image"].encode()).hexdigest()))
         elif isinstance(item, dict) and set(item) == {"pdf"} and model.name == "jina-embeddings-v4":
             if len(value) > 1:
                 raise _invalid(
@@ -240,7 +247,7 @@ def _items(value: object, model: ModelInfo) -> tuple[list[str], bool]:
                     "value_error",
                     "...",
                 )
-            items.append("image:" + hashlib.sha256(str(item["pdf"]).encode()).hexdigest())
+            items.append(ImageRef("image:" + hashlib.sha256(str(item["pdf"]).encode()).hexdigest()))
         else:
             raise _invalid(f"input -> {i}", "Input should be a valid string", "string_type", item)
     return items, object_form
