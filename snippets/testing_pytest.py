@@ -15,7 +15,7 @@ from chroma_jina.testing import JinaEmulator
 def offline(monkeypatch):
     """No function created during a test reaches Jina, reads your real key or uses a proxy."""
     monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
-    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_unused")  # (2)!
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", f"jina_test_{uuid.uuid4().hex}")  # (2)!
     monkeypatch.setenv("no_proxy", "*")  # (3)!
     for name in (
         "JINA_API_KEY",
@@ -33,7 +33,10 @@ def emulator():
 
 @pytest.fixture
 def chroma(tmp_path):
-    return chromadb.PersistentClient(path=str(tmp_path))  # (5)!
+    client = chromadb.PersistentClient(path=str(tmp_path))  # (5)!
+    yield client
+    if hasattr(client, "close"):  # chromadb 1.5.2 and later
+        client.close()
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def test_a_reopened_collection_calls_the_emulator(chroma, jina_server):
 LIVE_KEY = os.environ.get("JINA_LIVE_TEST_KEY")
 
 
-@pytest.mark.skipif(not LIVE_KEY, reason="set JINA_LIVE_TEST_KEY to test against Jina's API")
+@pytest.mark.skipif(not LIVE_KEY, reason="JINA_LIVE_TEST_KEY is not set")
 def test_the_real_api(chroma, monkeypatch):
     monkeypatch.delenv("no_proxy")  # (9)!
     jina = JinaEmbeddingFunction(

@@ -15,7 +15,7 @@ from chroma_jina.testing import JinaEmulator
 def offline(monkeypatch):
     """不管 shell 里设了什么，测试中创建的函数都连不到 Jina、读不到真实密钥，也不走代理。"""
     monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
-    monkeypatch.setenv("CHROMA_JINA_API_KEY", "jina_unused")  # (2)!
+    monkeypatch.setenv("CHROMA_JINA_API_KEY", f"jina_test_{uuid.uuid4().hex}")  # (2)!
     monkeypatch.setenv("no_proxy", "*")  # (3)!
     for name in (
         "JINA_API_KEY",
@@ -33,7 +33,10 @@ def emulator():
 
 @pytest.fixture
 def chroma(tmp_path):
-    return chromadb.PersistentClient(path=str(tmp_path))  # (5)!
+    client = chromadb.PersistentClient(path=str(tmp_path))  # (5)!
+    yield client
+    if hasattr(client, "close"):  # chromadb 1.5.2 and later
+        client.close()
 
 
 @pytest.fixture
@@ -74,7 +77,7 @@ def test_a_reopened_collection_calls_the_emulator(chroma, jina_server):
 LIVE_KEY = os.environ.get("JINA_LIVE_TEST_KEY")
 
 
-@pytest.mark.skipif(not LIVE_KEY, reason="设了 JINA_LIVE_TEST_KEY 才对 Jina 的 API 测试")
+@pytest.mark.skipif(not LIVE_KEY, reason="没有设置 JINA_LIVE_TEST_KEY，跳过真实 API 的测试")
 def test_the_real_api(chroma, monkeypatch):
     monkeypatch.delenv("no_proxy")  # (9)!
     jina = JinaEmbeddingFunction(

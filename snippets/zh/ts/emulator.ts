@@ -1,9 +1,13 @@
 import { JinaEmbeddingFunction } from "@chroma-core/jina";
 
-// @chroma-core/jina 总是把请求发到 https://api.jina.ai/v1/embeddings，不读 JINA_API_BASE_URL，
-// 也不设超时。下面这段代码在设了 JINA_API_BASE_URL 时把请求改发到那里，可以是离线模拟器
-// （先运行 python -m chroma_jina.testing --port 8080，再设 JINA_API_BASE_URL=http://127.0.0.1:8080/v1），
-// 也可以是网关或反向代理；每个请求最多等 30 秒；这个包出错时，错误信息里写明 HTTP 状态码。这段代码要在第一个请求之前运行。
+// @chroma-core/jina 总是把请求发到 https://api.jina.ai/v1/embeddings，
+// 不读 JINA_API_BASE_URL，也不设超时。下面这段代码：
+// - 设了 JINA_API_BASE_URL 时，把请求改发到那里：可以是网关、反向代理，
+//   也可以是离线模拟器（先运行 python -m chroma_jina.testing --port 8080，
+//   再设 JINA_API_BASE_URL=http://127.0.0.1:8080/v1）；
+// - 每个请求最多等 30 秒；
+// - Jina 对这个包的请求返回非 2xx 时，把 HTTP 状态码写进报错。
+// 这段代码要在第一个请求之前运行。
 const JINA_BASE = "https://api.jina.ai/v1";
 const baseUrl = (process.env.JINA_API_BASE_URL ?? JINA_BASE).replace(/\/+$/, "");
 const send = globalThis.fetch;
@@ -21,8 +25,8 @@ globalThis.fetch = async (input: RequestInfo | URL, init?: RequestInit) => {
   return response;
 };
 
-// 你自己的代码不用改。密钥从 JINA_API_KEY 读取（重新打开的集合，则读取集合配置里 api_key_env_var 指定的变量）；
-// 对模拟器来说，任何以 jina_ 开头的值都行。
+// 你自己的代码不用改。密钥从 JINA_API_KEY 读取（重新打开的集合，
+// 则读取集合配置里 api_key_env_var 指定的变量）；对模拟器来说，任何以 jina_ 开头的值都行。
 const passages = new JinaEmbeddingFunction({
   modelName: "jina-embeddings-v3",
   task: "retrieval.passage",
