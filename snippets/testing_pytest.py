@@ -13,7 +13,7 @@ from chroma_jina.testing import JinaEmulator
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    """No function created during a test reaches Jina, reads your real key or uses a proxy."""
+    """Functions created during a test without base_url= reach no Jina, real key or proxy."""
     monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
     monkeypatch.setenv("CHROMA_JINA_API_KEY", f"jina_test_{uuid.uuid4().hex}")  # (2)!
     monkeypatch.setenv("no_proxy", "*")  # (3)!

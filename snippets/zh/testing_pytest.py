@@ -13,7 +13,7 @@ from chroma_jina.testing import JinaEmulator
 
 @pytest.fixture(autouse=True)
 def offline(monkeypatch):
-    """不管 shell 里设了什么，测试中创建的函数都连不到 Jina、读不到真实密钥，也不走代理。"""
+    """测试中没传 base_url= 就创建的函数，连不到 Jina、读不到真实密钥，也不走代理。"""
     monkeypatch.setenv("JINA_API_BASE_URL", "http://jina-api.invalid/v1")  # (1)!
     monkeypatch.setenv("CHROMA_JINA_API_KEY", f"jina_test_{uuid.uuid4().hex}")  # (2)!
     monkeypatch.setenv("no_proxy", "*")  # (3)!
@@ -35,7 +35,7 @@ def emulator():
 def chroma(tmp_path):
     client = chromadb.PersistentClient(path=str(tmp_path))  # (5)!
     yield client
-    if hasattr(client, "close"):  # chromadb 1.5.2 and later
+    if hasattr(client, "close"):  # chromadb 1.5.2 起才有 close()
         client.close()
 
 
@@ -53,7 +53,7 @@ def jina(emulator):
 
 @pytest.fixture
 def jina_server(emulator, monkeypatch):
-    """用于自己创建嵌入函数、或不传函数就重新打开集合的代码。"""
+    """供两类代码使用：自己创建嵌入函数的，以及不传函数就重新打开集合的。"""
     with emulator.serve() as base_url:
         monkeypatch.setenv("JINA_API_BASE_URL", base_url)  # (7)!
         yield emulator
