@@ -21,8 +21,8 @@ const collection = await client.getOrCreateCollection({
   embeddingFunction: passages,
 });
 
-// One upsert() is one request and, with late chunking, one context:
-// "The city" and "It" are embedded knowing they mean Berlin.
+// One upsert() is one request and, with late chunking, one context: upsert one
+// document's chunks at a time (together within 8,192 tokens on jina-embeddings-v3).
 const documents = [
   "Berlin is the capital of Germany.",
   "The city has a population of 3.85 million.",
