@@ -6,7 +6,7 @@ import { JinaEmbeddingFunction } from "@chroma-core/jina";
 //   也可以是离线模拟器（先运行 python -m chroma_jina.testing --port 8080，
 //   再设 JINA_API_BASE_URL=http://127.0.0.1:8080/v1）；
 // - 每个请求最多等 30 秒；
-// - Jina 对这个包的请求返回非 2xx 时，把 HTTP 状态码写进报错。
+// - Jina 对这个包的请求返回非 2xx 时，把 HTTP 状态码和 Jina 的错误信息写进报错。
 // 这段代码要在第一个请求之前运行。
 const JINA_BASE = "https://api.jina.ai/v1";
 const baseUrl = (process.env.JINA_API_BASE_URL ?? JINA_BASE).replace(/\/+$/, "");

@@ -22,7 +22,7 @@ const collection = await client.getOrCreateCollection({
 });
 
 // 一次 upsert() 只发一个请求；开了延迟分块，这几个片段就在同一段上下文里向量化。
-// 所以一次只 upsert 同一篇文档的片段（jina-embeddings-v3 上合计不超过 8192 个 token）。
+// 所以每次 upsert() 只放同一篇文档的片段（jina-embeddings-v3 上合计不超过 8192 个 token）。
 const documents = [
   "柏林是德国的首都，也是德国最大的城市。",
   "这座城市有 12 个区。",
