@@ -153,6 +153,7 @@ def running(site: Site, gateway: str, emulator: JinaEmulator) -> Iterator[None]:
             yield
         finally:
             stop(process)
+            process.stderr.close()  # type: ignore[union-attr]
 
 
 def start_nginx(site: Site, gateway: str, emulator_url: str) -> subprocess.Popen[bytes] | None:
@@ -188,7 +189,6 @@ def start_nginx(site: Site, gateway: str, emulator_url: str) -> subprocess.Popen
                 stop(process)
                 raise RuntimeError("nginx did not answer with the gateway's certificate") from None
             time.sleep(0.05)
-            process.stderr.close()  # type: ignore[union-attr]
 
 
 def big_image() -> np.ndarray:
