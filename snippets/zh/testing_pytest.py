@@ -1,4 +1,4 @@
-"""离线测试用到 chroma-jina 的代码：fixture 放进 conftest.py，测试函数放进 test_*.py。"""
+"""离线测试调用了 chroma-jina 的代码：fixture 放进 conftest.py，测试函数放进 test_*.py。"""
 
 import os
 import uuid
