@@ -1,4 +1,4 @@
-"""离线测试调用了 chroma-jina 的代码：fixture 放进 conftest.py，测试函数放进 test_*.py。"""
+"""给调用 chroma-jina 的代码写离线测试。fixture 放进 conftest.py，测试函数放进 test_*.py。"""
 
 import os
 import uuid
